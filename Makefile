@@ -1,0 +1,62 @@
+# minigrad — every target builds the virtual environment first, so a fresh
+# clone needs only Python 3.11+ (and `make system-deps` for Graphviz/Chromium).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help venv system-deps test test-fast lint format typecheck gradcheck bench demo figures notebooks clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev,notebooks]'
+	touch $(STAMP)
+
+venv: $(STAMP) ## create .venv and install minigrad with the dev extras
+
+system-deps: ## install Graphviz's dot and Chromium (apt-get as root), else say how
+	@bash scripts/system-deps.sh
+
+test: $(STAMP) ## run the whole test suite (tutorials included)
+	$(PY) -m pytest
+
+test-fast: $(STAMP) ## run the tests without the slow ones
+	$(PY) -m pytest -m "not slow"
+
+lint: $(STAMP) ## ruff check + ruff format --check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP) ## apply ruff's formatting and fixes
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+typecheck: $(STAMP) ## mypy over minigrad and rnn
+	$(VENV)/bin/mypy
+
+gradcheck: $(STAMP) ## first- and second-order gradient checks of every op
+	$(PY) -m minigrad gradcheck
+
+bench: $(STAMP) ## engine and RNN benchmarks; writes bench/RESULTS.md
+	$(PY) -m bench
+
+demo: $(STAMP) ## the main job: train a char-RNN, check gradients, draw pictures into out/
+	$(PY) -m rnn demo
+
+figures: $(STAMP) ## regenerate the committed figures (README, tutorials)
+	$(PY) -m minigrad.viz.figures docs/figures
+	$(PY) tutorials/make_figures.py
+
+notebooks: $(STAMP) ## convert the tutorials to .ipynb under build/notebooks
+	mkdir -p build/notebooks
+	$(VENV)/bin/jupytext --to ipynb --output-dir build/notebooks tutorials/[0-9]*.py 2>/dev/null || \
+	  for f in tutorials/[0-9]*.py; do $(VENV)/bin/jupytext --to ipynb -o build/notebooks/$$(basename $${f%.py}).ipynb $$f; done
+
+clean: ## remove the venv, caches, build/ and out/
+	rm -rf $(VENV) build out .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

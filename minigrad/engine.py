@@ -1,0 +1,261 @@
+"""The engine: walk the graph backwards and apply the chain rule at each node.
+
+``backward_steps(root)`` is the whole algorithm, one node at a time:
+
+1. ``toposort(root)`` lists the nodes so that every node comes after its inputs
+   (iteratively: an RNN unrolled over 10,000 steps is a very deep graph);
+2. walking that list in reverse, each node receives the sum of the gradients
+   its consumers sent it, and its op's ``backward`` sends gradients on to the
+   op's inputs;
+3. gradients that an op broadcast in its forward pass are summed back to the
+   input's shape here, once (``unbroadcast``), so no op does it by hand;
+4. leaves that require grad (and tensors that called ``retain_grad()``)
+   accumulate what they receive into ``.grad``.
+
+``Tensor.backward()`` is this walk run to the end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .errors import AnomalyError, GraphError, ShapeError
+from .mode import MODE
+from .tensor import Tensor, to_array
+
+
+class SparseGrad:
+    """A gradient that is zero except for ``values`` added at ``index``.
+
+    Indexing ops send this instead of a full-size array of zeros, so reading
+    T slices out of a (T, B, H) tensor costs O(T*B*H) in backward, not O(T^2*B*H).
+    """
+
+    __slots__ = ("values", "index", "shape")
+
+    def __init__(self, values: Tensor, index: Any, shape: tuple[int, ...]) -> None:
+        self.values = values
+        self.index = index
+        self.shape = shape
+
+    def add_into(self, buffer: np.ndarray) -> None:
+        """buffer[index] += values (repeated indices accumulate)."""
+        np.add.at(buffer, self.index, self.values.data)
+
+    def dense(self) -> Tensor:
+        """The full gradient as a differentiable tensor."""
+        from .ops.shape import scatter_add
+
+        return scatter_add(self.values, self.index, self.shape)
+
+    @property
+    def data(self) -> np.ndarray:
+        """The full gradient as an array (for display)."""
+        buffer = np.zeros(self.shape, dtype=self.values.dtype)
+        self.add_into(buffer)
+        return buffer
+
+
+Grad = Tensor | SparseGrad
+
+
+@dataclass
+class BackwardStep:
+    """What the engine did at one node.
+
+    ``grad`` is d(root)/d(node); ``input_grads[i]`` is what the node sent to
+    ``inputs[i]`` (None when that input needs no gradient). Leaves have
+    ``op is None``: their step is the accumulation into ``.grad``.
+    """
+
+    node: Tensor
+    op: str | None
+    formula: str
+    grad: Tensor
+    inputs: tuple[Tensor, ...]
+    input_grads: tuple[Grad | None, ...]
+
+
+def toposort(root: Tensor) -> list[Tensor]:
+    """Nodes that require grad reachable from ``root``, inputs before outputs.
+
+    Iterative depth-first search: each node is pushed once to expand its
+    inputs and once more to be emitted after all of them.
+    """
+    order: list[Tensor] = []
+    seen: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    while stack:
+        node, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        if node._ctx is not None:
+            for parent in node._ctx.inputs:
+                if parent.requires_grad and id(parent) not in seen:
+                    stack.append((parent, False))
+    return order
+
+
+def unbroadcast(grad: Tensor, shape: tuple[int, ...], op: str) -> Tensor:
+    """Sum ``grad`` over the axes that broadcasting added or stretched.
+
+    If x of shape (3, 1) was broadcast to (2, 3, 4), dL/dx sums dL/dy over
+    axis 0 (added) and axis 2 (stretched from 1).
+    """
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    stretched = [i + extra for i, n in enumerate(shape) if n == 1 and grad.shape[i + extra] != 1]
+    if extra < 0 or any(
+        n != 1 and grad.shape[i + extra] != n for i, n in enumerate(shape)
+    ):
+        raise ShapeError(
+            f"{op}: backward produced a gradient of shape {grad.shape} for an input of shape {shape}"
+        )
+    axes = tuple(range(extra)) + tuple(stretched)
+    return grad.sum(axis=axes, keepdims=True).reshape(shape) if axes else grad.reshape(shape)
+
+
+def _seed(root: Tensor, grad: Any) -> Tensor:
+    """d(root)/d(root): ones for a scalar root, else the given gradient."""
+    if grad is None:
+        if root.size != 1:
+            raise GraphError(
+                f"backward: grad can be implied only for a scalar output, but the output has "
+                f"shape {root.shape}; pass backward(grad) with a gradient of that shape"
+            )
+        return Tensor(np.ones(root.shape, dtype=root.dtype))
+    array = to_array(grad)
+    if array.shape != root.shape:
+        raise ShapeError(
+            f"backward: grad has shape {array.shape} but the output has shape {root.shape}"
+        )
+    return Tensor(array.astype(root.dtype, copy=False))
+
+
+class _Walk:
+    """The state of one backward pass: pending gradients per node."""
+
+    def __init__(self, create_graph: bool) -> None:
+        self.create_graph = create_graph
+        self.pending: dict[int, Tensor] = {}
+        self.owned: set[int] = set()  # buffers this walk allocated, safe to add into
+
+    def send(self, node: Tensor, grad: Grad) -> None:
+        """Add ``grad`` to what ``node`` has received so far."""
+        key = id(node)
+        old = self.pending.get(key)
+        if self.create_graph:
+            dense = grad.dense() if isinstance(grad, SparseGrad) else grad
+            self.pending[key] = dense if old is None else old + dense
+            return
+        if old is None and not isinstance(grad, SparseGrad):
+            self.pending[key] = grad
+            return
+        if key not in self.owned:
+            buffer = (
+                np.zeros(node.shape, dtype=node.dtype)
+                if old is None
+                else np.array(old.data, dtype=node.dtype)
+            )
+            self.pending[key] = Tensor._from_op(buffer, None)
+            self.owned.add(key)
+        buffer = self.pending[key].data
+        if isinstance(grad, SparseGrad):
+            grad.add_into(buffer)
+        else:
+            buffer += grad.data
+
+    def take(self, node: Tensor) -> Tensor | None:
+        """The total gradient of ``node`` (all its consumers have sent theirs)."""
+        grad = self.pending.pop(id(node), None)
+        if grad is not None and grad.dtype != node.dtype:
+            grad = grad.astype(node.dtype)
+        return grad
+
+    def store(self, node: Tensor, grad: Tensor) -> None:
+        """Accumulate into ``node.grad`` (leaves and retain_grad tensors)."""
+        if not self.create_graph:
+            owned = id(node) in self.owned
+            grad = Tensor._from_op(grad.data if owned else grad.data.copy(), None)
+        node.grad = grad if node.grad is None else node.grad + grad
+
+
+def _check_finite(fn: Any, grads: tuple[Grad | None, ...]) -> None:
+    for i, grad in enumerate(grads):
+        if grad is not None and not np.isfinite(grad.data).all():
+            where = fn.created_at or "(created outside detect_anomaly)\n"
+            raise AnomalyError(
+                f"{fn.name}: backward produced NaN/inf in the gradient of input {i} "
+                f"(shape {fn.inputs[i].shape}); the {fn.name} was created at\n{where}"
+            )
+
+
+def backward_steps(
+    root: Tensor,
+    grad: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+) -> Iterator[BackwardStep]:
+    """Run backward from ``root`` one node at a time, yielding a record per node."""
+    if not root.requires_grad:
+        raise GraphError(
+            "backward: the tensor does not require grad (no input had requires_grad=True, "
+            "or it was computed under no_grad)"
+        )
+    if retain_graph is None:
+        retain_graph = create_graph
+    walk = _Walk(create_graph)
+    walk.pending[id(root)] = _seed(root, grad)
+    for node in reversed(toposort(root)):
+        node_grad = walk.take(node)
+        if node_grad is None:
+            continue  # no path from root carried a gradient here
+        fn = node._ctx
+        if fn is None or node._retains_grad:
+            walk.store(node, node_grad)
+        if fn is None:
+            yield BackwardStep(node, None, "accumulate into .grad", node_grad, (), ())
+            continue
+        yield BackwardStep(
+            node, fn.name, fn.formula, node_grad, fn.inputs,
+            _apply_rule(fn, node, node_grad, walk, retain_graph),
+        )
+
+
+def _apply_rule(
+    fn: Any, node: Tensor, grad: Tensor, walk: _Walk, retain_graph: bool
+) -> tuple[Grad | None, ...]:
+    """Call the op's backward and send each input its share of the gradient."""
+    if fn.consumed:
+        raise GraphError(
+            f"backward: the graph through '{fn.name}' was already consumed by a backward pass; "
+            f"call backward(retain_graph=True) the first time to go through it again"
+        )
+    saved_mode = MODE.grad_enabled
+    MODE.grad_enabled = walk.create_graph
+    try:
+        raw = fn.backward(grad, node)
+        sent = tuple(
+            None if g is None or not x.requires_grad
+            else g if isinstance(g, SparseGrad) else unbroadcast(g, x.shape, fn.name)
+            for x, g in zip(fn.inputs, raw, strict=True)
+        )
+        if MODE.anomaly:
+            _check_finite(fn, sent)
+        for x, g in zip(fn.inputs, sent, strict=True):
+            if g is not None:
+                walk.send(x, g)
+    finally:
+        MODE.grad_enabled = saved_mode
+    fn.consumed = not retain_graph
+    return sent

@@ -1,0 +1,21 @@
+"""The errors minigrad raises: each names the op, the shapes and what was expected."""
+
+
+class MinigradError(Exception):
+    """Base class of every error minigrad raises on purpose."""
+
+
+class ShapeError(MinigradError, ValueError):
+    """Shapes that do not fit the op (broadcasting, matmul, reshape, ...)."""
+
+
+class DTypeError(MinigradError, TypeError):
+    """A dtype the op cannot work with (strings, objects, integers that need grad)."""
+
+
+class GraphError(MinigradError, RuntimeError):
+    """Misuse of the graph: backward through a consumed graph, non-scalar root, ..."""
+
+
+class AnomalyError(MinigradError, FloatingPointError):
+    """A NaN or inf appeared in backward while ``detect_anomaly()`` was on."""

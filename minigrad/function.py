@@ -1,0 +1,100 @@
+"""Function: the base class of every differentiable op.
+
+An op is a subclass with two methods:
+
+- ``forward(*arrays)`` computes the result on numpy arrays;
+- ``backward(grad, out)`` returns one gradient per input, written with Tensor
+  ops (so the engine can differentiate it again when ``create_graph=True``).
+
+``Op.apply(*inputs, **params)`` runs ``forward`` and, when grad mode is on and
+an input requires grad, records the op on the output tensor. The first line of
+the class docstring is the op's formula, shown by the renderer and by
+``backward_steps()``.
+"""
+
+from __future__ import annotations
+
+import traceback
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .errors import AnomalyError, DTypeError, MinigradError, ShapeError
+from .mode import MODE
+from .tensor import Tensor, to_array
+
+
+def _describe(tensors: tuple[Tensor, ...]) -> str:
+    return ", ".join(f"{t.shape} {t.dtype}" for t in tensors)
+
+
+def _as_tensors(inputs: tuple[Any, ...]) -> tuple[Tensor, ...]:
+    """Wrap plain numbers/arrays as constant tensors of the tensors' float dtype.
+
+    ``x32 * 2`` stays float32: a Python number takes the dtype of its partner.
+    """
+    if all(type(x) is Tensor for x in inputs):
+        return inputs
+    like = next((x.dtype for x in inputs if isinstance(x, Tensor) and x.dtype.kind == "f"), None)
+    out = []
+    for x in inputs:
+        if isinstance(x, Tensor):
+            out.append(x)
+        elif like is not None and isinstance(x, int | float):
+            out.append(Tensor._from_op(np.asarray(x, dtype=like), None))
+        else:
+            out.append(Tensor._from_op(to_array(x), None))
+    return tuple(out)
+
+
+def _check_finite(name: str, inputs: tuple[Tensor, ...], data: np.ndarray) -> None:
+    """Anomaly mode: refuse a NaN/inf that an op's forward pass produced."""
+    if data.dtype.kind == "f" and not np.isfinite(data).all():
+        where = "".join(traceback.format_stack(limit=4)[:-2])
+        raise AnomalyError(
+            f"{name}: forward produced NaN/inf from inputs ({_describe(inputs)}) at\n{where}"
+        )
+
+
+class Function:
+    """Base class of ops: ``forward`` on arrays, ``backward`` with Tensor ops."""
+
+    name: ClassVar[str] = "function"
+    formula: ClassVar[str] = ""
+    inputs: tuple[Tensor, ...] = ()
+    created_at: str | None = None  # forward-pass location, kept in anomaly mode
+    consumed: bool = False  # set by backward unless retain_graph
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.name = cls.__name__.lower()
+        doc = (cls.__doc__ or "").strip()
+        cls.formula = doc.splitlines()[0] if doc else ""
+
+    def forward(self, *arrays: np.ndarray) -> np.ndarray:
+        raise NotImplementedError("subclass must implement forward")
+
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor | None, ...]:
+        raise NotImplementedError("subclass must implement backward")
+
+    @classmethod
+    def apply(cls, *inputs: Any, **params: Any) -> Tensor:
+        """Run the op and record it in the graph when a gradient is needed."""
+        tensors = _as_tensors(inputs)
+        fn = cls(**params)
+        try:
+            data = fn.forward(*[t.data for t in tensors])
+        except MinigradError:
+            raise
+        except (ValueError, IndexError) as err:
+            raise ShapeError(f"{cls.name}: inputs ({_describe(tensors)}): {err}") from None
+        except TypeError as err:
+            raise DTypeError(f"{cls.name}: inputs ({_describe(tensors)}): {err}") from None
+        if MODE.anomaly:
+            _check_finite(cls.name, tensors, data)
+        if MODE.grad_enabled and any(t.requires_grad for t in tensors):
+            fn.inputs = tensors
+            if MODE.anomaly:
+                fn.created_at = "".join(traceback.format_stack(limit=8)[:-1])
+            return Tensor._from_op(data, fn)
+        return Tensor._from_op(data, None)

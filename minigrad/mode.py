@@ -1,0 +1,90 @@
+"""Global switches of the engine: grad mode, name scopes and anomaly mode.
+
+Every tensor created while recording reads these switches:
+
+- ``no_grad()`` / ``enable_grad()`` decide whether ops record the graph;
+- ``scope("t=3")`` tags the tensors created inside (nested scopes join with
+  ``/``), which the renderer uses to draw one cluster per scope;
+- ``detect_anomaly()`` makes the engine check every gradient for NaN/inf and
+  remember where each op was created in the forward pass.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+
+class _Mode:
+    """The switches, in one place so a reader can see them all."""
+
+    grad_enabled: bool = True
+    scopes: list[str] = []
+    scope_name: str = ""
+    anomaly: bool = False
+
+
+MODE = _Mode()
+
+
+def is_grad_enabled() -> bool:
+    """True when ops record the graph for backward."""
+    return MODE.grad_enabled
+
+
+class _GradMode(contextlib.ContextDecorator):
+    """Context manager (and decorator) that sets grad mode and restores it."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.saved: list[bool] = []
+
+    def __enter__(self) -> None:
+        self.saved.append(MODE.grad_enabled)
+        MODE.grad_enabled = self.enabled
+
+    def __exit__(self, *exc: object) -> None:
+        MODE.grad_enabled = self.saved.pop()
+
+
+def no_grad() -> _GradMode:
+    """Stop recording: ops inside return tensors without a graph.
+
+    Use as ``with mg.no_grad(): ...`` or as a decorator ``@mg.no_grad()``.
+    """
+    return _GradMode(False)
+
+
+def enable_grad() -> _GradMode:
+    """Record again inside a ``no_grad`` block."""
+    return _GradMode(True)
+
+
+@contextlib.contextmanager
+def scope(name: str) -> Iterator[str]:
+    """Tag every tensor created inside with ``name`` (nested: ``outer/inner``)."""
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"scope: expected a non-empty string name, got {name!r}")
+    MODE.scopes.append(name)
+    MODE.scope_name = "/".join(MODE.scopes)
+    try:
+        yield MODE.scope_name
+    finally:
+        MODE.scopes.pop()
+        MODE.scope_name = "/".join(MODE.scopes)
+
+
+@contextlib.contextmanager
+def detect_anomaly() -> Iterator[None]:
+    """Raise ``AnomalyError`` when backward produces a NaN or inf.
+
+    Ops created inside remember the line of the forward pass that made them,
+    and the error names the op and that line.
+    """
+    saved = MODE.anomaly
+    MODE.anomaly = True
+    try:
+        yield
+    finally:
+        MODE.anomaly = saved
+

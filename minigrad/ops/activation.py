@@ -1,0 +1,127 @@
+"""Activations and the softmax family.
+
+``softmax``, ``log_softmax`` and ``logsumexp`` are fused ops: each shifts its
+input by the maximum first, so logits of +-1000 give finite results.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..function import Function
+from ..tensor import Tensor
+from .reduce import Axis, keepdims_shape
+
+
+class Tanh(Function):
+    """y = tanh(x);  dy/dx = 1 - y**2"""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.tanh(x)
+
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
+        return (grad * (1 - out * out),)
+
+
+class Sigmoid(Function):
+    """y = 1 / (1 + exp(-x));  dy/dx = y (1 - y)"""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return 0.5 * (1 + np.tanh(0.5 * x))  # same function, never overflows
+
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
+        return (grad * out * (1 - out),)
+
+
+class Relu(Function):
+    """y = max(x, 0);  dy/dx = [x > 0]  (0 at x = 0)"""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.maximum(x, 0)
+
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
+        (x,) = self.inputs
+        return (grad * (x.data > 0),)
+
+
+def _shifted_exp(x: np.ndarray, axis: int) -> np.ndarray:
+    """exp(x - max(x)): the largest term is 1, nothing overflows."""
+    return np.exp(x - x.max(axis=axis, keepdims=True))
+
+
+class Softmax(Function):
+    """y_i = exp(x_i) / sum_j exp(x_j);  dx = y * (g - sum(g * y))"""
+
+    def __init__(self, axis: int) -> None:
+        self.axis = axis
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        e = _shifted_exp(x, self.axis)
+        return e / e.sum(axis=self.axis, keepdims=True)  # type: ignore[no-any-return]
+
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
+        return (out * (grad - (grad * out).sum(axis=self.axis, keepdims=True)),)
+
+
+class LogSoftmax(Function):
+    """y_i = x_i - logsumexp(x);  dx = g - softmax(x) * sum(g)"""
+
+    def __init__(self, axis: int) -> None:
+        self.axis = axis
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        shifted = x - x.max(axis=self.axis, keepdims=True)
+        return shifted - np.log(np.exp(shifted).sum(axis=self.axis, keepdims=True))
+
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
+        return (grad - out.exp() * grad.sum(axis=self.axis, keepdims=True),)
+
+
+class LogSumExp(Function):
+    """y = log(sum_i exp(x_i));  dy/dx_i = exp(x_i - y) = softmax(x)_i"""
+
+    def __init__(self, axis: Axis, keepdims: bool) -> None:
+        self.axis, self.keepdims = axis, keepdims
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        top = x.max(axis=self.axis, keepdims=True)
+        top = np.where(np.isfinite(top), top, 0)
+        total = np.log(np.exp(x - top).sum(axis=self.axis, keepdims=True)) + top
+        return total if self.keepdims else total.reshape(keepdims_shape(x.shape, self.axis, False))
+
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
+        (x,) = self.inputs
+        shape = keepdims_shape(x.shape, self.axis, True)
+        return (grad.reshape(shape) * (x - out.reshape(shape)).exp(),)
+
+
+def tanh(x: Any) -> Tensor:
+    """Elementwise hyperbolic tangent."""
+    return Tanh.apply(x)
+
+
+def sigmoid(x: Any) -> Tensor:
+    """Elementwise logistic function 1 / (1 + exp(-x))."""
+    return Sigmoid.apply(x)
+
+
+def relu(x: Any) -> Tensor:
+    """Elementwise max(x, 0)."""
+    return Relu.apply(x)
+
+
+def softmax(x: Any, axis: int = -1) -> Tensor:
+    """Probabilities along ``axis``: exp(x) / sum(exp(x))."""
+    return Softmax.apply(x, axis=axis)
+
+
+def log_softmax(x: Any, axis: int = -1) -> Tensor:
+    """log(softmax(x)) computed stably."""
+    return LogSoftmax.apply(x, axis=axis)
+
+
+def logsumexp(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    """log(sum(exp(x))) over ``axis``, computed stably."""
+    return LogSumExp.apply(x, axis=axis, keepdims=keepdims)

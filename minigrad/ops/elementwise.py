@@ -1,0 +1,258 @@
+"""Elementwise ops: arithmetic, exp/log/sqrt/abs, maximum/minimum, where, clip.
+
+Inputs broadcast like numpy; the engine sums gradients back to each input's
+shape, so every backward here is the plain elementwise derivative.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..function import Function
+from ..tensor import Tensor
+
+
+class Add(Function):
+    """y = a + b;  dy/da = 1, dy/db = 1"""
+
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return a + b
+
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor, Tensor]:
+        return grad, grad
+
+
+class Sub(Function):
+    """y = a - b;  dy/da = 1, dy/db = -1"""
+
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return a - b
+
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor, Tensor]:
+        return grad, -grad
+
+
+class Mul(Function):
+    """y = a * b;  dy/da = b, dy/db = a"""
+
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return a * b
+
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor, Tensor]:
+        a, b = self.inputs
+        return grad * b, grad * a
+
+
+class Div(Function):
+    """y = a / b;  dy/da = 1/b, dy/db = -a/b**2 = -y/b"""
+
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return a / b
+
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor, Tensor]:
+        _, b = self.inputs
+        grad_a = grad / b
+        return grad_a, -grad_a * out
+
+
+class Neg(Function):
+    """y = -x;  dy/dx = -1"""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return -x
+
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
+        return (-grad,)
+
+
+class Pow(Function):
+    """y = a ** b;  dy/da = b * a**(b-1), dy/db = y * log(a)  (a > 0 for dy/db)"""
+
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.power(a, b)
+
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = self.inputs
+        grad_a = grad * b * a ** (b - 1) if a.requires_grad else None
+        grad_b = grad * out * log(a) if b.requires_grad else None
+        return grad_a, grad_b
+
+
+class Exp(Function):
+    """y = exp(x);  dy/dx = y"""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.exp(x)
+
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
+        return (grad * out,)
+
+
+class Log(Function):
+    """y = log(x);  dy/dx = 1/x  (log of a negative is NaN)"""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.log(x)
+
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
+        (x,) = self.inputs
+        return (grad / x,)
+
+
+class Sqrt(Function):
+    """y = sqrt(x);  dy/dx = 1 / (2 y)  (inf at x = 0)"""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.sqrt(x)
+
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
+        return (grad / (2 * out),)
+
+
+class Abs(Function):
+    """y = |x|;  dy/dx = sign(x)  (0 at x = 0)"""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.abs(x)
+
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
+        (x,) = self.inputs
+        return (grad * np.sign(x.data),)
+
+
+def _tie_weights(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """1 where a wins, 0 where b wins, 1/2 at ties (the gradient splits evenly)."""
+    return (a > b) + 0.5 * (a == b)
+
+
+class Maximum(Function):
+    """y = max(a, b);  dy/da = [a > b], dy/db = [b > a]  (ties split 1/2, 1/2)"""
+
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.maximum(a, b)
+
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor, Tensor]:
+        a, b = self.inputs
+        weight_a = _tie_weights(a.data, b.data).astype(grad.dtype)
+        return grad * weight_a, grad * (1 - weight_a)
+
+
+class Minimum(Function):
+    """y = min(a, b);  dy/da = [a < b], dy/db = [b < a]  (ties split 1/2, 1/2)"""
+
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.minimum(a, b)
+
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor, Tensor]:
+        a, b = self.inputs
+        weight_a = _tie_weights(b.data, a.data).astype(grad.dtype)
+        return grad * weight_a, grad * (1 - weight_a)
+
+
+class Where(Function):
+    """y = a where cond else b;  dy/da = [cond], dy/db = [not cond]"""
+
+    def __init__(self, cond: np.ndarray) -> None:
+        self.cond = cond
+
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.where(self.cond, a, b)
+
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor, Tensor]:
+        return grad * self.cond, grad * ~self.cond
+
+
+class Clip(Function):
+    """y = min(max(x, low), high);  dy/dx = [low <= x <= high]"""
+
+    def __init__(self, low: float | None, high: float | None) -> None:
+        self.low, self.high = low, high
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.clip(x, self.low, self.high)
+
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
+        (x,) = self.inputs
+        inside = np.ones(x.shape, dtype=bool)
+        if self.low is not None:
+            inside &= x.data >= self.low
+        if self.high is not None:
+            inside &= x.data <= self.high
+        return (grad * inside,)
+
+
+def add(a: Any, b: Any) -> Tensor:
+    """Elementwise a + b with broadcasting."""
+    return Add.apply(a, b)
+
+
+def sub(a: Any, b: Any) -> Tensor:
+    """Elementwise a - b with broadcasting."""
+    return Sub.apply(a, b)
+
+
+def mul(a: Any, b: Any) -> Tensor:
+    """Elementwise a * b with broadcasting."""
+    return Mul.apply(a, b)
+
+
+def div(a: Any, b: Any) -> Tensor:
+    """Elementwise a / b with broadcasting."""
+    return Div.apply(a, b)
+
+
+def neg(x: Any) -> Tensor:
+    """Elementwise -x."""
+    return Neg.apply(x)
+
+
+def pow(a: Any, b: Any) -> Tensor:
+    """Elementwise a ** b; either may be a tensor or a number."""
+    return Pow.apply(a, b)
+
+
+def exp(x: Any) -> Tensor:
+    """Elementwise e ** x."""
+    return Exp.apply(x)
+
+
+def log(x: Any) -> Tensor:
+    """Elementwise natural logarithm."""
+    return Log.apply(x)
+
+
+def sqrt(x: Any) -> Tensor:
+    """Elementwise square root."""
+    return Sqrt.apply(x)
+
+
+def abs(x: Any) -> Tensor:
+    """Elementwise absolute value."""
+    return Abs.apply(x)
+
+
+def maximum(a: Any, b: Any) -> Tensor:
+    """Elementwise larger of a and b."""
+    return Maximum.apply(a, b)
+
+
+def minimum(a: Any, b: Any) -> Tensor:
+    """Elementwise smaller of a and b."""
+    return Minimum.apply(a, b)
+
+
+def where(cond: Any, a: Any, b: Any) -> Tensor:
+    """Pick a where ``cond`` is true, else b (``cond``: boolean array, no gradient)."""
+    cond = np.asarray(cond.data if isinstance(cond, Tensor) else cond)
+    if cond.dtype != np.bool_:
+        raise TypeError(f"where: cond must be a boolean array, got dtype {cond.dtype}")
+    return Where.apply(a, b, cond=cond)
+
+
+def clip(x: Any, low: float | None, high: float | None) -> Tensor:
+    """Clamp x into [low, high] (None = no bound on that side)."""
+    if low is not None and high is not None and low > high:
+        raise ValueError(f"clip: low ({low}) must not exceed high ({high})")
+    return Clip.apply(x, low=low, high=high)

@@ -1,0 +1,55 @@
+"""Matrix multiplication: 1-D, 2-D and batched, with numpy's matmul rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..errors import ShapeError
+from ..function import Function
+from ..tensor import Tensor
+
+
+def _swap_last(t: Tensor) -> Tensor:
+    """Transpose the last two axes (the matrix transpose of a batch)."""
+    axes = list(range(t.ndim))
+    axes[-1], axes[-2] = axes[-2], axes[-1]
+    return t.transpose(axes)
+
+
+class Matmul(Function):
+    """Y = A @ B;  dA = G @ B^T, dB = A^T @ G"""
+
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        if a.ndim == 0 or b.ndim == 0:
+            raise ShapeError(f"matmul: needs at least 1-D inputs, got {a.shape} @ {b.shape}")
+        inner_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+        if a.shape[-1] != inner_b:
+            raise ShapeError(
+                f"matmul: inner dimensions differ: {a.shape} @ {b.shape} "
+                f"({a.shape[-1]} != {inner_b}); expected (..., n, k) @ (..., k, m)"
+            )
+        return a @ b  # type: ignore[no-any-return]
+
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor, Tensor]:
+        a, b = self.inputs
+        if a.ndim == 1 and b.ndim == 1:  # dot product: y = sum_k a_k b_k
+            return grad * b, grad * a
+        # Lift 1-D operands to matrices, use the matrix rule, drop the axis again.
+        a2 = a.reshape(1, -1) if a.ndim == 1 else a
+        b2 = b.reshape(-1, 1) if b.ndim == 1 else b
+        g2 = grad.reshape(*grad.shape[:-1], 1, grad.shape[-1]) if a.ndim == 1 else grad
+        g2 = g2.reshape(*g2.shape, 1) if b.ndim == 1 else g2
+        grad_a = g2 @ _swap_last(b2)
+        grad_b = _swap_last(a2) @ g2
+        if a.ndim == 1:
+            grad_a = grad_a.reshape(*grad_a.shape[:-2], grad_a.shape[-1])
+        if b.ndim == 1:
+            grad_b = grad_b.reshape(*grad_b.shape[:-1])
+        return grad_a, grad_b
+
+
+def matmul(a: Any, b: Any) -> Tensor:
+    """Matrix product ``a @ b`` (batched over leading axes, numpy rules)."""
+    return Matmul.apply(a, b)

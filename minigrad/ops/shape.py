@@ -1,0 +1,203 @@
+"""Ops that move values around without changing them.
+
+reshape, transpose, getitem (indexing), concat, stack, broadcast_to, astype.
+Each backward moves the gradient back to where the value came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..engine import SparseGrad
+from ..errors import ShapeError
+from ..function import Function
+from ..tensor import Tensor
+
+
+class Reshape(Function):
+    """y = x viewed with a new shape;  dx = g reshaped back"""
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.shape = shape
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return x.reshape(self.shape)
+
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
+        (x,) = self.inputs
+        return (grad.reshape(x.shape),)
+
+
+class Transpose(Function):
+    """y = x with axes permuted;  dx = g with the inverse permutation"""
+
+    def __init__(self, axes: tuple[int, ...] | None) -> None:
+        self.axes = axes
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.transpose(x, self.axes)
+
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
+        if self.axes is None:
+            return (grad.transpose(),)
+        return (grad.transpose(tuple(np.argsort(self.axes))),)
+
+
+class GetItem(Function):
+    """y = x[index];  dx = zeros with g added at [index] (repeats accumulate)"""
+
+    def __init__(self, index: Any) -> None:
+        self.index = index
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return x[self.index]  # type: ignore[no-any-return]
+
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[SparseGrad]:
+        (x,) = self.inputs
+        return (SparseGrad(grad, self.index, x.shape),)
+
+
+class ScatterAdd(Function):
+    """y = zeros(shape) with x added at [index];  dx = g[index]"""
+
+    def __init__(self, index: Any, shape: tuple[int, ...]) -> None:
+        self.index, self.shape = index, shape
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        out = np.zeros(self.shape, dtype=x.dtype)
+        np.add.at(out, self.index, x)
+        return out
+
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
+        return (grad[self.index],)
+
+
+class Concat(Function):
+    """y = [x_1, x_2, ...] joined along axis;  dx_i = the slice of g that x_i filled"""
+
+    def __init__(self, axis: int) -> None:
+        self.axis = axis
+
+    def forward(self, *xs: np.ndarray) -> np.ndarray:
+        return np.concatenate(xs, axis=self.axis)
+
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor, ...]:
+        axis = self.axis % grad.ndim
+        ends = np.cumsum([x.shape[axis] for x in self.inputs])
+        lead = (slice(None),) * axis
+        return tuple(
+            grad[lead + (slice(int(end - x.shape[axis]), int(end)),)]
+            for x, end in zip(self.inputs, ends, strict=True)
+        )
+
+
+class Stack(Function):
+    """y = [x_1, x_2, ...] stacked on a new axis;  dx_i = g[..., i, ...]"""
+
+    def __init__(self, axis: int) -> None:
+        self.axis = axis
+
+    def forward(self, *xs: np.ndarray) -> np.ndarray:
+        return np.stack(xs, axis=self.axis)
+
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor, ...]:
+        lead = (slice(None),) * (self.axis % grad.ndim)
+        return tuple(grad[lead + (i,)] for i in range(len(self.inputs)))
+
+
+class BroadcastTo(Function):
+    """y = x repeated to a larger shape;  dx = g summed over the repeats (by the engine)"""
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.shape = shape
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.broadcast_to(x, self.shape)
+
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
+        return (grad,)
+
+
+class AsType(Function):
+    """y = x converted to another float dtype;  dx = g converted back"""
+
+    def __init__(self, dtype: np.dtype) -> None:
+        self.dtype = dtype
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return x.astype(self.dtype)
+
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
+        (x,) = self.inputs
+        return (grad.astype(x.dtype),)
+
+
+def _shape_args(args: tuple[Any, ...]) -> tuple[int, ...]:
+    """Accept both ``f(2, 3)`` and ``f((2, 3))``."""
+    if len(args) == 1 and isinstance(args[0], Sequence | np.ndarray):
+        return tuple(int(n) for n in args[0])
+    return tuple(int(n) for n in args)
+
+
+def reshape(x: Any, *shape: Any) -> Tensor:
+    """View with a new shape (one axis may be -1)."""
+    return Reshape.apply(x, shape=_shape_args(shape))
+
+
+def transpose(x: Any, *axes: Any) -> Tensor:
+    """Permute axes (no axes: reverse them, like ``.T``)."""
+    return Transpose.apply(x, axes=_shape_args(axes) if axes else None)
+
+
+def _plain_index(index: Any) -> Any:
+    """Tensors and lists inside an index become numpy arrays."""
+    if isinstance(index, tuple):
+        return tuple(_plain_index(i) for i in index)
+    if isinstance(index, Tensor):
+        index = index.data
+    if isinstance(index, list):
+        index = np.asarray(index)
+    if isinstance(index, np.ndarray) and index.dtype.kind not in "biu":
+        raise IndexError(f"indices must be integers or booleans, got dtype {index.dtype}")
+    return index
+
+
+def getitem(x: Any, index: Any) -> Tensor:
+    """``x[index]``: basic slicing and integer/boolean array indexing."""
+    return GetItem.apply(x, index=_plain_index(index))
+
+
+def scatter_add(x: Any, index: Any, shape: tuple[int, ...]) -> Tensor:
+    """zeros(shape) with x added at ``index`` (the adjoint of ``getitem``)."""
+    return ScatterAdd.apply(x, index=index, shape=shape)
+
+
+def _check_same_rank(op: str, tensors: Sequence[Any]) -> None:
+    if len(tensors) == 0:
+        raise ShapeError(f"{op}: needs at least one tensor, got an empty sequence")
+
+
+def concat(tensors: Sequence[Any], axis: int = 0) -> Tensor:
+    """Join tensors along an existing axis."""
+    _check_same_rank("concat", tensors)
+    return Concat.apply(*tensors, axis=axis)
+
+
+def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
+    """Join same-shape tensors along a new axis."""
+    _check_same_rank("stack", tensors)
+    ndim = np.ndim(tensors[0].data if isinstance(tensors[0], Tensor) else tensors[0])
+    return Stack.apply(*tensors, axis=axis % (ndim + 1) if -ndim - 1 <= axis <= ndim else axis)
+
+
+def broadcast_to(x: Any, shape: Sequence[int]) -> Tensor:
+    """Repeat x to ``shape`` by numpy broadcasting rules."""
+    return BroadcastTo.apply(x, shape=tuple(shape))
+
+
+def astype(x: Any, dtype: Any) -> Tensor:
+    """Convert to another dtype (differentiable between float32 and float64)."""
+    return AsType.apply(x, dtype=np.dtype(dtype))

@@ -1,0 +1,346 @@
+"""Tensor: a numpy array that remembers the op that made it.
+
+A tensor holds ``data`` (a numpy array), and when it was computed by an op
+while grad mode was on, ``_ctx``: the ``Function`` that made it, which knows
+its inputs. Following ``_ctx`` backwards from a result walks the whole
+computation graph; ``backward()`` (in ``engine.py``) does exactly that.
+
+Every method here is a one-line call into ``minigrad.ops``, so ``t.tanh()``
+leads straight to the rule in ``ops/activation.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .errors import DTypeError, GraphError, ShapeError
+from .mode import MODE
+
+if TYPE_CHECKING:
+    from .engine import BackwardStep
+    from .function import Function
+
+ArrayLike = Any  # numbers, nested lists, numpy arrays or Tensors
+Axis = int | tuple[int, ...] | None
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def to_array(data: ArrayLike, dtype: Any = None) -> np.ndarray:
+    """Turn ``data`` into a numpy array with minigrad's dtype rules.
+
+    Python numbers and lists become float64; numpy float32/float64 and integer
+    arrays keep their dtype; other floats become float64; strings, objects and
+    ragged lists are refused.
+    """
+    if isinstance(data, Tensor):
+        data = data.data
+    try:
+        array = np.asarray(data, dtype=dtype)
+    except (ValueError, TypeError) as err:
+        raise ShapeError(
+            f"Tensor: could not build an array from {type(data).__name__} "
+            f"(ragged nested lists or non-numeric items?): {err}"
+        ) from None
+    kind = array.dtype.kind
+    if kind in "OUSVMm":
+        raise DTypeError(
+            f"Tensor: expected numbers, got an array of dtype {array.dtype} "
+            f"(shape {array.shape}); minigrad works on float32/float64 and integers"
+        )
+    if dtype is None and not isinstance(data, np.ndarray | np.generic):
+        if kind in "biuf":  # Python numbers and lists: float64 by default
+            array = array.astype(np.float64)
+    if kind == "f" and array.dtype not in FLOAT_DTYPES:
+        array = array.astype(np.float64)
+    if kind == "c":
+        raise DTypeError(f"Tensor: complex dtype {array.dtype} is not supported")
+    return array
+
+
+class Tensor:
+    """An n-d array with an optional gradient and a link to the op that made it.
+
+    ``Tensor(data, requires_grad=False, name=None, dtype=None)``; data is
+    float64 by default (float32 is kept when given).
+    """
+
+    __slots__ = ("data", "requires_grad", "grad", "name", "scope", "_ctx", "_retains_grad")
+    __array_priority__ = 100.0  # numpy defers `ndarray + Tensor` to Tensor.__radd__
+
+    def __init__(
+        self,
+        data: ArrayLike,
+        requires_grad: bool = False,
+        name: str | None = None,
+        dtype: Any = None,
+    ) -> None:
+        array = to_array(data, dtype)
+        if requires_grad and array.dtype not in FLOAT_DTYPES:
+            raise DTypeError(
+                f"Tensor: requires_grad=True needs a float32/float64 tensor, "
+                f"got dtype {array.dtype} (shape {array.shape})"
+            )
+        self.data: np.ndarray = array
+        self.requires_grad: bool = bool(requires_grad)
+        self.grad: Tensor | None = None
+        self.name: str | None = name
+        self.scope: str = MODE.scope_name
+        self._ctx: Function | None = None
+        self._retains_grad: bool = False
+
+    @classmethod
+    def _from_op(cls, data: np.ndarray, ctx: Function | None) -> Tensor:
+        """Fast constructor used by ``Function.apply`` (data already valid)."""
+        out = object.__new__(cls)
+        out.data = data
+        out.requires_grad = ctx is not None
+        out.grad = None
+        out.name = None
+        out.scope = MODE.scope_name
+        out._ctx = ctx
+        out._retains_grad = False
+        return out
+
+    # ----------------------------------------------------------------- views
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors not made by a recorded op (inputs and parameters)."""
+        return self._ctx is None
+
+    @property
+    def op(self) -> str | None:
+        """Name of the op that made this tensor, or None for a leaf."""
+        return None if self._ctx is None else self._ctx.name
+
+    def numpy(self) -> np.ndarray:
+        """The underlying numpy array (shared, not copied)."""
+        return self.data
+
+    def item(self) -> float:
+        """The single value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ShapeError(f"item: expected a tensor with one element, got shape {self.shape}")
+        return self.data.item()  # type: ignore[no-any-return]
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    def __iter__(self) -> Iterator[Tensor]:
+        return (self[i] for i in range(len(self)))
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, precision=4, separator=", ", threshold=20)
+        body = body.replace("\n", "\n" + " " * 7)
+        extras = []
+        if self.dtype != np.float64:
+            extras.append(f"dtype={self.dtype}")
+        if self.name:
+            extras.append(f"name={self.name!r}")
+        if self._ctx is not None:
+            extras.append(f"op={self._ctx.name}")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return f"Tensor({body}{''.join(', ' + e for e in extras)})"
+
+    # ------------------------------------------------------------- autograd
+    def backward(
+        self,
+        grad: ArrayLike | None = None,
+        retain_graph: bool | None = None,
+        create_graph: bool = False,
+    ) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``.
+
+        ``grad`` is needed unless self is a scalar (one element).
+        """
+        for _ in backward_steps(self, grad, retain_graph, create_graph):
+            pass
+
+    def backward_steps(
+        self,
+        grad: ArrayLike | None = None,
+        retain_graph: bool | None = None,
+        create_graph: bool = False,
+    ) -> Iterator[BackwardStep]:
+        """The backward walk, one record per node (see ``engine.BackwardStep``)."""
+        return backward_steps(self, grad, retain_graph, create_graph)
+
+    def zero_grad(self) -> None:
+        """Forget the accumulated gradient."""
+        self.grad = None
+
+    def detach(self) -> Tensor:
+        """The same data as a new leaf with no history (shares memory)."""
+        out = Tensor._from_op(self.data, None)
+        out.name = self.name
+        return out
+
+    def retain_grad(self) -> Tensor:
+        """Keep ``.grad`` for this non-leaf tensor during backward."""
+        if not self.requires_grad:
+            raise GraphError(
+                "retain_grad: the tensor does not require grad, so it gets no gradient"
+            )
+        self._retains_grad = True
+        return self
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Turn gradient tracking of a leaf on or off, in place."""
+        if requires_grad and self.dtype not in FLOAT_DTYPES:
+            raise DTypeError(f"requires_grad_: needs a float tensor, got dtype {self.dtype}")
+        self.requires_grad = requires_grad
+        return self
+
+    def astype(self, dtype: Any) -> Tensor:
+        """A copy converted to ``dtype`` (differentiable between float dtypes)."""
+        return ops.astype(self, dtype)
+
+    # ------------------------------------------------------------ operators
+    def __add__(self, other: ArrayLike) -> Tensor:
+        return ops.add(self, other)
+
+    def __radd__(self, other: ArrayLike) -> Tensor:
+        return ops.add(other, self)
+
+    def __sub__(self, other: ArrayLike) -> Tensor:
+        return ops.sub(self, other)
+
+    def __rsub__(self, other: ArrayLike) -> Tensor:
+        return ops.sub(other, self)
+
+    def __mul__(self, other: ArrayLike) -> Tensor:
+        return ops.mul(self, other)
+
+    def __rmul__(self, other: ArrayLike) -> Tensor:
+        return ops.mul(other, self)
+
+    def __truediv__(self, other: ArrayLike) -> Tensor:
+        return ops.div(self, other)
+
+    def __rtruediv__(self, other: ArrayLike) -> Tensor:
+        return ops.div(other, self)
+
+    def __pow__(self, other: ArrayLike) -> Tensor:
+        return ops.pow(self, other)
+
+    def __rpow__(self, other: ArrayLike) -> Tensor:
+        return ops.pow(other, self)
+
+    def __matmul__(self, other: ArrayLike) -> Tensor:
+        return ops.matmul(self, other)
+
+    def __rmatmul__(self, other: ArrayLike) -> Tensor:
+        return ops.matmul(other, self)
+
+    def __neg__(self) -> Tensor:
+        return ops.neg(self)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return ops.getitem(self, index)
+
+    # Comparisons give plain boolean arrays: they have no gradient.
+    def __lt__(self, other: ArrayLike) -> np.ndarray:
+        return self.data < to_array(other)
+
+    def __le__(self, other: ArrayLike) -> np.ndarray:
+        return self.data <= to_array(other)
+
+    def __gt__(self, other: ArrayLike) -> np.ndarray:
+        return self.data > to_array(other)
+
+    def __ge__(self, other: ArrayLike) -> np.ndarray:
+        return self.data >= to_array(other)
+
+    def __eq__(self, other: object) -> np.ndarray:  # type: ignore[override]
+        return self.data == to_array(other)
+
+    def __ne__(self, other: object) -> np.ndarray:  # type: ignore[override]
+        return self.data != to_array(other)
+
+    __hash__ = object.__hash__  # tensors are graph nodes: identity, not value
+
+    # ---------------------------------------------------------- math methods
+    def exp(self) -> Tensor:
+        return ops.exp(self)
+
+    def log(self) -> Tensor:
+        return ops.log(self)
+
+    def sqrt(self) -> Tensor:
+        return ops.sqrt(self)
+
+    def abs(self) -> Tensor:
+        return ops.abs(self)
+
+    def clip(self, low: float | None, high: float | None) -> Tensor:
+        return ops.clip(self, low, high)
+
+    def tanh(self) -> Tensor:
+        return ops.tanh(self)
+
+    def sigmoid(self) -> Tensor:
+        return ops.sigmoid(self)
+
+    def relu(self) -> Tensor:
+        return ops.relu(self)
+
+    def softmax(self, axis: int = -1) -> Tensor:
+        return ops.softmax(self, axis)
+
+    def log_softmax(self, axis: int = -1) -> Tensor:
+        return ops.log_softmax(self, axis)
+
+    def logsumexp(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        return ops.logsumexp(self, axis, keepdims)
+
+    def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        return ops.sum(self, axis, keepdims)
+
+    def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        return ops.mean(self, axis, keepdims)
+
+    def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        return ops.max(self, axis, keepdims)
+
+    def min(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        return ops.min(self, axis, keepdims)
+
+    def reshape(self, *shape: int | Sequence[int]) -> Tensor:
+        return ops.reshape(self, *shape)
+
+    def transpose(self, *axes: int | Sequence[int]) -> Tensor:
+        return ops.transpose(self, *axes)
+
+    @property
+    def T(self) -> Tensor:
+        return ops.transpose(self)
+
+    def broadcast_to(self, shape: Sequence[int]) -> Tensor:
+        return ops.broadcast_to(self, shape)
+
+
+# The ops and the engine need the Tensor class defined first.
+from . import ops  # noqa: E402
+from .engine import backward_steps  # noqa: E402
