@@ -63,7 +63,7 @@ class SparseGrad:
 Grad = Tensor | SparseGrad
 
 
-@dataclass
+@dataclass(slots=True)
 class BackwardStep:
     """What the engine did at one node.
 
@@ -83,25 +83,29 @@ class BackwardStep:
 def toposort(root: Tensor) -> list[Tensor]:
     """Nodes that require grad reachable from ``root``, inputs before outputs.
 
-    Iterative depth-first search: each node is pushed once to expand its
-    inputs and once more to be emitted after all of them.
+    Iterative depth-first search. A node stays on the stack while its inputs
+    are explored above it; when it is on top again, all of them are done and
+    it is emitted. (In a graph without cycles, an input that was already
+    expanded has already been emitted.)
     """
     order: list[Tensor] = []
-    seen: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    expanded: set[int] = set()
+    emitted: set[int] = set()
+    stack = [root]
     while stack:
-        node, inputs_done = stack.pop()
-        if inputs_done:
-            order.append(node)
+        node = stack[-1]
+        key = id(node)
+        if key in expanded:
+            stack.pop()
+            if key not in emitted:
+                emitted.add(key)
+                order.append(node)
             continue
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        stack.append((node, True))
+        expanded.add(key)
         if node._ctx is not None:
             for parent in node._ctx.inputs:
-                if parent.requires_grad and id(parent) not in seen:
-                    stack.append((parent, False))
+                if parent.requires_grad and id(parent) not in expanded:
+                    stack.append(parent)
     return order
 
 
@@ -212,10 +216,9 @@ def backward_steps(
             "backward: the tensor does not require grad (no input had requires_grad=True, "
             "or it was computed under no_grad)"
         )
-    if retain_graph is None:
-        retain_graph = create_graph
     walk = _Walk(create_graph)
     walk.pending[id(root)] = _seed(root, grad)
+    keep = create_graph if retain_graph is None else retain_graph
     for node in reversed(toposort(root)):
         node_grad = walk.take(node)
         if node_grad is None:
@@ -225,16 +228,13 @@ def backward_steps(
             walk.store(node, node_grad)
         if fn is None:
             yield BackwardStep(node, None, "accumulate into .grad", node_grad, (), ())
-            continue
-        yield BackwardStep(
-            node, fn.name, fn.formula, node_grad, fn.inputs,
-            _apply_rule(fn, node, node_grad, walk, retain_graph),
-        )
+        else:
+            sent = _apply_rule(fn, node, node_grad, walk)
+            fn.consumed = not keep
+            yield BackwardStep(node, fn.name, fn.formula, node_grad, fn.inputs, sent)
 
 
-def _apply_rule(
-    fn: Any, node: Tensor, grad: Tensor, walk: _Walk, retain_graph: bool
-) -> tuple[Grad | None, ...]:
+def _apply_rule(fn: Any, node: Tensor, grad: Tensor, walk: _Walk) -> tuple[Grad | None, ...]:
     """Call the op's backward and send each input its share of the gradient."""
     if fn.consumed:
         raise GraphError(
@@ -242,20 +242,24 @@ def _apply_rule(
             f"call backward(retain_graph=True) the first time to go through it again"
         )
     saved_mode = MODE.grad_enabled
-    MODE.grad_enabled = walk.create_graph
+    MODE.grad_enabled = walk.create_graph  # backward formulas record only for create_graph
     try:
-        raw = fn.backward(grad, node)
         sent = tuple(
-            None if g is None or not x.requires_grad
-            else g if isinstance(g, SparseGrad) else unbroadcast(g, x.shape, fn.name)
-            for x, g in zip(fn.inputs, raw, strict=True)
+            _fit(g, x, fn.name) if g is not None and x.requires_grad else None
+            for x, g in zip(fn.inputs, fn.backward(grad, node), strict=True)
         )
         if MODE.anomaly:
             _check_finite(fn, sent)
-        for x, g in zip(fn.inputs, sent, strict=True):
+        for x, g in zip(fn.inputs, sent, strict=False):
             if g is not None:
                 walk.send(x, g)
     finally:
         MODE.grad_enabled = saved_mode
-    fn.consumed = not retain_graph
     return sent
+
+
+def _fit(grad: Grad, x: Tensor, op: str) -> Grad:
+    """Bring an op's gradient to its input's shape (undo broadcasting)."""
+    if isinstance(grad, SparseGrad) or grad.shape == x.shape:
+        return grad
+    return unbroadcast(grad, x.shape, op)

@@ -33,15 +33,13 @@ def _as_tensors(inputs: tuple[Any, ...]) -> tuple[Tensor, ...]:
 
     ``x32 * 2`` stays float32: a Python number takes the dtype of its partner.
     """
-    if all(type(x) is Tensor for x in inputs):
-        return inputs
     like = next((x.dtype for x in inputs if isinstance(x, Tensor) and x.dtype.kind == "f"), None)
     out = []
     for x in inputs:
         if isinstance(x, Tensor):
             out.append(x)
         elif like is not None and isinstance(x, int | float):
-            out.append(Tensor._from_op(np.asarray(x, dtype=like), None))
+            out.append(Tensor._from_op(np.array(x, dtype=like), None))
         else:
             out.append(Tensor._from_op(to_array(x), None))
     return tuple(out)
@@ -80,7 +78,11 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Any, **params: Any) -> Tensor:
         """Run the op and record it in the graph when a gradient is needed."""
-        tensors = _as_tensors(inputs)
+        tensors = inputs
+        for x in inputs:
+            if not isinstance(x, Tensor):
+                tensors = _as_tensors(inputs)
+                break
         fn = cls(**params)
         try:
             data = fn.forward(*[t.data for t in tensors])
@@ -92,9 +94,11 @@ class Function:
             raise DTypeError(f"{cls.name}: inputs ({_describe(tensors)}): {err}") from None
         if MODE.anomaly:
             _check_finite(cls.name, tensors, data)
-        if MODE.grad_enabled and any(t.requires_grad for t in tensors):
-            fn.inputs = tensors
-            if MODE.anomaly:
-                fn.created_at = "".join(traceback.format_stack(limit=8)[:-1])
-            return Tensor._from_op(data, fn)
+        if MODE.grad_enabled:
+            for t in tensors:
+                if t.requires_grad:
+                    fn.inputs = tensors
+                    if MODE.anomaly:
+                        fn.created_at = "".join(traceback.format_stack(limit=8)[:-1])
+                    return Tensor._from_op(data, fn)
         return Tensor._from_op(data, None)

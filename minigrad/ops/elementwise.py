@@ -40,9 +40,9 @@ class Mul(Function):
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return a * b
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor, Tensor]:
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor | None, Tensor | None]:
         a, b = self.inputs
-        return grad * b, grad * a
+        return grad * b if a.requires_grad else None, grad * a if b.requires_grad else None
 
 
 class Div(Function):
