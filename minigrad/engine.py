@@ -118,13 +118,12 @@ def unbroadcast(grad: Tensor, shape: tuple[int, ...], op: str) -> Tensor:
     if grad.shape == shape:
         return grad
     extra = grad.ndim - len(shape)
-    stretched = [i + extra for i, n in enumerate(shape) if n == 1 and grad.shape[i + extra] != 1]
-    if extra < 0 or any(
-        n != 1 and grad.shape[i + extra] != n for i, n in enumerate(shape)
-    ):
+    if extra < 0 or any(n != 1 and grad.shape[i + extra] != n for i, n in enumerate(shape)):
         raise ShapeError(
-            f"{op}: backward produced a gradient of shape {grad.shape} for an input of shape {shape}"
+            f"{op}: backward produced a gradient of shape {grad.shape} "
+            f"for an input of shape {shape}"
         )
+    stretched = [i + extra for i, n in enumerate(shape) if n == 1 and grad.shape[i + extra] != 1]
     axes = tuple(range(extra)) + tuple(stretched)
     return grad.sum(axis=axes, keepdims=True).reshape(shape) if axes else grad.reshape(shape)
 

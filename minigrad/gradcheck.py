@@ -54,7 +54,9 @@ class Mismatch:
 
 
 def _table(rows: list[Mismatch], total: int, fn_name: str) -> str:
-    head = f"{'input':>5}  {'index':<14}{'analytic':>14}{'numeric':>14}{'abs err':>11}{'rel err':>11}"
+    head = (
+        f"{'input':>5}  {'index':<14}{'analytic':>14}{'numeric':>14}{'abs err':>11}{'rel err':>11}"
+    )
     lines = [f"gradcheck failed for {fn_name}: {total} mismatch(es); first {len(rows)}:", head]
     for m in rows:
         lines.append(
@@ -87,8 +89,12 @@ def _projections(size: int, rng: np.random.Generator) -> list[np.ndarray]:
 
 
 def numerical_grad(
-    fn: Callable[..., Tensor], inputs: list[Tensor], which: int, direction: np.ndarray,
-    out_weights: np.ndarray, eps: float = 1e-6,
+    fn: Callable[..., Tensor],
+    inputs: list[Tensor],
+    which: int,
+    direction: np.ndarray,
+    out_weights: np.ndarray,
+    eps: float = 1e-6,
 ) -> float:
     """Central difference of L = sum(w * fn(*inputs)) along ``direction`` of input ``which``."""
     x = inputs[which].data
@@ -106,7 +112,9 @@ def _data(y: Any) -> np.ndarray:
     return y.data if isinstance(y, Tensor) else np.asarray(y)
 
 
-def _analytic(fn: Callable[..., Tensor], inputs: list[Tensor], out_weights: np.ndarray) -> list[np.ndarray]:
+def _analytic(
+    fn: Callable[..., Tensor], inputs: list[Tensor], out_weights: np.ndarray
+) -> list[np.ndarray]:
     """d sum(w * fn(*inputs)) / d input, by backward (zeros where nothing flows)."""
     for x in inputs:
         x.grad = None
@@ -117,8 +125,12 @@ def _analytic(fn: Callable[..., Tensor], inputs: list[Tensor], out_weights: np.n
 
 
 def gradcheck(
-    fn: Callable[..., Tensor], *inputs: Any,
-    eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3, seed: int = 0,
+    fn: Callable[..., Tensor],
+    *inputs: Any,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    seed: int = 0,
 ) -> bool:
     """True if backward of ``fn`` matches central differences, else ``GradcheckError``.
 
@@ -140,8 +152,9 @@ def gradcheck(
                 numeric = numerical_grad(fn, leaves, i, direction, out_weights, eps)
                 analytic = float(np.sum(grads[i] * direction.reshape(x.shape)))
                 if not abs(analytic - numeric) <= atol + rtol * abs(numeric):
-                    mismatches.append(Mismatch(i, _label(direction, x.shape, out_weights),
-                                               analytic, numeric))
+                    mismatches.append(
+                        Mismatch(i, _label(direction, x.shape, out_weights), analytic, numeric)
+                    )
     if mismatches:
         name = getattr(fn, "__name__", repr(fn))
         raise GradcheckError(_table(mismatches[:8], len(mismatches), name))
@@ -161,8 +174,12 @@ def _label(direction: np.ndarray, shape: tuple[int, ...], out_weights: np.ndarra
 
 
 def gradgradcheck(
-    fn: Callable[..., Tensor], *inputs: Any,
-    eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3, seed: int = 0,
+    fn: Callable[..., Tensor],
+    *inputs: Any,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    seed: int = 0,
 ) -> bool:
     """Check second derivatives: gradcheck of x -> d sum(v * fn(x)) / dx.
 
@@ -182,7 +199,8 @@ def gradgradcheck(
             y.backward(weights.astype(y.dtype), create_graph=True)
             flat = [
                 reshape(x.grad if x.grad is not None else Tensor(np.zeros(x.shape)), -1)
-                for x in xs if x.requires_grad
+                for x in xs
+                if x.requires_grad
             ]
         for x in xs:
             x.grad = None

@@ -87,4 +87,3 @@ def detect_anomaly() -> Iterator[None]:
         yield
     finally:
         MODE.anomaly = saved
-

@@ -72,14 +72,16 @@ def _join(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
 
 
-def uniform(shape: tuple[int, ...], bound: float, rng: np.random.Generator,
-            dtype: Any = np.float64) -> np.ndarray:
+def uniform(
+    shape: tuple[int, ...], bound: float, rng: np.random.Generator, dtype: Any = np.float64
+) -> np.ndarray:
     """Samples from U(-bound, bound)."""
     return rng.uniform(-bound, bound, size=shape).astype(dtype)
 
 
-def orthogonal(n: int, rng: np.random.Generator, gain: float = 1.0,
-               dtype: Any = np.float64) -> np.ndarray:
+def orthogonal(
+    n: int, rng: np.random.Generator, gain: float = 1.0, dtype: Any = np.float64
+) -> np.ndarray:
     """A random n x n orthogonal matrix times ``gain`` (all singular values = gain).
 
     QR of a Gaussian matrix, with signs fixed so the result is uniformly distributed.
@@ -94,8 +96,14 @@ class Linear(Module):
     Initialised U(-1/sqrt(in), 1/sqrt(in)), so activations keep their scale.
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True,
-                 rng: np.random.Generator | None = None, dtype: Any = np.float64) -> None:
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        rng: np.random.Generator | None = None,
+        dtype: Any = np.float64,
+    ) -> None:
         rng = rng or np.random.default_rng()
         bound = 1 / math.sqrt(in_features)
         self.weight = Parameter(uniform((out_features, in_features), bound, rng, dtype), "weight")
@@ -103,9 +111,7 @@ class Linear(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         if x.shape[-1] != self.weight.shape[1]:
-            raise ShapeError(
-                f"Linear: expected input (..., {self.weight.shape[1]}), got {x.shape}"
-            )
+            raise ShapeError(f"Linear: expected input (..., {self.weight.shape[1]}), got {x.shape}")
         y = x @ self.weight.T
         return y + self.bias if self.bias is not None else y
 
