@@ -1,0 +1,297 @@
+"""Checkpoints: exact round trips, atomic writes, and every kind of bad file refused."""
+
+import io as std_io
+import json
+import os
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import nn, optim
+from minigrad.io import CheckpointError, load, qualified_name, save
+
+
+class Net(nn.Module):
+    def __init__(self, hidden: int = 3, dtype: Any = np.float64, seed: int = 0) -> None:
+        rng = np.random.default_rng(seed)
+        self.hidden = hidden
+        self.layer = nn.Linear(2, hidden, rng=rng, dtype=dtype)
+        self.scale = nn.Parameter(rng.standard_normal(hidden).astype(dtype))
+
+    def config(self) -> dict[str, Any]:
+        return {"hidden": self.hidden, "sizes": (2, self.hidden)}
+
+
+class Plain(nn.Module):
+    """No config(): only the class, names, shapes and dtypes are checked."""
+
+    def __init__(self, n: int, dtype: Any = np.float64) -> None:
+        self.w = nn.Parameter(np.arange(n, dtype=dtype))
+
+
+def params_bytes(module: nn.Module) -> dict[str, bytes]:
+    return {k: p.data.tobytes() for k, p in module.named_parameters()}
+
+
+def write_npz(path: Path, entries: dict[str, np.ndarray], allow_pickle: bool = False) -> None:
+    """An .npz built entry by entry, so a test can put anything inside."""
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, array in entries.items():
+            buffer = std_io.BytesIO()
+            np.save(buffer, array, allow_pickle=allow_pickle)
+            zf.writestr(name + ".npy", buffer.getvalue())
+
+
+def metadata_entry(document: Any) -> np.ndarray:
+    return np.frombuffer(json.dumps(document).encode(), dtype=np.uint8)
+
+
+VALID_DOC = {"format": "minigrad-checkpoint", "version": 1, "metadata": {}}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_round_trip_is_bitwise_exact(tmp_path: Path, dtype: Any) -> None:
+    net = Net(dtype=dtype)
+    net.scale.data[:] = np.array([-0.0, np.nan, np.finfo(dtype).smallest_subnormal], dtype=dtype)
+    path = save(net, tmp_path / "net.npz", metadata={"step": 7, "vocab": ["a", "b"]})
+    other = Net(dtype=dtype, seed=1)
+    arrays_before = [p.data for p in other.parameters()]
+    ckpt = load(path, into=other)
+    assert params_bytes(other) == params_bytes(net)
+    assert [p.data for p in other.parameters()] == arrays_before  # copied in place
+    assert all(p.data.dtype == dtype for p in other.parameters())
+    assert ckpt.metadata == {
+        "step": 7,
+        "vocab": ["a", "b"],
+        "class": qualified_name(net),
+        "config": {"hidden": 3, "sizes": [2, 3]},
+    }
+    assert ckpt.metadata["class"].endswith("Net")
+    assert sorted(ckpt.arrays) == ["layer.bias", "layer.weight", "scale"]
+    assert {k: v.tobytes() for k, v in ckpt.arrays.items()} == params_bytes(net)
+
+
+def test_mapping_round_trip_and_plain_numpy_layout(tmp_path: Path) -> None:
+    arrays = {"a": mg.Tensor([1.5, 2.5]), "b/c": np.arange(6, dtype=np.int32).reshape(2, 3)}
+    save(arrays, tmp_path / "m.npz")
+    ckpt = load(tmp_path / "m.npz")
+    assert ckpt.metadata == {} and ckpt.extras == {}
+    assert ckpt.arrays["a"].tolist() == [1.5, 2.5]
+    assert ckpt.arrays["b/c"].dtype == np.int32 and ckpt.arrays["b/c"].shape == (2, 3)
+    with np.load(tmp_path / "m.npz", allow_pickle=False) as f:
+        assert sorted(f.files) == ["__metadata__", "params/a", "params/b/c"]
+        assert json.loads(f["__metadata__"].tobytes())["version"] == 1
+
+
+def test_optimizer_state_in_extras_resumes_exactly(tmp_path: Path) -> None:
+    net = Net()
+    opt = optim.Adam(net.parameters(), lr=0.05)
+    x = mg.Tensor(np.random.default_rng(3).standard_normal((5, 2)))
+
+    def train(model: Net, o: optim.Optimizer, steps: int) -> None:
+        for _ in range(steps):
+            o.zero_grad()
+            ((model.layer(x).tanh() * model.scale) ** 2).sum().backward()
+            o.step()
+
+    train(net, opt, 3)
+    save(net, tmp_path / "c.npz", metadata={"step": 3}, extras={"optimizer": opt.state_dict()})
+    resumed = Net(seed=5)
+    resumed_opt = optim.Adam(resumed.parameters(), lr=0.05)
+    ckpt = load(tmp_path / "c.npz", into=resumed)
+    resumed_opt.load_state_dict(ckpt.extras["optimizer"])
+    train(net, opt, 4)
+    train(resumed, resumed_opt, 4)
+    assert params_bytes(resumed) == params_bytes(net)
+
+
+def test_load_into_mapping_of_tensors(tmp_path: Path) -> None:
+    save({"w": np.ones(3)}, tmp_path / "w.npz")
+    target = {"w": mg.Tensor(np.zeros(3))}
+    load(tmp_path / "w.npz", into=target)
+    assert target["w"].data.tolist() == [1.0, 1.0, 1.0]
+
+
+# --------------------------------------------------------------- atomicity
+def test_interrupted_write_keeps_the_old_file(tmp_path: Path, monkeypatch) -> None:
+    path = save(Net(), tmp_path / "net.npz")
+    before = path.read_bytes()
+    real_write = np.lib.format.write_array
+    calls = []
+
+    def fail_on_second(*args: Any, **kwargs: Any) -> None:
+        calls.append(1)
+        if len(calls) == 2:
+            raise OSError("disk full")
+        real_write(*args, **kwargs)
+
+    monkeypatch.setattr(np.lib.format, "write_array", fail_on_second)
+    with pytest.raises(OSError, match="disk full"):
+        save(Net(seed=9), path)
+    assert len(calls) == 2  # the failure hit in the middle of the write
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["net.npz"]
+
+
+def test_interrupt_before_rename_leaves_nothing(tmp_path: Path, monkeypatch) -> None:
+    def interrupted(fd: int) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "fsync", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        save(Net(), tmp_path / "new.npz")
+    assert os.listdir(tmp_path) == []
+
+
+def test_saved_file_has_normal_permissions(tmp_path: Path) -> None:
+    mask = os.umask(0o022)
+    try:
+        path = save(Net(), tmp_path / "p.npz")
+    finally:
+        os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o644
+
+
+# ----------------------------------------------------------- refused files
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="no checkpoint file at"):
+        load(tmp_path / "nope.npz")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"\x00garbage bytes that are no checkpoint" * 10, "not a readable .npz checkpoint"),
+        (b"", "not a readable .npz checkpoint"),
+        (b"PK\x03\x04 truncated zip", "not a readable .npz checkpoint"),
+    ],
+)
+def test_garbage_is_refused(tmp_path: Path, content: bytes, message: str) -> None:
+    (tmp_path / "bad.npz").write_bytes(content)
+    with pytest.raises(CheckpointError, match=message):
+        load(tmp_path / "bad.npz")
+
+
+def test_truncated_checkpoint_is_refused(tmp_path: Path) -> None:
+    data = save(Net(), tmp_path / "net.npz").read_bytes()
+    (tmp_path / "cut.npz").write_bytes(data[: len(data) // 2])
+    with pytest.raises(CheckpointError):
+        load(tmp_path / "cut.npz")
+
+
+def test_single_npy_is_refused(tmp_path: Path) -> None:
+    np.save(tmp_path / "a.npy", np.zeros(3))
+    with pytest.raises(CheckpointError, match=r"single \.npy array, not an \.npz"):
+        load(tmp_path / "a.npy")
+
+
+class _RunsCode:
+    """Unpickling this would run ``os.mkdir(marker)``."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> Any:
+        return (os.mkdir, (str(self.marker),))
+
+
+def test_pickle_inside_npz_is_refused_and_never_run(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    payload = np.array([_RunsCode(marker)], dtype=object)
+    entries = {"params/w": payload, "__metadata__": metadata_entry(VALID_DOC)}
+    write_npz(tmp_path / "evil.npz", entries, allow_pickle=True)
+    with pytest.raises(CheckpointError, match=r"entry 'params/w'.*unpickling"):
+        load(tmp_path / "evil.npz")
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    ("entries", "message"),
+    [
+        ({"params/w": np.zeros(2)}, "no '__metadata__' entry"),
+        ({"__metadata__": np.frombuffer(b"{not json", np.uint8)}, "not valid JSON"),
+        ({"__metadata__": np.zeros(3)}, "expected 1-D uint8"),
+        ({"__metadata__": metadata_entry({**VALID_DOC, "format": "x"})}, "not a minigrad-ch"),
+        ({"__metadata__": metadata_entry({**VALID_DOC, "version": 2})}, "format version 2, newer"),
+        ({"__metadata__": metadata_entry({**VALID_DOC, "version": "1"})}, "invalid format vers"),
+        ({"__metadata__": metadata_entry({**VALID_DOC, "metadata": [1]})}, "not a JSON object"),
+        (
+            {"__metadata__": metadata_entry(VALID_DOC), "weights": np.zeros(2)},
+            "unexpected entry 'weights'",
+        ),
+        (
+            {"__metadata__": metadata_entry(VALID_DOC), "params/s": np.array(["a"])},
+            "entry 'params/s'.* has dtype <U1",
+        ),
+    ],
+)
+def test_bad_content_is_refused(tmp_path: Path, entries: dict, message: str) -> None:
+    write_npz(tmp_path / "bad.npz", entries)
+    with pytest.raises(CheckpointError, match=message):
+        load(tmp_path / "bad.npz")
+
+
+def test_missing_and_extra_arrays_are_named(tmp_path: Path) -> None:
+    save({"a": np.zeros(2), "b": np.zeros(2)}, tmp_path / "ab.npz")
+    with pytest.raises(CheckpointError, match=r"missing \['c'\], unexpected \['b'\]"):
+        load(tmp_path / "ab.npz", into={"a": mg.Tensor(np.zeros(2)), "c": mg.Tensor(np.zeros(2))})
+
+
+def test_another_class_is_refused(tmp_path: Path) -> None:
+    save(Plain(3), tmp_path / "p.npz")
+    with pytest.raises(CheckpointError, match=r"holds a .*Plain, cannot load it into a .*Net"):
+        load(tmp_path / "p.npz", into=Net())
+
+
+def test_another_config_is_refused(tmp_path: Path) -> None:
+    save(Net(hidden=3), tmp_path / "n.npz")
+    with pytest.raises(CheckpointError, match=r"another configuration: hidden: checkpoint 3, model 4"):
+        load(tmp_path / "n.npz", into=Net(hidden=4))
+
+
+def test_shape_and_dtype_mismatch_name_the_parameter(tmp_path: Path) -> None:
+    save(Plain(3), tmp_path / "p.npz")
+    with pytest.raises(CheckpointError, match=r"'w' expected shape \(4,\) .*got shape \(3,\)"):
+        load(tmp_path / "p.npz", into=Plain(4))
+    with pytest.raises(CheckpointError, match=r"'w' expected .*dtype float32, got .*float64"):
+        load(tmp_path / "p.npz", into=Plain(3, dtype=np.float32))
+
+
+def test_a_refused_load_changes_nothing(tmp_path: Path) -> None:
+    save({"a": np.ones(2), "b": np.ones(2)}, tmp_path / "ab.npz")
+    target = {"a": mg.Tensor(np.zeros(2)), "b": mg.Tensor(np.zeros(2, dtype=np.float32))}
+    with pytest.raises(CheckpointError, match="'b'"):
+        load(tmp_path / "ab.npz", into=target)
+    assert target["a"].data.tolist() == [0.0, 0.0]
+
+
+# ------------------------------------------------------------ bad arguments
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"metadata": {"x": object()}}, TypeError, "JSON-serialisable"),
+        ({"metadata": {"x": float("nan")}}, TypeError, "JSON-serialisable"),
+        ({"metadata": {"class": "Other"}}, ValueError, r"\['class'\] are set from the module"),
+        ({"extras": {"a/b": {"x": np.zeros(1)}}}, ValueError, "without '/'"),
+        ({"extras": {"opt": {"x": [1.0]}}}, TypeError, "'x' is a list, not a Tensor"),
+    ],
+)
+def test_bad_save_arguments(tmp_path: Path, kwargs: dict, error: type, message: str) -> None:
+    with pytest.raises(error, match=message):
+        save(Net(), tmp_path / "x.npz", **kwargs)
+    assert os.listdir(tmp_path) == []
+
+
+def test_bad_save_objects(tmp_path: Path) -> None:
+    with pytest.raises(TypeError, match="expected a Module or a mapping"):
+        save([np.zeros(2)], tmp_path / "x.npz")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"'o' has dtype object"):
+        save({"o": np.array([None])}, tmp_path / "x.npz")
+    with pytest.raises(ValueError, match="non-empty strings"):
+        save({"": np.zeros(1)}, tmp_path / "x.npz")
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        save({"a": np.zeros(1)}, tmp_path / "missing" / "x.npz")
