@@ -307,4 +307,4 @@ def _check_architecture(metadata: dict[str, Any], module: Module, path: Path) ->
 
 def _config_diff(stored: dict[str, Any], current: dict[str, Any]) -> str:
     keys = sorted(k for k in stored.keys() | current.keys() if stored.get(k) != current.get(k))
-    return ", ".join(f"{k}: checkpoint {stored.get(k)!r}, model {current.get(k)!r}" for k in keys)
+    return "; ".join(f"{k}: checkpoint {stored.get(k)!r}, model {current.get(k)!r}" for k in keys)

@@ -249,7 +249,8 @@ def test_another_class_is_refused(tmp_path: Path) -> None:
 
 def test_another_config_is_refused(tmp_path: Path) -> None:
     save(Net(hidden=3), tmp_path / "n.npz")
-    with pytest.raises(CheckpointError, match=r"another configuration: hidden: checkpoint 3, model 4"):
+    message = r"another configuration: hidden: checkpoint 3, model 4; sizes: checkpoint \[2, 3\]"
+    with pytest.raises(CheckpointError, match=message):
         load(tmp_path / "n.npz", into=Net(hidden=4))
 
 
