@@ -146,12 +146,21 @@ def _seed(root: Tensor, grad: Any) -> Tensor:
 
 
 class _Walk:
-    """The state of one backward pass: pending gradients per node."""
+    """The state of one backward pass: the gradients each node has received so far.
+
+    Gradients are summed in place into buffers the walk allocates itself
+    (``owned``); an array an op handed out is never written to. A leaf keeps
+    the array it received unless that array may be seen elsewhere (the
+    caller's seed, an array sent to two nodes, a view), in which case it
+    keeps a copy.
+    """
 
     def __init__(self, create_graph: bool) -> None:
         self.create_graph = create_graph
         self.pending: dict[int, Tensor] = {}
-        self.owned: set[int] = set()  # buffers this walk allocated, safe to add into
+        self.owned: set[int] = set()  # nodes whose pending array the walk allocated
+        self.sent: set[int] = set()  # ids of arrays handed to some node
+        self.shared: set[int] = set()  # ids of arrays handed to more than one
 
     def send(self, node: Tensor, grad: Grad) -> None:
         """Add ``grad`` to what ``node`` has received so far."""
@@ -160,16 +169,23 @@ class _Walk:
         if self.create_graph:
             dense = grad.dense() if isinstance(grad, SparseGrad) else grad
             self.pending[key] = dense if old is None else old + dense
-            return
-        if old is None and not isinstance(grad, SparseGrad):
+        elif old is None and not isinstance(grad, SparseGrad):
             self.pending[key] = grad
-            return
+            self._note(grad.data)
+        else:
+            self._add(node, old, grad)
+
+    def _note(self, array: np.ndarray) -> None:
+        if id(array) in self.sent:
+            self.shared.add(id(array))
+        self.sent.add(id(array))
+
+    def _add(self, node: Tensor, old: Tensor | None, grad: Grad) -> None:
+        """pending[node] += grad, in a buffer of the walk's own."""
+        key = id(node)
         if key not in self.owned:
-            buffer = (
-                np.zeros(node.shape, dtype=node.dtype)
-                if old is None
-                else np.array(old.data, dtype=node.dtype)
-            )
+            shape, dtype = node.data.shape, node.data.dtype
+            buffer = np.zeros(shape, dtype) if old is None else np.array(old.data, dtype)
             self.pending[key] = Tensor._from_op(buffer, None)
             self.owned.add(key)
         buffer = self.pending[key].data
@@ -181,16 +197,21 @@ class _Walk:
     def take(self, node: Tensor) -> Tensor | None:
         """The total gradient of ``node`` (all its consumers have sent theirs)."""
         grad = self.pending.pop(id(node), None)
-        if grad is not None and grad.dtype != node.dtype:
-            grad = grad.astype(node.dtype)
+        if grad is not None and grad.data.dtype != node.data.dtype:
+            grad = grad.astype(node.data.dtype)
         return grad
 
     def store(self, node: Tensor, grad: Tensor) -> None:
         """Accumulate into ``node.grad`` (leaves and retain_grad tensors)."""
-        if not self.create_graph:
-            owned = id(node) in self.owned
-            grad = Tensor._from_op(grad.data if owned else grad.data.copy(), None)
+        if not self.create_graph and not self._private(node, grad.data):
+            grad = Tensor._from_op(grad.data.copy(), None)
         node.grad = grad if node.grad is None else node.grad + grad
+
+    def _private(self, node: Tensor, array: np.ndarray) -> bool:
+        """True if nothing but ``node`` can see ``array`` (so it need not be copied)."""
+        if id(node) in self.owned:
+            return True
+        return array.base is None and array.flags.writeable and id(array) not in self.shared
 
 
 def _check_finite(fn: Any, grads: tuple[Grad | None, ...]) -> None:
@@ -216,7 +237,9 @@ def backward_steps(
             "or it was computed under no_grad)"
         )
     walk = _Walk(create_graph)
-    walk.pending[id(root)] = _seed(root, grad)
+    seed = _seed(root, grad)
+    walk.pending[id(root)] = seed
+    walk.shared.add(id(seed.data))  # the caller still holds it
     keep = create_graph if retain_graph is None else retain_graph
     for node in reversed(toposort(root)):
         node_grad = walk.take(node)

@@ -1,0 +1,151 @@
+"""Engine benchmark: per-op overhead against raw numpy, and deep chains.
+
+Per op, minigrad runs a program of 16 applications of the op and one
+backward; numpy runs the same forward and the same backward written by hand;
+the ratio is minigrad / numpy, medians of interleaved repetitions. Chains time
+``h = h * 1.0`` repeated n times, forward and backward, for n from 1k to 1M:
+time per node should stay flat (no quadratic cost).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+import minigrad as mg
+from bench.timing import fmt_us, interleaved_medians, markdown_table
+
+SIZES = [(1,), (32, 128), (256, 256)]
+CHAIN_TARGET_S = 0.5  # forward + backward of a 100k-node chain
+OP_TARGET_RATIO = 1.3  # at (32, 128)
+
+
+CHAIN_OPS = 16  # ops per measured program, so one backward call is amortised
+
+
+def _op_cases(shape: tuple[int, ...], rng: np.random.Generator) -> dict[str, tuple]:
+    """name -> (minigrad, numpy) closures: CHAIN_OPS applications of the op, then backward.
+
+    numpy runs the same forward and the backward written by hand, keeping the
+    intermediates that backward needs, as a hand-written training step would.
+    """
+    a = rng.standard_normal(shape)
+    c = 1 + 0.01 * rng.standard_normal(shape)  # keeps repeated products finite
+    g = rng.standard_normal(shape)
+    q = np.linalg.qr(rng.standard_normal((shape[-1], shape[-1])))[0]
+    x = mg.Tensor(a, requires_grad=True)
+    y = mg.Tensor(c, requires_grad=True)
+    w = mg.Tensor(q, requires_grad=True)
+
+    def program(step: Callable[[mg.Tensor], mg.Tensor]) -> Callable[[], None]:
+        def run() -> None:
+            x.grad = y.grad = w.grad = None
+            h = x
+            for _ in range(CHAIN_OPS):
+                h = step(h)
+            h.backward(g)
+
+        return run
+
+    def np_add() -> None:
+        h = a
+        for _ in range(CHAIN_OPS):
+            h = h + c
+        dc = np.zeros_like(c)
+        for _ in range(CHAIN_OPS):
+            dc += g  # dL/dh passes through unchanged
+        _ = g.copy(), dc
+
+    def np_mul() -> None:
+        hs = [a]
+        for _ in range(CHAIN_OPS):
+            hs.append(hs[-1] * c)
+        dh, dc = g, np.zeros_like(c)
+        for h in reversed(hs[:-1]):
+            dc += dh * h
+            dh = dh * c
+
+    def np_tanh() -> None:
+        hs = [a]
+        for _ in range(CHAIN_OPS):
+            hs.append(np.tanh(hs[-1]))
+        dh = g
+        for out in reversed(hs[1:]):
+            dh = dh * (1 - out * out)
+
+    def np_matmul() -> None:
+        hs = [a]
+        for _ in range(CHAIN_OPS):
+            hs.append(hs[-1] @ q)
+        dh, dq = g, np.zeros_like(q)
+        for h in reversed(hs[:-1]):
+            dq += h.T @ dh
+            dh = dh @ q.T
+
+    return {
+        "add": (program(lambda h: h + y), np_add),
+        "mul": (program(lambda h: h * y), np_mul),
+        "tanh": (program(lambda h: h.tanh()), np_tanh),
+        "matmul": (program(lambda h: h @ w), np_matmul),
+    }
+
+
+def op_table(repeats: int) -> tuple[str, float]:
+    """Markdown table of per-op ratios; returns it and the worst ratio at (32, 128)."""
+    rng = np.random.default_rng(0)
+    rows, worst = [], 0.0
+    for shape in SIZES:
+        for name, (mine, ref) in _op_cases(shape, rng).items():
+            t = interleaved_medians({"minigrad": mine, "numpy": ref}, repeats=repeats)
+            ratio = t["minigrad"] / t["numpy"]
+            if shape == (32, 128):
+                worst = max(worst, ratio)
+            rows.append(
+                [name, str(shape), fmt_us(t["minigrad"]), fmt_us(t["numpy"]), f"{ratio:.2f}x"]
+            )
+    header = ["op (x16, fwd+bwd)", "shape", "minigrad", "numpy", "ratio"]
+    return markdown_table(header, rows), worst
+
+
+def chain(n: int) -> tuple[float, float]:
+    """Seconds for forward and backward of ``h = h * 1.0`` repeated n times."""
+    x = mg.Tensor(1.0, requires_grad=True)
+    start = time.perf_counter()
+    h = x
+    for _ in range(n):
+        h = h * 1.0
+    middle = time.perf_counter()
+    h.backward()
+    return middle - start, time.perf_counter() - middle
+
+
+def chain_table(lengths: list[int]) -> tuple[str, float]:
+    """Markdown table of chain timings; returns it and fwd+bwd seconds at 100k."""
+    rows, at_100k = [], float("nan")
+    for n in lengths:
+        fwd, bwd = min(chain(n) for _ in range(3 if n <= 100_000 else 1))
+        if n == 100_000:
+            at_100k = fwd + bwd
+        rows.append([f"{n:,}", f"{fwd:.3f} s", f"{bwd:.3f} s", fmt_us((fwd + bwd) / n)])
+    return markdown_table(["nodes", "forward", "backward", "per node"], rows), at_100k
+
+
+def run(quick: bool = False) -> str:
+    """The engine section of the benchmark report (markdown)."""
+    ops, worst = op_table(repeats=15 if quick else 101)
+    lengths = [1_000, 10_000, 100_000] + ([] if quick else [1_000_000])
+    chains, at_100k = chain_table(lengths)
+    verdict_chain = "met" if at_100k < CHAIN_TARGET_S else "NOT met"
+    verdict_ops = "met" if worst <= OP_TARGET_RATIO else "NOT met"
+    return "\n\n".join(
+        [
+            "## Engine: per-op forward + backward, minigrad vs numpy",
+            ops,
+            f"Target: worst ratio at (32, 128) <= {OP_TARGET_RATIO}x: {worst:.2f}x ({verdict_ops}).",
+            "## Engine: chains `h = h * 1.0` (forward + backward)",
+            chains,
+            f"Target: 100k-node chain < {CHAIN_TARGET_S} s: {at_100k:.3f} s ({verdict_chain}).",
+        ]
+    )
