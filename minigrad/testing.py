@@ -1,0 +1,478 @@
+"""Property-testing tools for minigrad ops, and the table of every built-in op.
+
+Check your own op in three lines::
+
+    from hypothesis import given
+    from minigrad.testing import assert_grad_matches, tensors
+
+    @given(tensors(shape=(2, 3)))
+    def test_my_op(x):
+        assert_grad_matches(my_op, x)
+
+``tensors``/``arrays`` draw inputs, ``shapes``/``broadcastable_shapes`` draw
+shapes, and ``away_from``/``clear_extremum`` are predicates for
+``hypothesis.assume`` that keep inputs away from kinks (relu at 0, ties of max)
+and poles (1/x at 0): inputs are rejected there, never shifted.
+
+``OPS`` lists every built-in op as an ``OpSpec`` row: the op, a numpy reference
+forward, a strategy of valid inputs, and whether its second derivative is
+checked. The test suite and ``python -m minigrad gradcheck`` both read it, so
+adding an op means adding one row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import hypothesis.extra.numpy as hnp
+import numpy as np
+from hypothesis import assume
+from hypothesis import strategies as st
+
+from . import ops
+from .gradcheck import gradcheck, gradgradcheck
+from .tensor import Tensor
+
+KINK_MARGIN = 1e-3  # finite differences use eps = 1e-6, far inside this margin
+POLE_MARGIN = 0.1
+
+
+def floats(low: float = -3.0, high: float = 3.0, dtype: Any = np.float64) -> st.SearchStrategy:
+    """Finite floats in [low, high], representable in ``dtype``."""
+    if np.dtype(dtype) == np.float32:
+        return st.floats(low, high, allow_nan=False, allow_subnormal=False, width=32)
+    return st.floats(low, high, allow_nan=False, allow_subnormal=False)
+
+
+POSITIVE = floats(0.1, 3.0)  # the domain of log, sqrt and of a base with a real exponent
+
+
+def shapes(
+    min_dims: int = 0, max_dims: int = 3, min_side: int = 1, max_side: int = 3
+) -> st.SearchStrategy[tuple[int, ...]]:
+    """Array shapes, small by default so full Jacobians stay cheap."""
+    return hnp.array_shapes(
+        min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side
+    )
+
+
+def broadcastable_shapes(
+    num_shapes: int = 2,
+    min_dims: int = 0,
+    max_dims: int = 3,
+    min_side: int = 1,
+    max_side: int = 3,
+) -> st.SearchStrategy[tuple[tuple[int, ...], ...]]:
+    """Tuples of ``num_shapes`` shapes that broadcast together, e.g. ((2, 1, 3), (4, 1))."""
+    return hnp.mutually_broadcastable_shapes(
+        num_shapes=num_shapes,
+        min_dims=min_dims,
+        max_dims=max_dims,
+        min_side=min_side,
+        max_side=max_side,
+    ).map(lambda drawn: tuple(drawn.input_shapes))
+
+
+def arrays(
+    shape: tuple[int, ...] | st.SearchStrategy[tuple[int, ...]] | None = None,
+    dtype: Any = np.float64,
+    elements: st.SearchStrategy[float] | None = None,
+) -> st.SearchStrategy[np.ndarray]:
+    """Numpy arrays whose every element is drawn independently (default: floats in [-3, 3])."""
+    return hnp.arrays(
+        np.dtype(dtype),
+        shapes() if shape is None else shape,
+        elements=floats(dtype=dtype) if elements is None else elements,
+        fill=st.nothing(),
+    )
+
+
+def tensors(
+    shape: tuple[int, ...] | st.SearchStrategy[tuple[int, ...]] | None = None,
+    dtype: Any = np.float64,
+    elements: st.SearchStrategy[float] | None = None,
+    requires_grad: bool = True,
+) -> st.SearchStrategy[Tensor]:
+    """Leaf tensors; ``shape`` is a tuple or a strategy of shapes (default ``shapes()``)."""
+    return arrays(shape, dtype, elements).map(lambda a: Tensor(a, requires_grad=requires_grad))
+
+
+def _values(x: Any) -> np.ndarray:
+    return np.asarray(x.data if isinstance(x, Tensor) else x, dtype=np.float64)
+
+
+def away_from(values: Any, points: Sequence[float], margin: float = KINK_MARGIN) -> bool:
+    """True when every value is at least ``margin`` away from each of ``points``.
+
+    Use with ``assume``: ``assume(away_from(x, [0.0]))`` before checking relu.
+    """
+    v = _values(values)
+    return all(bool(np.all(np.abs(v - p) >= margin)) for p in points)
+
+
+def clear_extremum(
+    values: Any, axis: int | tuple[int, ...] | None = None, margin: float = KINK_MARGIN
+) -> bool:
+    """True when, along ``axis``, the largest value beats the runner-up by ``margin``.
+
+    Max has a kink where two entries tie; use ``clear_extremum(-x)`` for min.
+    """
+    v = _values(values)
+    if axis is None:
+        axis = tuple(range(v.ndim))
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    moved = np.moveaxis(v, axes, tuple(range(-len(axes), 0)))
+    groups = moved.reshape(*moved.shape[: moved.ndim - len(axes)], -1)
+    if groups.shape[-1] < 2:
+        return True
+    top2 = np.sort(groups, axis=-1)[..., -2:]
+    return bool(np.all(top2[..., 1] - top2[..., 0] >= margin))
+
+
+def assert_grad_matches(
+    fn: Callable[..., Tensor],
+    *inputs: Any,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    second_order: bool = False,
+) -> None:
+    """Assert backward of ``fn`` agrees with central differences (``minigrad.gradcheck``).
+
+    Passes when |analytic - numeric| <= atol + rtol * |numeric| for every checked
+    element; otherwise raises an AssertionError whose message is the table of
+    mismatches. ``second_order=True`` also checks the gradient of the gradient.
+    """
+    if not any(isinstance(x, Tensor) and x.requires_grad for x in inputs):
+        raise ValueError("assert_grad_matches: no input has requires_grad=True; nothing to check")
+    gradcheck(fn, *inputs, eps=eps, atol=atol, rtol=rtol)
+    if second_order:
+        gradgradcheck(fn, *inputs, eps=eps, atol=atol, rtol=rtol)
+
+
+# ------------------------------------------------------------------ op table
+@dataclass
+class OpCase:
+    """One drawn input of an op: the differentiable arrays and fixed keyword params."""
+
+    arrays: tuple[np.ndarray, ...]
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    """A row of the op table.
+
+    ``fn(*tensors, **params)`` is the minigrad op and ``reference(*arrays,
+    **params)`` the same forward in plain numpy; ``cases`` draws ``OpCase``s and
+    ``domain(*arrays, **params)`` must hold for a case to be used (kinks, poles);
+    ``eps`` is the finite-difference step.
+    """
+
+    name: str
+    fn: Callable[..., Tensor]
+    reference: Callable[..., Any]
+    cases: st.SearchStrategy[OpCase]
+    domain: Callable[..., bool] | None = None
+    second_order: bool = True
+    eps: float = 1e-6
+
+    def strategy(self) -> st.SearchStrategy[OpCase]:
+        """The cases inside the op's domain (others are rejected with ``assume``)."""
+        if self.domain is None:
+            return self.cases
+        domain = self.domain
+
+        def inside(case: OpCase) -> OpCase:
+            assume(domain(*case.arrays, **case.params))
+            return case
+
+        return self.cases.map(inside)
+
+    def bind(self, case: OpCase) -> Callable[..., Tensor]:
+        """The op as a function of its tensors alone, with the case's params fixed."""
+
+        def op(*xs: Tensor) -> Tensor:
+            return self.fn(*xs, **case.params)
+
+        op.__name__ = self.name
+        return op
+
+    def leaves(self, case: OpCase) -> list[Tensor]:
+        """Fresh leaf tensors (requires_grad) holding copies of the case's arrays."""
+        return [Tensor(a.copy(), requires_grad=True) for a in case.arrays]
+
+
+def _case(*arrays: st.SearchStrategy[np.ndarray], **params: st.SearchStrategy) -> st.SearchStrategy:
+    return st.builds(
+        lambda a, p: OpCase(tuple(a), p), st.tuples(*arrays), st.fixed_dictionaries(params)
+    )
+
+
+@st.composite
+def _elementwise(draw: Any, *elements: st.SearchStrategy[float]) -> OpCase:
+    """Inputs of broadcastable shapes, input i drawn from ``elements[i]``."""
+    drawn = draw(broadcastable_shapes(len(elements)))
+    return OpCase(tuple(draw(arrays(s, elements=e)) for s, e in zip(drawn, elements, strict=True)))
+
+
+def _axes(ndim: int) -> st.SearchStrategy[int | tuple[int, ...] | None]:
+    """None, an int (maybe negative) or a tuple of distinct axes (maybe negative)."""
+    tuples = st.lists(st.integers(0, ndim - 1), min_size=1, max_size=ndim, unique=True).flatmap(
+        lambda ax: st.tuples(*[st.sampled_from([a, a - ndim]) for a in ax])
+    )
+    return st.one_of(st.none(), st.integers(-ndim, ndim - 1), tuples)
+
+
+@st.composite
+def _reduction(draw: Any, axis_param: bool = True) -> OpCase:
+    x = draw(arrays(shapes(min_dims=1)))
+    axis = draw(_axes(x.ndim)) if axis_param else draw(st.integers(-x.ndim, x.ndim - 1))
+    params = {"axis": axis, "keepdims": draw(st.booleans())} if axis_param else {"axis": axis}
+    return OpCase((x,), params)
+
+
+@st.composite
+def _pow_scalar(draw: Any) -> OpCase:
+    p = draw(st.sampled_from([2, 3, -1, 0.5, 1.5, -2.5]))
+    elements = floats() if float(p).is_integer() else POSITIVE
+    return OpCase((draw(arrays(elements=elements)),), {"p": p})
+
+
+@st.composite
+def _matmul(draw: Any, a_ndim: int, b_ndim: int, batched: bool = False) -> OpCase:
+    n, k, m = (draw(st.integers(1, 3)) for _ in range(3))
+    batch_a, batch_b = draw(broadcastable_shapes(2, max_dims=2)) if batched else ((), ())
+    a_shape = batch_a + ((k,) if a_ndim == 1 else (n, k))
+    b_shape = batch_b + ((k,) if b_ndim == 1 else (k, m))
+    return OpCase((draw(arrays(a_shape)), draw(arrays(b_shape))))
+
+
+@st.composite
+def _reshape(draw: Any) -> OpCase:
+    x = draw(arrays())
+    size = x.size
+    target = draw(st.sampled_from([(size,), (-1,), x.shape[::-1], (1, size), (size, 1, -1)]))
+    return OpCase((x,), {"shape": target})
+
+
+@st.composite
+def _basic_index(draw: Any) -> OpCase:
+    x = draw(arrays(shapes(min_dims=1)))
+    index = tuple(
+        draw(st.one_of(st.integers(-n, n - 1), st.slices(n)))
+        for n in x.shape[: draw(st.integers(1, x.ndim))]
+    )
+    return OpCase((x,), {"index": index})
+
+
+@st.composite
+def _array_index(draw: Any) -> tuple[tuple[int, ...], Any]:
+    """A shape and an integer-array index into it, repeats likely (axis 0 or 1)."""
+    shape = draw(shapes(min_dims=1))
+    axis = draw(st.integers(0, min(len(shape), 2) - 1))
+    n = shape[axis]
+    picks = np.array(draw(st.lists(st.integers(-n, n - 1), min_size=1, max_size=5)))
+    return shape, (picks if axis == 0 else (slice(None), picks))
+
+
+@st.composite
+def _array_getitem(draw: Any) -> OpCase:
+    shape, index = draw(_array_index())
+    return OpCase((draw(arrays(shape)),), {"index": index})
+
+
+@st.composite
+def _scatter(draw: Any) -> OpCase:
+    shape, index = draw(_array_index())
+    x = draw(arrays(np.zeros(shape)[index].shape))
+    return OpCase((x,), {"index": index, "shape": shape})
+
+
+@st.composite
+def _join(draw: Any, new_axis: bool) -> OpCase:
+    base = draw(shapes(min_dims=0 if new_axis else 1))
+    count = draw(st.integers(2, 3))
+    if new_axis:
+        axis = draw(st.integers(-len(base) - 1, len(base)))
+        return OpCase(tuple(draw(arrays(base)) for _ in range(count)), {"axis": axis})
+    axis = draw(st.integers(-len(base), len(base) - 1))
+    sizes = [draw(st.integers(1, 3)) for _ in range(count)]
+    parts = [base[: axis % len(base)] + (s,) + base[axis % len(base) + 1 :] for s in sizes]
+    return OpCase(tuple(draw(arrays(p)) for p in parts), {"axis": axis})
+
+
+@st.composite
+def _broadcast_to(draw: Any) -> OpCase:
+    target = draw(shapes())
+    kept = target[len(target) - draw(st.integers(0, len(target))) :]
+    source = tuple(1 if draw(st.booleans()) else n for n in kept)
+    return OpCase((draw(arrays(source)),), {"shape": target})
+
+
+@st.composite
+def _logits(draw: Any, reduction: str) -> OpCase:
+    n, c = draw(st.integers(1, 4)), draw(st.integers(2, 4))
+    targets = np.array(draw(st.lists(st.integers(0, c - 1), min_size=n, max_size=n)))
+    return OpCase((draw(arrays((n, c))),), {"targets": targets, "reduction": reduction})
+
+
+@st.composite
+def _clip(draw: Any) -> OpCase:
+    low = draw(st.one_of(st.none(), floats(-2.0, 0.0)))
+    high = draw(floats(0.5, 2.0) if low is None else st.one_of(st.none(), floats(0.5, 2.0)))
+    return OpCase((draw(arrays()),), {"low": low, "high": high})
+
+
+@st.composite
+def _where(draw: Any) -> OpCase:
+    a_shape, b_shape, cond_shape = draw(broadcastable_shapes(3))
+    cond = draw(hnp.arrays(np.bool_, cond_shape))
+    return OpCase((draw(arrays(a_shape)), draw(arrays(b_shape))), {"cond": cond})
+
+
+def _log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    return x - np.log(np.sum(np.exp(x), axis=axis, keepdims=True))
+
+
+def _cross_entropy(logits: np.ndarray, targets: np.ndarray, reduction: str) -> Any:
+    losses = -_log_softmax(logits, 1)[np.arange(len(targets)), targets]
+    if reduction == "none":
+        return losses
+    return np.mean(losses) if reduction == "mean" else np.sum(losses)
+
+
+def _scatter_reference(x: np.ndarray, index: Any, shape: tuple[int, ...]) -> np.ndarray:
+    out = np.zeros(shape)
+    np.add.at(out, index, x)
+    return out
+
+
+def _kinks(*points: float) -> Callable[..., bool]:
+    return lambda x, **params: away_from(x, points)
+
+
+UNARY = _elementwise(floats())
+BINARY = _elementwise(floats(), floats())
+REDUCE = _reduction()
+F64 = np.float64
+
+OPS: list[OpSpec] = [
+    OpSpec("add", ops.add, np.add, BINARY),
+    OpSpec("sub", ops.sub, np.subtract, BINARY),
+    OpSpec("mul", ops.mul, np.multiply, BINARY),
+    OpSpec("div", ops.div, np.divide, BINARY, lambda a, b: away_from(b, [0.0], POLE_MARGIN)),
+    OpSpec("neg", ops.neg, np.negative, UNARY),
+    OpSpec("pow", ops.pow, np.power, _elementwise(POSITIVE, floats())),
+    OpSpec(
+        "pow_scalar",
+        lambda x, p: x**p,
+        lambda x, p: x**p,
+        _pow_scalar(),
+        lambda x, p: p > 0 or away_from(x, [0.0], POLE_MARGIN),
+    ),
+    OpSpec("rpow", lambda x: 2**x, lambda x: 2.0**x, UNARY),
+    OpSpec("rsub", lambda x: 2 - x, lambda x: 2.0 - x, UNARY),
+    OpSpec(
+        "rdiv",
+        lambda x: 2 / x,
+        lambda x: 2.0 / x,
+        UNARY,
+        lambda x: away_from(x, [0.0], POLE_MARGIN),
+    ),
+    OpSpec("exp", ops.exp, np.exp, UNARY),
+    OpSpec("log", ops.log, np.log, _elementwise(POSITIVE)),
+    OpSpec("sqrt", ops.sqrt, np.sqrt, _elementwise(POSITIVE)),
+    OpSpec("abs", ops.abs, np.abs, UNARY, _kinks(0.0)),
+    OpSpec("maximum", ops.maximum, np.maximum, BINARY, lambda a, b: away_from(a - b, [0.0])),
+    OpSpec("minimum", ops.minimum, np.minimum, BINARY, lambda a, b: away_from(a - b, [0.0])),
+    OpSpec(
+        "where",
+        lambda a, b, cond: ops.where(cond, a, b),
+        lambda a, b, cond: np.where(cond, a, b),
+        _where(),
+    ),
+    OpSpec(
+        "clip",
+        ops.clip,
+        lambda x, low, high: np.clip(x, low, high),
+        _clip(),
+        lambda x, low, high: away_from(x, [p for p in (low, high) if p is not None]),
+    ),
+    OpSpec("tanh", ops.tanh, np.tanh, UNARY),
+    OpSpec("sigmoid", ops.sigmoid, lambda x: 1 / (1 + np.exp(-x)), UNARY),
+    OpSpec("relu", ops.relu, lambda x: np.maximum(x, 0.0), UNARY, _kinks(0.0)),
+    OpSpec(
+        "softmax",
+        ops.softmax,
+        lambda x, axis: np.exp(x) / np.sum(np.exp(x), axis=axis, keepdims=True),
+        _reduction(axis_param=False),
+    ),
+    OpSpec("log_softmax", ops.log_softmax, _log_softmax, _reduction(axis_param=False)),
+    OpSpec(
+        "logsumexp",
+        ops.logsumexp,
+        lambda x, axis, keepdims: np.log(np.sum(np.exp(x), axis=axis, keepdims=keepdims)),
+        REDUCE,
+    ),
+    OpSpec("sum", ops.sum, np.sum, REDUCE),
+    OpSpec("mean", ops.mean, np.mean, REDUCE),
+    OpSpec("max", ops.max, np.max, REDUCE, lambda x, axis, keepdims: clear_extremum(x, axis)),
+    OpSpec("min", ops.min, np.min, REDUCE, lambda x, axis, keepdims: clear_extremum(-x, axis)),
+    OpSpec("matmul_dot", ops.matmul, np.matmul, _matmul(1, 1)),
+    OpSpec("matmul_vecmat", ops.matmul, np.matmul, _matmul(1, 2)),
+    OpSpec("matmul_matvec", ops.matmul, np.matmul, _matmul(2, 1)),
+    OpSpec("matmul", ops.matmul, np.matmul, _matmul(2, 2)),
+    OpSpec("matmul_batched", ops.matmul, np.matmul, _matmul(2, 2, batched=True)),
+    OpSpec(
+        "reshape",
+        lambda x, shape: ops.reshape(x, shape),
+        lambda x, shape: x.reshape(shape),
+        _reshape(),
+    ),
+    OpSpec(
+        "transpose",
+        lambda x, axes: ops.transpose(x, *axes),
+        np.transpose,
+        arrays().flatmap(lambda x: _case(st.just(x), axes=st.permutations(range(x.ndim)))),
+    ),
+    OpSpec("T", lambda x: x.T, lambda x: x.T, UNARY),
+    OpSpec("getitem", ops.getitem, lambda x, index: x[index], _basic_index()),
+    OpSpec("getitem_array", ops.getitem, lambda x, index: x[index], _array_getitem()),
+    OpSpec("scatter_add", ops.scatter_add, _scatter_reference, _scatter()),
+    OpSpec(
+        "concat",
+        lambda *xs, axis: ops.concat(xs, axis),
+        lambda *xs, axis: np.concatenate(xs, axis),
+        _join(new_axis=False),
+    ),
+    OpSpec(
+        "stack",
+        lambda *xs, axis: ops.stack(xs, axis),
+        lambda *xs, axis: np.stack(xs, axis),
+        _join(new_axis=True),
+    ),
+    OpSpec("broadcast_to", ops.broadcast_to, np.broadcast_to, _broadcast_to()),
+    # float64 -> float32 rounds to ~1e-7, so the difference step must be much larger
+    OpSpec(
+        "astype",
+        lambda x: ops.astype(ops.astype(x, np.float32), F64),
+        lambda x: x.astype(np.float32).astype(F64),
+        UNARY,
+        eps=1e-2,
+    ),
+    *(
+        OpSpec(f"cross_entropy_{r}", ops.cross_entropy, _cross_entropy, _logits(r))
+        for r in ("mean", "sum", "none")
+    ),
+    OpSpec(
+        "mse",
+        ops.mse,
+        lambda a, b: np.mean((a - b) ** 2),
+        arrays().flatmap(lambda a: _case(st.just(a), arrays(a.shape))),
+    ),
+]
+
+OPS_BY_NAME: dict[str, OpSpec] = {spec.name: spec for spec in OPS}
