@@ -9,6 +9,8 @@ from .engine import BackwardStep, SparseGrad, toposort
 from .errors import AnomalyError, DTypeError, GraphError, MinigradError, ShapeError
 from .function import Function
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_grad
+from .io import Checkpoint, CheckpointError, load, save
+from . import nn, optim  # noqa: I001
 from .mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad, scope
 from .ops import (
     abs,
@@ -50,6 +52,10 @@ from .ops import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "Checkpoint",
+    "CheckpointError",
+    "nn",
+    "optim",
     "AnomalyError",
     "BackwardStep",
     "DTypeError",
