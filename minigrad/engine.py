@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 
@@ -60,7 +60,7 @@ class SparseGrad:
         return buffer
 
 
-Grad = Tensor | SparseGrad
+Grad: TypeAlias = Tensor | SparseGrad
 
 
 @dataclass(slots=True)

@@ -15,6 +15,7 @@ the class docstring is the op's formula, shown by the renderer and by
 from __future__ import annotations
 
 import traceback
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -69,11 +70,11 @@ class Function:
         doc = (cls.__doc__ or "").strip()
         cls.formula = doc.splitlines()[0] if doc else ""
 
-    def forward(self, *arrays: np.ndarray) -> np.ndarray:
-        raise NotImplementedError("subclass must implement forward")
-
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor | None, ...]:
-        raise NotImplementedError("subclass must implement backward")
+    # Each op defines these two methods with its own arity:
+    #   forward(self, *arrays: np.ndarray) -> np.ndarray
+    #   backward(self, grad: Tensor, out: Tensor) -> one gradient (or None) per input
+    forward: Callable[..., np.ndarray]
+    backward: Callable[..., tuple[Any, ...]]
 
     @classmethod
     def apply(cls, *inputs: Any, **params: Any) -> Tensor:

@@ -140,7 +140,7 @@ class Tensor:
         """The single value of a one-element tensor as a Python number."""
         if self.data.size != 1:
             raise ShapeError(f"item: expected a tensor with one element, got shape {self.shape}")
-        return self.data.item()  # type: ignore[no-any-return]
+        return self.data.item()
 
     def __len__(self) -> int:
         if self.ndim == 0:

@@ -59,7 +59,7 @@ class Softmax(Function):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         e = _shifted_exp(x, self.axis)
-        return e / e.sum(axis=self.axis, keepdims=True)  # type: ignore[no-any-return]
+        return e / e.sum(axis=self.axis, keepdims=True)
 
     def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
         return (out * (grad - (grad * out).sum(axis=self.axis, keepdims=True)),)

@@ -30,7 +30,7 @@ class Matmul(Function):
                 f"matmul: inner dimensions differ: {a.shape} @ {b.shape} "
                 f"({a.shape[-1]} != {inner_b}); expected (..., n, k) @ (..., k, m)"
             )
-        return a @ b  # type: ignore[no-any-return]
+        return a @ b
 
     def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor, Tensor]:
         a, b = self.inputs

@@ -50,7 +50,7 @@ class Sum(Function):
         self.axis, self.keepdims = axis, keepdims
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        return np.sum(x, axis=_tuple(self.axis), keepdims=self.keepdims)  # type: ignore[no-any-return]
+        return np.sum(x, axis=_tuple(self.axis), keepdims=self.keepdims)
 
     def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
         (x,) = self.inputs
@@ -66,7 +66,7 @@ class Mean(Function):
     def forward(self, x: np.ndarray) -> np.ndarray:
         if x.size == 0:
             raise ShapeError(f"mean of an empty tensor (shape {x.shape}) is undefined")
-        return np.mean(x, axis=_tuple(self.axis), keepdims=self.keepdims)  # type: ignore[no-any-return]
+        return np.mean(x, axis=_tuple(self.axis), keepdims=self.keepdims)
 
     def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
         (x,) = self.inputs
@@ -83,7 +83,7 @@ class _Extremum(Function):
         self.axis, self.keepdims = axis, keepdims
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        return type(self).reduce(x, axis=_tuple(self.axis), keepdims=self.keepdims)  # type: ignore[no-any-return]
+        return type(self).reduce(x, axis=_tuple(self.axis), keepdims=self.keepdims)
 
     def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
         (x,) = self.inputs

@@ -53,7 +53,7 @@ class GetItem(Function):
         self.index = index
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        return x[self.index]  # type: ignore[no-any-return]
+        return x[self.index]
 
     def backward(self, grad: Tensor, out: Tensor) -> tuple[SparseGrad]:
         (x,) = self.inputs
