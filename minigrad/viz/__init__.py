@@ -1,0 +1,27 @@
+"""See the graph: ``draw`` renders it with Graphviz, ``flipbook`` steps through backward.
+
+``draw(root)`` returns a ``Graph`` (``.source`` DOT text, ``.save("g.svg")``,
+inline display in Jupyter); ``flipbook(root, "backprop.html")`` writes one
+self-contained page with a frame per backward step. Start reading in dot.py.
+"""
+
+from .dot import (
+    Graph,
+    GraphTooLargeError,
+    GraphvizNotFoundError,
+    RenderError,
+    draw,
+)
+from .expr import ExpressionError, parse_expression
+from .flipbook import flipbook
+
+__all__ = [
+    "ExpressionError",
+    "Graph",
+    "GraphTooLargeError",
+    "GraphvizNotFoundError",
+    "RenderError",
+    "draw",
+    "flipbook",
+    "parse_expression",
+]
