@@ -49,12 +49,8 @@ class Optimizer(abc.ABC):
         self._validate()
         self.steps = np.zeros(len(self.params), dtype=np.int64)
         self.state: dict[str, list[np.ndarray]] = {
-            name: [np.zeros_like(p.data) for p in self.params] for name in self._buffer_names()
+            name: [np.zeros_like(p.data) for p in self.params] for name in self.buffers
         }
-
-    def _buffer_names(self) -> tuple[str, ...]:
-        """Names of the per-parameter arrays this optimizer keeps."""
-        return self.buffers
 
     @abc.abstractmethod
     def _validate(self) -> None:
@@ -122,11 +118,12 @@ class SGD(Optimizer):
     """Stochastic gradient descent with optional momentum and weight decay.
 
     g = grad + weight_decay * p
-    buf = momentum * buf + g            (buf starts at 0; only when momentum > 0)
+    buf = momentum * buf + g            (buf starts at 0)
     p = p - lr * buf                    (p - lr * g without momentum)
     """
 
     hyperparams = ("lr", "momentum", "weight_decay")
+    buffers = ("momentum_buffer",)
 
     def __init__(
         self,
@@ -138,9 +135,6 @@ class SGD(Optimizer):
         self.momentum = momentum
         self.weight_decay = weight_decay
         super().__init__(params, lr)
-
-    def _buffer_names(self) -> tuple[str, ...]:
-        return ("momentum_buffer",) if self.momentum > 0 else ()
 
     def _validate(self) -> None:
         _positive("SGD", "lr", self.lr)
