@@ -266,9 +266,16 @@ def _apply_rule(fn: Any, node: Tensor, grad: Tensor, walk: _Walk) -> tuple[Grad 
     saved_mode = MODE.grad_enabled
     MODE.grad_enabled = walk.create_graph  # backward formulas record only for create_graph
     try:
+        raw = fn.backward(grad, node)
+        if len(raw) != len(fn.inputs):
+            raise GraphError(
+                f"{fn.name}: backward returned {len(raw)} gradients for {len(fn.inputs)} inputs"
+            )
         sent = tuple(
-            _fit(g, x, fn.name) if g is not None and x.requires_grad else None
-            for x, g in zip(fn.inputs, fn.backward(grad, node), strict=True)
+            [
+                _fit(g, x, fn.name) if g is not None and x.requires_grad else None
+                for x, g in zip(fn.inputs, raw, strict=True)
+            ]
         )
         if MODE.anomaly:
             _check_finite(fn, sent)
