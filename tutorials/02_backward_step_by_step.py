@@ -1,0 +1,216 @@
+# %% [markdown]
+# # 2. Backward, step by step
+#
+# **You will learn**
+#
+# - the chain rule as the engine applies it: one node at a time, in reverse
+#   topological order;
+# - how to watch every step with `backward_steps()`: the gradient arriving at
+#   a node, the op's rule, and what it sends to each input;
+# - how to step through the same walk in a browser (`minigrad.viz.flipbook`);
+# - why gradients **accumulate**: `a + a` gives `a.grad == 2`, and a second
+#   backward adds to `.grad`.
+#
+# Tutorial 1 built a graph; here we run it backwards.
+
+# %%
+from pathlib import Path
+
+import numpy as np
+
+import minigrad as mg
+from minigrad.viz import draw, flipbook
+
+OUT = Path("figures")
+OUT.mkdir(exist_ok=True)
+
+# %% [markdown]
+# ## A small graph with scalars
+#
+# L = tanh(x·w + b), with scalars so every number fits on a line. We name the
+# intermediate results u = x·w and v = u + b.
+
+# %%
+x = mg.Tensor(0.5, name="x")
+w = mg.Tensor(-1.5, requires_grad=True, name="w")
+b = mg.Tensor(0.25, requires_grad=True, name="b")
+u = x * w
+v = u + b
+L = v.tanh()
+print(f"u = {u.item():.4f}   v = {v.item():.4f}   L = {L.item():.4f}")
+
+# %% [markdown]
+# ## The chain rule, by hand
+#
+# We want dL/dw and dL/db. Going from the output back to the inputs, each
+# step multiplies by one local derivative:
+#
+#     dL/dL = 1
+#     dL/dv = dL/dL · dtanh(v)/dv = 1 - L²
+#     dL/du = dL/dv · dv/du       = dL/dv · 1
+#     dL/db = dL/dv · dv/db       = dL/dv · 1
+#     dL/dw = dL/du · du/dw       = dL/du · x
+#
+# Each line uses only a number computed on the line before and one local
+# derivative. That is all backward does.
+
+# %%
+dL_dv = 1 - L.item() ** 2
+dL_du = dL_dv
+dL_db = dL_dv
+dL_dw = dL_du * x.item()
+print(f"by hand: dL/dv = {dL_dv:.4f}  dL/dw = {dL_dw:.4f}  dL/db = {dL_db:.4f}")
+
+# %% [markdown]
+# ## The order: reverse topological
+#
+# A node may send its gradient on only once it has received *everything*
+# coming from the nodes that used it. Reversing a topological order (tutorial
+# 1) guarantees that: every consumer of a node is processed before the node.
+
+# %%
+for t in reversed(mg.toposort(L)):
+    print(t.name or t.op)
+
+# %% [markdown]
+# ## Watching the engine: `backward_steps()`
+#
+# `L.backward_steps()` is the backward pass as a generator: each step is one
+# node being processed. A step tells us the op and its formula, `grad` (the
+# total dL/dnode that arrived) and `input_grads` (what it sends to each input;
+# `None` for an input that needs no gradient, like the constant x). At a leaf
+# the step is "accumulate into .grad".
+
+# %%
+for step in L.backward_steps():
+    if step.op is None:
+        print(f"leaf {step.node.name}: {step.formula}: {step.grad.item():.4f}")
+        continue
+    sent = [None if g is None else round(float(g.data), 4) for g in step.input_grads]
+    print(f"{step.op:4} | {step.formula:38} | in {step.grad.item():.4f} -> sends {sent}")
+
+# %% [markdown]
+# Compare the numbers with the hand computation: the tanh step received 1 and
+# sent 1 - L² = 0.7864; the add passed it to both inputs unchanged; the mul
+# sent x times it to w. After the walk, the leaves hold the results.
+
+# %%
+print("engine : dL/dw =", round(w.grad.item(), 4), " dL/db =", round(b.grad.item(), 4))
+assert np.isclose(w.grad.item(), dL_dw) and np.isclose(b.grad.item(), dL_db)
+
+# %% [markdown]
+# `backward()` is exactly this walk run to the end. Now that the leaves hold
+# gradients, `draw` shows them next to the values:
+
+# %%
+draw(L).save(OUT / "02_grads.svg")
+print("saved", OUT / "02_grads.svg")
+
+# %% [markdown]
+# ## A flipbook of backward
+#
+# `flipbook(root, path)` runs backward and writes one self-contained HTML page
+# with a frame per step: the node being processed is orange, finished nodes
+# are green, and the edges its gradient travels along are red. Beside each
+# frame: the rule with the numbers filled in. Open the file in a browser and
+# use the arrow keys. (It runs backward, so we build a fresh graph first; the
+# weights accumulate gradients again, so we clear them.)
+
+# %%
+w.zero_grad()
+b.zero_grad()
+L2 = (x * w + b).tanh()
+page = flipbook(L2, OUT / "02_backprop.html")
+print("open", page, "in a browser:", len(mg.toposort(L2)), "frames")
+
+# %% [markdown]
+# ## Why gradients add up: `a + a`
+#
+# If a tensor is used twice, a small change in it changes the output through
+# **both** uses, so its gradient is the **sum** of what each use sends back.
+# In y = a + a the add sends 1 to its first input and 1 to its second; both
+# are `a`, so a receives 1 + 1 = 2 = dy/da.
+
+# %%
+a = mg.Tensor(3.0, requires_grad=True, name="a")
+y = a + a
+for step in y.backward_steps():
+    print(
+        step.op or f"leaf {step.node.name}", "| in", step.grad.item(), "| sends", step.input_grads
+    )
+print("a.grad =", a.grad.item())
+
+# %% [markdown]
+# The same rule gives the product rule: in y = a·a the mul sends b·g = a to
+# its first input and a·g = a to its second, so dy/da = 2a.
+
+# %%
+a.zero_grad()
+(a * a).backward()
+print("d(a·a)/da at a = 3:", a.grad.item())
+
+# %% [markdown]
+# ## Accumulation across backward calls
+#
+# `.grad` is *added to*, never overwritten. That is what makes "a used twice"
+# work, and it also means a second backward pass adds a second copy. A graph
+# is normally freed for reuse after one backward: running through it again is
+# an error unless the first pass kept it with `retain_graph=True`.
+
+# %%
+a.zero_grad()
+y = a * a
+y.backward(retain_graph=True)
+print("after one backward :", a.grad.item())
+y.backward()
+print("after two backwards:", a.grad.item(), "(accumulated)")
+try:
+    y.backward()
+except mg.GraphError as err:
+    print("third time:", err)
+
+# %% [markdown]
+# So clear gradients (`zero_grad()`) before each new backward pass, unless you
+# want to add gradients up on purpose (for instance over several windows of a
+# long sequence, as the RNN tutorials do).
+#
+# ## Gradients of intermediate nodes
+#
+# Only leaves keep `.grad`; intermediate results pass theirs on and forget it.
+# Call `retain_grad()` on an intermediate tensor to keep it.
+
+# %%
+w.zero_grad()
+b.zero_grad()
+v = (x * w + b).retain_grad()
+L3 = v.tanh()
+L3.backward()
+print("dL/dv =", round(v.grad.item(), 4), " (1 - L² =", round(1 - L3.item() ** 2, 4), ")")
+
+# %% [markdown]
+# ## Exercise: the chain rule by hand
+#
+# For L = tanh(a·b + a) write `hand_gradients(a, b)` returning (dL/da, dL/db)
+# as plain floats, using only the chain rule (no `backward`). Hint: `a` is used
+# twice, so dL/da has two terms. The check compares your numbers with the
+# engine's at a few points.
+
+
+# %%
+def hand_gradients(a: float, b: float) -> tuple[float, float]:
+    s = a * b + a
+    dL_ds = 1 - np.tanh(s) ** 2
+    return dL_ds * (b + 1), dL_ds * a
+
+
+# %% [markdown]
+# The check:
+
+# %%
+for a_val, b_val in [(0.3, -0.7), (1.2, 0.4), (-0.5, 2.0)]:
+    ta = mg.Tensor(a_val, requires_grad=True)
+    tb = mg.Tensor(b_val, requires_grad=True)
+    (ta * tb + ta).tanh().backward()
+    mine = hand_gradients(a_val, b_val)
+    assert np.allclose(mine, (ta.grad.item(), tb.grad.item())), (a_val, b_val, mine)
+print("exercise check passed")

@@ -1,0 +1,266 @@
+# %% [markdown]
+# # 4. Checking gradients
+#
+# **You will learn**
+#
+# - how to estimate a derivative with finite differences, and why the
+#   **central** difference beats the forward one;
+# - why the check must run in **float64**;
+# - how `mg.gradcheck` compares every derivative of a function with finite
+#   differences, and what its failure report looks like;
+# - how to write your own operation (softplus) as a `Function`, break its
+#   backward on purpose and watch `gradcheck` catch it;
+# - how to property-test an op over many random inputs with Hypothesis and
+#   `minigrad.testing`.
+#
+# You need tutorials 1–3. This one also uses Hypothesis, installed with the
+# development extras (`pip install -e '.[dev]'`).
+
+# %%
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+from hypothesis import given, settings
+
+import minigrad as mg
+from minigrad.testing import assert_grad_matches, tensors
+
+OUT = Path("figures")
+OUT.mkdir(exist_ok=True)
+
+# %% [markdown]
+# ## Finite differences by hand
+#
+# The derivative is a limit: f'(x) = lim (f(x + ε) - f(x)) / ε as ε -> 0. With
+# a small but finite ε we get an estimate, the **forward difference**. Taylor's
+# formula says how wrong it is:
+#
+#     f(x + ε) = f(x) + ε f'(x) + ε²/2 f''(x) + ...
+#     (f(x + ε) - f(x)) / ε = f'(x) + ε/2 f''(x) + ...        error ~ ε
+#
+# The **central difference** (f(x + ε) - f(x - ε)) / 2ε cancels the ε² terms,
+# so its error is ~ ε² — much smaller for the same ε.
+
+# %%
+x0 = 0.5
+exact = 1 - np.tanh(x0) ** 2  # d tanh(x)/dx
+for eps in (1e-2, 1e-4):
+    forward = (np.tanh(x0 + eps) - np.tanh(x0)) / eps
+    central = (np.tanh(x0 + eps) - np.tanh(x0 - eps)) / (2 * eps)
+    print(
+        f"eps={eps:g}: forward error {abs(forward - exact):.1e}, "
+        f"central error {abs(central - exact):.1e}"
+    )
+
+# %% [markdown]
+# ## Why float64
+#
+# Shrinking ε does not help forever. f(x + ε) and f(x) are rounded to the
+# precision of the float type (about 1e-16 relative for float64, 1e-7 for
+# float32), and dividing their difference by ε magnifies that rounding error
+# to ~ precision / ε. The total error is smallest somewhere in between. The
+# plot shows both effects. In float32 the best error is thousands of times
+# worse than in float64, and at the ε = 1e-6 that gradient checks use, the
+# float32 estimate is off in the second or third digit — too coarse to tell a
+# correct gradient from a slightly wrong one.
+
+# %%
+epsilons = np.logspace(-12, -1, 45)
+curves = {}
+for dtype in (np.float64, np.float32):
+    x = dtype(x0)
+    for kind in ("forward", "central"):
+        errors = []
+        for e in epsilons:
+            e = dtype(e)
+            if kind == "forward":
+                estimate = (np.tanh(x + e) - np.tanh(x)) / e
+            else:
+                estimate = (np.tanh(x + e) - np.tanh(x - e)) / (2 * e)
+            errors.append(max(abs(float(estimate) - exact), 1e-17))
+        curves[f"{kind}, {np.dtype(dtype).name}"] = errors
+
+fig, ax = plt.subplots(figsize=(6.4, 4))
+for label, errors in curves.items():
+    ax.loglog(epsilons, errors, label=label, ls="--" if "32" in label else "-")
+ax.set_xlabel("step ε")
+ax.set_ylabel("|estimate - exact derivative|")
+ax.set_title("finite differences of tanh at x = 0.5")
+ax.legend()
+fig.tight_layout()
+fig.savefig(OUT / "04_finite_differences.png", dpi=120)
+plt.close(fig)
+at_1e6 = int(np.argmin(abs(np.log10(epsilons) + 6)))
+for label, errors in curves.items():
+    print(f"{label:17}: smallest error {min(errors):.0e}, at eps=1e-6 {errors[at_1e6]:.0e}")
+print("saved", OUT / "04_finite_differences.png")
+
+# %% [markdown]
+# ## `gradcheck`
+#
+# `mg.gradcheck(fn, *inputs)` does this for every element of every input that
+# requires grad, and for every element of the output: it compares the
+# gradient from backward with a central difference (ε = 1e-6, in float64) and
+# accepts |analytic - numeric| <= atol + rtol·|numeric|. It returns True, or
+# raises `mg.GradcheckError` with a table of the mismatches.
+
+# %%
+rng = np.random.default_rng(0)
+x = mg.Tensor(rng.standard_normal((2, 3)), requires_grad=True)
+w = mg.Tensor(rng.standard_normal((3, 2)), requires_grad=True)
+print("tanh(x @ w):", mg.gradcheck(lambda x, w: (x @ w).tanh(), x, w))
+
+# %% [markdown]
+# ## Your own operation: softplus
+#
+# softplus(x) = log(1 + exp(x)) is a smooth relu. Its derivative is the
+# sigmoid: d/dx log(1 + eˣ) = eˣ / (1 + eˣ) = σ(x).
+#
+# An operation is a subclass of `mg.Function` with two methods:
+#
+# - `forward(self, x)` works on numpy arrays and returns the result;
+# - `backward(self, grad, out)` receives dL/dy (`grad`) and the output `out`,
+#   and returns a tuple with dL/dx for each input, written with minigrad
+#   operations (so the gradient can itself be differentiated). The inputs are
+#   in `self.inputs`.
+#
+# The first line of the docstring is the formula that `draw` and
+# `backward_steps` show. `Softplus.apply(x)` runs it and records it in the
+# graph. For the forward we use `np.logaddexp(0, x)` = log(e⁰ + eˣ), which
+# does not overflow for large x the way `np.log(1 + np.exp(x))` would.
+
+
+# %%
+class Softplus(mg.Function):
+    """y = log(1 + exp(x));  dy/dx = sigmoid(x)"""
+
+    def forward(self, x):
+        return np.logaddexp(0.0, x)
+
+    def backward(self, grad, out):
+        (x,) = self.inputs
+        return (grad * x.sigmoid(),)
+
+
+def softplus(x):
+    return Softplus.apply(x)
+
+
+y = softplus(x)
+print(y.op, "|", y._ctx.formula)
+print("softplus(1000) =", softplus(mg.Tensor(1000.0)).item(), "(no overflow)")
+print("gradcheck:", mg.gradcheck(softplus, x))
+
+# %% [markdown]
+# Because `backward` is written with minigrad operations, the second
+# derivative comes for free; `gradgradcheck` checks it against finite
+# differences of the first derivative.
+
+# %%
+print("gradgradcheck:", mg.gradgradcheck(softplus, x))
+
+# %% [markdown]
+# ## Break it on purpose
+#
+# A classic slip: using the output instead of the input, `grad * out.sigmoid()`.
+# It runs, the shapes are right, the numbers look plausible — and they are
+# wrong. `gradcheck` names the input, the element, and both values.
+
+
+# %%
+class BrokenSoftplus(Softplus):
+    """y = log(1 + exp(x));  dy/dx = sigmoid(y)  (wrong on purpose)"""
+
+    def backward(self, grad, out):
+        return (grad * out.sigmoid(),)
+
+
+def broken_softplus(x):
+    return BrokenSoftplus.apply(x)
+
+
+try:
+    mg.gradcheck(broken_softplus, x)
+except mg.GradcheckError as err:
+    print(err)
+
+# %% [markdown]
+# ## Property tests with Hypothesis
+#
+# One input is one example. A property test checks a statement on many
+# generated inputs, and on failure shrinks to a small counterexample.
+# `minigrad.testing` provides strategies (`tensors(shape=...)` draws leaf
+# tensors with values in [-3, 3]) and `assert_grad_matches(fn, *inputs)`,
+# gradcheck as an assertion. `@given` runs the function on drawn inputs.
+
+
+# %%
+@settings(max_examples=25, deadline=None)
+@given(tensors(shape=(2, 3)))
+def test_softplus_gradient(x):
+    assert_grad_matches(softplus, x, second_order=True)
+
+
+test_softplus_gradient()
+print("softplus: gradient matches finite differences on 25 random inputs")
+
+# %% [markdown]
+# The same property fails for the broken version, and Hypothesis reports the
+# input it failed on:
+
+# %%
+test_broken = given(tensors(shape=(2,)))(lambda x: assert_grad_matches(broken_softplus, x))
+try:
+    settings(max_examples=10, deadline=None)(test_broken)()
+except AssertionError as err:
+    print("caught:", str(err).splitlines()[0])
+
+# %% [markdown]
+# ## Exercise: your own op, checked
+#
+# Write `LogCosh`, an op computing y = log(cosh(x)) (a smooth version of |x|
+# used as a robust loss). Work out its derivative, write `forward` on numpy
+# arrays and `backward` with minigrad operations, then let the check below
+# verify the values against numpy and the gradient (and its gradient) with
+# `gradcheck` and Hypothesis.
+#
+# Hint: d/dx log(cosh x) = sinh x / cosh x. For the forward, log(cosh x) =
+# |x| + log(1 + e^(-2|x|)) - log 2 never overflows.
+
+
+# %%
+class LogCosh(mg.Function):
+    """y = log(cosh(x));  dy/dx = tanh(x)"""
+
+    def forward(self, x):
+        a = np.abs(x)
+        return a + np.log1p(np.exp(-2 * a)) - np.log(2.0)
+
+    def backward(self, grad, out):
+        (x,) = self.inputs
+        return (grad * x.tanh(),)
+
+
+def log_cosh(x):
+    return LogCosh.apply(x)
+
+
+# %% [markdown]
+# The check:
+
+# %%
+z = mg.Tensor(np.linspace(-4, 4, 9), requires_grad=True)
+assert np.allclose(log_cosh(z).data, np.log(np.cosh(z.data))), "forward differs from numpy"
+assert np.isfinite(log_cosh(mg.Tensor(1000.0)).item()), "log_cosh(1000) overflowed"
+assert mg.gradcheck(log_cosh, z) and mg.gradgradcheck(log_cosh, z)
+
+
+@settings(max_examples=25, deadline=None)
+@given(tensors(shape=(3,)))
+def test_log_cosh(x):
+    assert_grad_matches(log_cosh, x, second_order=True)
+
+
+test_log_cosh()
+print("exercise check passed")
