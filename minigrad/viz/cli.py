@@ -38,14 +38,14 @@ Inputs are scalars by default, taking the values 0.5, -1.5, 2.0, 0.8, -0.3,
 1.2, -0.7, 1.6 in order of first appearance. Set them with --input:
   --input x=3          a scalar
   --input w=1,2,-1     a vector
-  --input W=2x3        a 2x3 matrix of standard normal values (see --seed)
+  --input W=randn:2x3  a 2x3 matrix of standard normal values (see --seed)
 The expression must give a single number (wrap it in sum(...) or mean(...)).
 """
 
 EPILOG = """\
 examples:
   python -m minigrad graph "tanh(x * w + b)" -o graph.svg --values
-  python -m minigrad graph "sum(relu(W @ x))" --input W=3x2 --input x=1,-1 -o g.png --heat
+  python -m minigrad graph "sum(relu(W @ x))" --input W=randn:3x2 --input x=1,-1 -o g.png --heat
   python -m minigrad graph "tanh(x * w + b)" --flipbook backprop.html
 """
 
@@ -79,7 +79,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )  # fmt: skip
     parser.add_argument(
         "--input", action="append", default=[], metavar="NAME=VALUE",
-        help="value of an input: a number (x=3), a list (w=1,2,3) or a random shape (W=2x3)",
+        help="value of an input: a number (x=3), a list (w=1,2,3), random normal (W=randn:2x3)",
     )  # fmt: skip
     parser.add_argument("--seed", type=int, default=0, help="seed of random inputs (default 0)")
     parser.add_argument(
@@ -119,13 +119,14 @@ def parse_inputs(names: Sequence[str], specs: Sequence[str], seed: int) -> dict[
 
 
 def _value(name: str, text: str, rng: np.random.Generator) -> Any:
-    if re.fullmatch(r"\d+(x\d+)*", text):
-        return rng.standard_normal(tuple(int(n) for n in text.split("x")))
+    shape = re.fullmatch(r"randn:(\d+(?:x\d+)*)", text)
+    if shape:
+        return rng.standard_normal(tuple(int(n) for n in shape[1].split("x")))
     try:
         numbers = [float(part) for part in text.split(",")]
     except ValueError:
         raise ExpressionError(
-            f"--input {name}={text}: expected a number (3), a list (1,2,3) or a shape (2x3)"
+            f"--input {name}={text}: expected a number (3), a list (1,2,3) or randn:2x3"
         ) from None
     return numbers[0] if len(numbers) == 1 else numbers
 

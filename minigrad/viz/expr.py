@@ -67,6 +67,8 @@ class Expression:
 
         Post-order walk with an explicit stack: operands first, then the node.
         """
+        if not self.variables:
+            raise ExpressionError(f"expression {self.text!r} uses no variable; nothing to draw")
         missing = [name for name in self.variables if name not in env]
         if missing:
             raise ExpressionError(f"expression {self.text!r}: no value for {', '.join(missing)}")
@@ -82,9 +84,7 @@ class Expression:
             args = results[len(results) - len(operands) :]
             del results[len(results) - len(operands) :]
             results.append(self._apply(node, args, env))
-        value = results[0]
-        if not isinstance(value, Tensor):
-            raise ExpressionError(f"expression {self.text!r} uses no variable; nothing to draw")
+        value: Tensor = results[0]
         return value
 
     def _apply(self, node: ast.expr, args: list[Any], env: Mapping[str, Tensor]) -> Any:
