@@ -2,10 +2,16 @@
 
 ``RNN`` (h_t = g1(U x_t + W h_{t-1} + b), y_t = softmax(V h_t + c)), ``LSTM`` and
 ``GRU`` live in model.py, their cells in cell.py; bptt.py makes backpropagation
-through time visible; reference.py derives it by hand in numpy.
+through time visible; reference.py derives it by hand in numpy; data.py holds
+the embedded corpora and tasks; train.py the training loop; demo.py the demo
+behind ``python -m rnn demo``.
 """
 
-from . import bptt
+from . import bptt, data
 from .model import GRU, LSTM, RNN, Recurrent, Unrolled, build, sequence_loss
+from .train import DivergedError, History, load_model, save_checkpoint, train
 
-__all__ = ["GRU", "LSTM", "RNN", "Recurrent", "Unrolled", "bptt", "build", "sequence_loss"]
+__all__ = [
+    "GRU", "LSTM", "RNN", "DivergedError", "History", "Recurrent", "Unrolled", "bptt", "build",
+    "data", "load_model", "save_checkpoint", "sequence_loss", "train",
+]

@@ -77,17 +77,23 @@ def contributions(
 
 
 def hidden_grad_norms(
-    model: Recurrent, xs: Any, targets: Any, h0: State | None = None
+    model: Recurrent, xs: Any, targets: Any, h0: State | None = None, only_last: bool = False
 ) -> np.ndarray:
     """||dL/dh_t|| for t = 1..T, read from the graph with ``retain_grad``.
 
     dL/dh_t is the total derivative: through the output at t and through h_{t+1}.
+    With ``only_last`` the loss is the last step's alone, so the profile shows
+    how much of it reaches back to each earlier step (the vanishing gradient).
     The model's own gradients are left untouched.
     """
     out = with_params(model, _fresh_leaves(model)).unroll(xs, h0)
     for h in out.steps:
         h.retain_grad()
-    sequence_loss(out.logits, targets).backward()
+    targets = np.asarray(targets)
+    if only_last:
+        sequence_loss(out.logits[-1:], targets[-1:]).backward()
+    else:
+        sequence_loss(out.logits, targets).backward()
     return np.array([0.0 if h.grad is None else np.linalg.norm(h.grad.data) for h in out.steps])
 
 

@@ -130,6 +130,7 @@ class Recurrent(nn.Module):
             with mg.scope(f"t={t + 1}"):
                 state = self.cell.recur(xp[t], state, w_tr)
             steps.append(self.cell.hidden(state))
+            steps[-1].name = f"h_{t + 1}"
         hs = mg.stack(steps)
         return Unrolled(self.head(hs), hs, steps, state)
 
@@ -140,7 +141,9 @@ class Recurrent(nn.Module):
             with mg.scope(f"t={t + 1}"):
                 state = self.cell.step(x[t], state)
                 steps.append(self.cell.hidden(state))
+                steps[-1].name = f"h_{t + 1}"
                 logits.append(self.head(steps[-1]))
+                logits[-1].name = f"o_{t + 1}"
         return Unrolled(mg.stack(logits), mg.stack(steps), steps, state)
 
     def forward(

@@ -116,3 +116,21 @@ def test_windows_cover_the_sequence():
     assert bptt.windows(7, 3) == [slice(0, 3), slice(3, 6), slice(6, 7)]
     with pytest.raises(ValueError, match="k must be >= 1"):
         bptt.windows(5, 0)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+def test_last_step_profile_is_the_chain_of_jacobians(activation):
+    xs, ys = toy(8, T=10)
+    model = rnn.RNN(5, 4, 5, activation, seed=8)
+    norms = bptt.hidden_grad_norms(model, xs, ys, only_last=True)
+    cache = reference.forward(params_of(model), xs, ys, activation=activation)
+    batch = ys.shape[1]
+    do = (cache.ps[-1] - np.eye(5)[ys[-1]]) / batch  # loss = mean over the last step's B items
+    dh = do @ model.V.data  # δh_T
+    expected = [np.linalg.norm(dh)]
+    for t in range(9, 0, -1):  # δh_{t-1} = W^T (δh_t ⊙ g1'(a_t))
+        h = cache.hs[t + 1]
+        g1_prime = 1 - h * h if activation == "tanh" else (h > 0)
+        dh = (dh * g1_prime) @ model.W.data
+        expected.append(np.linalg.norm(dh))
+    np.testing.assert_allclose(norms, expected[::-1], rtol=1e-10)

@@ -1,0 +1,254 @@
+"""Command line: ``python -m rnn demo|train|sample|graph`` (``--help`` on each)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from minigrad.errors import MinigradError
+
+from .data import CORPORA, CharDataset
+from .demo import run_demo, tiny_unrolled
+from .model import GRU, LSTM, RNN, Recurrent
+from .train import OPTIMIZERS, DivergedError, load_model, train
+
+TEXT_HELP = f"corpus: one of {', '.join(CORPORA)} (embedded) or the path of a UTF-8 text file"
+
+
+def _demo_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "demo",
+        help="train a char-RNN, check gradients, draw pictures into --out",
+        description="Train a char-RNN on the default corpus (samples before and "
+        "after), gradcheck a small unrolled RNN, and write the unrolled graph "
+        "(SVG), a backward flipbook (HTML), the loss curve and the dL/dh_t "
+        "profile (PNG) and the checkpoint into --out.",
+    )
+    p.add_argument("--out", default="out", help="directory for the outputs (default: out)")
+    p.add_argument(
+        "--fast",
+        action="store_true",
+        help="small and quick settings (also set by RNN_DEMO_FAST=1), for tests",
+    )
+    p.add_argument("--steps", type=int, help="training steps (default: 800, fast: 60)")
+    p.add_argument("--seed", type=int, default=0, help="seed for weights and samples (default 0)")
+    p.add_argument("--text", help=TEXT_HELP + " (default: the embedded default corpus)")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def _train_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "train",
+        help="train a char-level model on a corpus",
+        description="Train a char-level RNN/LSTM/GRU with truncated BPTT and save "
+        "checkpoints; --resume continues a run exactly.",
+    )
+    p.add_argument("--text", default="default", help=TEXT_HELP + " (default: default)")
+    p.add_argument(
+        "--model",
+        choices=["rnn", "lstm", "gru"],
+        default="rnn",
+        help="architecture (default: rnn, the textbook h = g1(Ux + Wh + b))",
+    )
+    p.add_argument(
+        "--activation",
+        choices=["tanh", "relu"],
+        default="tanh",
+        help="g1 of the vanilla RNN (default: tanh)",
+    )
+    p.add_argument("--hidden", type=int, default=128, help="hidden size (default: 128)")
+    p.add_argument(
+        "--steps",
+        type=int,
+        default=1000,
+        help="total optimizer steps, resumed ones included (default: 1000)",
+    )
+    p.add_argument(
+        "--bptt",
+        type=int,
+        default=32,
+        help="truncated-BPTT window: time steps per update (default: 32)",
+    )
+    p.add_argument(
+        "--batch-size", type=int, default=16, help="parallel streams of the corpus (default: 16)"
+    )
+    p.add_argument(
+        "--optimizer",
+        choices=sorted(OPTIMIZERS),
+        default="adam",
+        help="sgd (momentum 0.9), adagrad or adam (default: adam)",
+    )
+    p.add_argument(
+        "--lr", type=float, help="learning rate (default: sgd 0.1, adagrad 0.05, adam 0.003)"
+    )
+    p.add_argument(
+        "--clip",
+        type=float,
+        default=5.0,
+        help="clip the global gradient norm to this (0: no clipping; default: 5)",
+    )
+    p.add_argument(
+        "--dtype",
+        choices=["float64", "float32"],
+        default="float64",
+        help="parameter dtype (default: float64)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed for the initial weights (default 0)")
+    p.add_argument(
+        "--checkpoint",
+        default="out/char_rnn.npz",
+        help="checkpoint file, written atomically (default: out/char_rnn.npz)",
+    )
+    p.add_argument(
+        "--checkpoint-every", type=int, default=100, help="steps between checkpoints (default: 100)"
+    )
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue from --checkpoint (weights, optimizer, hidden state, history)",
+    )
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def _sample_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "sample",
+        help="generate text from a checkpoint",
+        description="Feed --prefix to a trained model, then sample -n characters.",
+    )
+    p.add_argument(
+        "--checkpoint",
+        default="out/char_rnn.npz",
+        help="checkpoint written by train or demo (default: out/char_rnn.npz)",
+    )
+    p.add_argument("--prefix", default="The ", help="text to start from (default: 'The ')")
+    p.add_argument("-n", type=int, default=300, help="characters to generate (default: 300)")
+    p.add_argument(
+        "--temperature",
+        type=float,
+        default=0.8,
+        help="> 0; lower is more conservative, higher more random (default: 0.8)",
+    )
+    p.add_argument("--seed", type=int, help="seed of the sampler (default: random)")
+
+
+def _graph_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "graph",
+        help="draw the unrolled graph of a tiny RNN",
+        description="Draw the computation graph of a tiny RNN unrolled over T "
+        "steps, after backward, one cluster per time step.",
+    )
+    p.add_argument("-T", type=int, default=4, help="time steps (default: 4)")
+    p.add_argument(
+        "--out",
+        default="out/unrolled.svg",
+        help="output file; .svg/.png/.pdf need Graphviz, .dot is the DOT text "
+        "(default: out/unrolled.svg)",
+    )
+    p.add_argument(
+        "--fast-path",
+        action="store_true",
+        help="draw the batched unroll that training uses instead of the textbook one",
+    )
+    p.add_argument("--heat", action="store_true", help="colour nodes by gradient magnitude")
+    p.add_argument("--seed", type=int, default=0, help="seed of the weights and data (default 0)")
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="python -m rnn",
+        description="The textbook RNN on minigrad: BPTT is loss.backward() on the unrolled graph.",
+    )
+    sub = top.add_subparsers(dest="command", required=True)
+    for add in (_demo_parser, _train_parser, _sample_parser, _graph_parser):
+        add(sub)
+    return top
+
+
+def _cmd_demo(args: argparse.Namespace) -> None:
+    fast = args.fast or os.environ.get("RNN_DEMO_FAST", "") not in ("", "0")
+    run_demo(
+        args.out,
+        fast=fast,
+        seed=args.seed,
+        text=args.text,
+        steps=args.steps,
+        progress=not args.no_progress,
+    )
+
+
+def _new_model(args: argparse.Namespace, data: CharDataset) -> Recurrent:
+    v, dtype, vocab = data.vocab.size, np.dtype(args.dtype), data.vocab.to_list()
+    if args.model == "rnn":
+        return RNN(v, args.hidden, v, args.activation, dtype=dtype, seed=args.seed, vocab=vocab)
+    make = LSTM if args.model == "lstm" else GRU
+    return make(v, args.hidden, v, dtype=dtype, seed=args.seed, vocab=vocab)
+
+
+def _cmd_train(args: argparse.Namespace) -> None:
+    data = CharDataset.load(args.text)
+    checkpoint = Path(args.checkpoint)
+    checkpoint.parent.mkdir(parents=True, exist_ok=True)
+    model = load_model(checkpoint)[0] if args.resume else _new_model(args, data)
+    history = train(
+        model,
+        data,
+        steps=args.steps,
+        bptt=args.bptt,
+        batch_size=args.batch_size,
+        clip=args.clip or None,
+        optimizer=args.optimizer,
+        lr=args.lr,
+        checkpoint=checkpoint,
+        checkpoint_every=args.checkpoint_every,
+        resume=args.resume,
+        progress=not args.no_progress,
+    )
+    if len(history):
+        print(
+            f"loss {history.loss[0]:.3f} -> {history.smoothed(20)[-1]:.3f} "
+            f"after {len(history)} steps; wrote {checkpoint}"
+        )
+
+
+def _cmd_sample(args: argparse.Namespace) -> None:
+    model, _ = load_model(args.checkpoint)
+    print(args.prefix + model.sample(args.prefix, args.n, args.temperature, seed=args.seed))
+
+
+def _cmd_graph(args: argparse.Namespace) -> None:
+    from minigrad.viz import draw
+
+    if args.T < 1:
+        raise ValueError(f"graph: -T must be >= 1, got {args.T}")
+    loss = tiny_unrolled(args.T, args.seed, per_step=not args.fast_path)
+    loss.backward()
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    print(f"wrote {draw(loss, values=True, grads=True, heat=args.heat).save(out)}")
+
+
+COMMANDS = {"demo": _cmd_demo, "train": _cmd_train, "sample": _cmd_sample, "graph": _cmd_graph}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        COMMANDS[args.command](args)
+    except (ValueError, TypeError, OSError, DivergedError, MinigradError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted; the last checkpoint written is intact", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,167 @@
+"""The main demo: train a char-RNN, check its gradients, draw its graph.
+
+``python -m rnn demo`` (``make demo``) runs, in order:
+
+1. a char-RNN on the default corpus: a sample before training, training with a
+   progress bar, the loss from about ln(vocab) down, a sample after;
+2. ``gradcheck`` of a small unrolled RNN (autograd vs central differences) and
+   the hand-derived BPTT of rnn/reference.py against autograd;
+3. pictures in ``out/``: the unrolled graph for T = 4 (one cluster per time
+   step, U, W, V drawn once), a backward flipbook of one tiny RNN step, the
+   loss curve and the ||dL/dh_t|| profile of tanh vs ReLU; and the checkpoint.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+import minigrad as mg
+
+from . import bptt, plots, reference
+from .data import CharDataset
+from .model import RNN, sequence_loss
+from .train import History, train
+
+Say = Callable[[str], None]
+
+
+@dataclass
+class DemoSettings:
+    """Sizes of the demo; ``fast`` ones keep the test suite quick."""
+
+    steps: int = 800
+    hidden: int = 128
+    bptt: int = 32
+    batch_size: int = 16
+    lr: float = 3e-3
+
+    @classmethod
+    def fast(cls) -> DemoSettings:
+        return cls(steps=60, hidden=64, bptt=16, batch_size=8, lr=1e-2)
+
+
+def tiny_unrolled(T: int, seed: int = 0, per_step: bool = True) -> mg.Tensor:
+    """The loss of a tiny RNN (3 tokens, hidden 2) over T steps, ready to draw."""
+    model = RNN(3, 2, 3, seed=seed)
+    rng = np.random.default_rng(seed)
+    xs, ys = rng.integers(0, 3, (T, 1)), rng.integers(0, 3, (T, 1))
+    loss = sequence_loss(model(xs, per_step=per_step)[0], ys)
+    loss.name = "L"
+    return loss
+
+
+def train_char_rnn(
+    out: Path, settings: DemoSettings, seed: int, text: str | None, say: Say, progress: bool
+) -> tuple[History, int]:
+    """Part 1: learn the corpus; returns the loss history and the vocabulary size."""
+    data = CharDataset.load(text)
+    vocab = data.vocab.size
+    model = RNN(vocab, settings.hidden, vocab, seed=seed, vocab=data.vocab.to_list())
+    say(
+        f"corpus: {len(data.ids)} characters, vocabulary of {vocab}; "
+        f"RNN with {model.num_parameters()} parameters (hidden {settings.hidden})"
+    )
+    say(f"sample before training: {model.sample(data.text[:4], 120, seed=seed)!r}")
+    checkpoint = out / "char_rnn.npz"
+    history = train(
+        model,
+        data,
+        steps=settings.steps,
+        bptt=settings.bptt,
+        batch_size=settings.batch_size,
+        lr=settings.lr,
+        checkpoint=checkpoint,
+        checkpoint_every=max(settings.steps // 4, 1),
+        progress=progress,
+    )
+    smooth = history.smoothed(20)
+    say(
+        f"loss: {history.loss[0]:.3f} at step 1 (ln {vocab} = {math.log(vocab):.3f}) -> "
+        f"{smooth[-1]:.3f} (mean of the last 20 steps) after {len(history)} steps"
+    )
+    say(f"sample after training:  {model.sample(data.text[:4], 200, 0.7, seed=seed)!r}")
+    say(f"wrote {checkpoint}")
+    return history, vocab
+
+
+def check_gradients(say: Say) -> None:
+    """Part 2: autograd BPTT vs central differences and vs the hand derivation."""
+    model = RNN(4, 3, 4, seed=1)
+    rng = np.random.default_rng(1)
+    xs, ys = rng.integers(0, 4, (5, 2)), rng.integers(0, 4, (5, 2))
+    names = [name for name, _ in model.named_parameters()]
+
+    def unrolled_loss(*params: mg.Tensor) -> mg.Tensor:
+        return sequence_loss(
+            bptt.with_params(model, dict(zip(names, params, strict=True)))(xs)[0], ys
+        )
+
+    leaves = [mg.Tensor(p.data, requires_grad=True) for p in model.parameters()]
+    mg.gradcheck(unrolled_loss, *leaves)
+    say("gradcheck of a 5-step unrolled RNN (U, W, V, b, c vs central differences): passed")
+    sequence_loss(model(xs)[0], ys).backward()
+    _, ref = reference.loss_and_grads({k: getattr(model, k).data for k in "UWVbc"}, xs, ys)
+    worst = max(
+        float(np.abs(getattr(model, k).grad.data - ref[k]).max() / np.abs(ref[k]).max())
+        for k in "UWVbc"
+    )
+    say(f"autograd vs hand-derived BPTT (rnn/reference.py): max relative difference {worst:.1e}")
+
+
+def draw_pictures(out: Path, history: History, vocab: int, seed: int, say: Say) -> None:
+    """Part 3: the unrolled graph, the backward flipbook, the two plots."""
+    from minigrad.viz import GraphvizNotFoundError, draw, flipbook
+
+    graph_loss = tiny_unrolled(4, seed)
+    graph_loss.backward()
+    graph = draw(graph_loss, values=True, grads=True, heat=True)
+    try:
+        say(f"wrote {graph.save(out / 'unrolled_T4.svg')}  (T = 4, one cluster per time step)")
+        path = flipbook(tiny_unrolled(1, seed), out / "rnn_step_backward.html")
+        say(f"wrote {path}  (backward through one RNN step, one frame per node)")
+    except GraphvizNotFoundError as err:
+        say(f"wrote {graph.save(out / 'unrolled_T4.dot')} (DOT text); no SVG/flipbook: {err}")
+    curve = plots.loss_curve(history.loss, out / "loss.png", vocab, history.smoothed(20))
+    say(f"wrote {curve}")
+    say(f"wrote {plots.grad_norm_profile(_profiles(seed), out / 'grad_norms.png')}")
+
+
+def _profiles(seed: int, T: int = 60) -> dict[str, np.ndarray]:
+    """||dL_T/dh_t|| for a tanh and a ReLU RNN on the same random sequence."""
+    rng = np.random.default_rng(seed)
+    xs, ys = rng.integers(0, 20, (T, 4)), rng.integers(0, 20, (T, 4))
+    return {
+        f"g1 = {act}": bptt.hidden_grad_norms(
+            RNN(20, 32, 20, act, seed=seed), xs, ys, only_last=True
+        )
+        for act in ("tanh", "relu")
+    }
+
+
+def run_demo(
+    out: str | Path = "out",
+    fast: bool = False,
+    seed: int = 0,
+    text: str | None = None,
+    steps: int | None = None,
+    progress: bool = True,
+    say: Say = print,
+) -> Path:
+    """Run the whole demo, writing into ``out``; returns the directory."""
+    settings = DemoSettings.fast() if fast else DemoSettings()
+    if steps is not None:
+        settings.steps = steps
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    say("== 1. a char-RNN learns the corpus ==")
+    history, vocab = train_char_rnn(out, settings, seed, text, say, progress)
+    say("== 2. BPTT is loss.backward(): checked ==")
+    check_gradients(say)
+    say("== 3. pictures ==")
+    draw_pictures(out, history, vocab, seed, say)
+    return out
