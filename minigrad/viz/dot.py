@@ -224,12 +224,12 @@ def _clusters(by_scope: Mapping[str, list[str]], nodes: Mapping[str, Attrs]) -> 
         paths.update(path[:n] for n in range(1, len(path)))
     lines: list[str] = []
     open_paths: list[tuple[str, ...]] = []
-    for number_, path in enumerate(sorted(paths)):
+    for n, path in enumerate(sorted(paths)):
         while open_paths and open_paths[-1] != path[: len(open_paths[-1])]:
             open_paths.pop()
             lines.append("  " * (len(open_paths) + 1) + "}")
         pad = "  " * (len(open_paths) + 2)
-        lines.append(pad[:-2] + f"subgraph cluster_{number_} {{")
+        lines.append(pad[:-2] + f"subgraph cluster_{n} {{")
         lines.append(pad + f"graph {attrs(_cluster_style(path))}")
         lines += [pad + f"{key} {attrs(nodes[key])}" for key in by_scope.get("/".join(path), [])]
         open_paths.append(path)

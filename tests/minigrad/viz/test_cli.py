@@ -116,3 +116,11 @@ def test_missing_dot_exits_1_and_says_how_to_install(tmp_path: Path) -> None:
     assert done.returncode == 1, done.stderr
     assert "make system-deps" in done.stderr and "brew" in done.stderr
     assert not out.exists()
+
+
+def test_python_dash_m_minigrad_graph(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "minigrad", "graph"]
+    done = subprocess.run([*command, "x * w"], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.startswith("digraph minigrad {")
+    done = subprocess.run([*command, "__import__('os')"], capture_output=True, text=True)
+    assert done.returncode == 2 and "not allowed" in done.stderr
