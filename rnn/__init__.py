@@ -12,6 +12,18 @@ from .model import GRU, LSTM, RNN, Recurrent, Unrolled, build, sequence_loss
 from .train import DivergedError, History, load_model, save_checkpoint, train
 
 __all__ = [
-    "GRU", "LSTM", "RNN", "DivergedError", "History", "Recurrent", "Unrolled", "bptt", "build",
-    "data", "load_model", "save_checkpoint", "sequence_loss", "train",
+    "GRU",
+    "LSTM",
+    "RNN",
+    "DivergedError",
+    "History",
+    "Recurrent",
+    "Unrolled",
+    "bptt",
+    "build",
+    "data",
+    "load_model",
+    "save_checkpoint",
+    "sequence_loss",
+    "train",
 ]
