@@ -9,7 +9,7 @@ behind ``python -m rnn demo``.
 
 from . import bptt, data
 from .model import GRU, LSTM, RNN, Recurrent, Unrolled, build, sequence_loss
-from .train import DivergedError, History, load_model, save_checkpoint, train
+from .train import DivergedError, History, TrainState, load_model, save_checkpoint, train
 
 __all__ = [
     "GRU",
@@ -25,5 +25,6 @@ __all__ = [
     "load_model",
     "save_checkpoint",
     "sequence_loss",
+    "TrainState",
     "train",
 ]

@@ -117,22 +117,25 @@ def _state_from(arrays: dict[str, np.ndarray]) -> State | None:
 
 
 @dataclass
-class _Run:
-    """Where training stands: the step, the carried state, the record."""
+class TrainState:
+    """Where training stands: steps done, the hidden state carried on, the record."""
 
-    step: int
-    state: State | None
-    history: History
+    step: int = 0
+    hidden: State | None = None
+    history: History = field(default_factory=History)
 
 
-def save_checkpoint(path: str | Path, model: Recurrent, opt: optim.Optimizer, run: _Run) -> Path:
+def save_checkpoint(
+    path: str | Path, model: Recurrent, opt: optim.Optimizer, run: TrainState | None = None
+) -> Path:
     """Weights + config, optimizer state, carried hidden state and history, atomically."""
+    run = run or TrainState()
     metadata = {"step": run.step, "history": run.history.to_dict(), "optimizer": type(opt).__name__}
-    extras = {"optimizer": opt.state_dict(), "hidden": _state_arrays(run.state)}
+    extras = {"optimizer": opt.state_dict(), "hidden": _state_arrays(run.hidden)}
     return io.save(model, path, metadata=metadata, extras={k: v for k, v in extras.items() if v})
 
 
-def _resume(path: Path, model: Recurrent, opt: optim.Optimizer) -> _Run:
+def _resume(path: Path, model: Recurrent, opt: optim.Optimizer) -> TrainState:
     ckpt = io.load(path, into=model)
     stored = ckpt.metadata.get("optimizer")
     if stored != type(opt).__name__:
@@ -142,7 +145,9 @@ def _resume(path: Path, model: Recurrent, opt: optim.Optimizer) -> _Run:
         )
     opt.load_state_dict(ckpt.extras["optimizer"])
     history = History.from_dict(ckpt.metadata["history"])
-    return _Run(int(ckpt.metadata["step"]), _state_from(ckpt.extras.get("hidden", {})), history)
+    return TrainState(
+        int(ckpt.metadata["step"]), _state_from(ckpt.extras.get("hidden", {})), history
+    )
 
 
 def _batches(data: Any, bptt: int, batch_size: int, start: int) -> Iterator[tuple[Any, bool]]:
@@ -210,7 +215,7 @@ def train(
         )
     opt = make_optimizer(model, optimizer, lr)
     path = Path(checkpoint) if checkpoint is not None else None
-    run = _Run(0, None, History())
+    run = TrainState()
     saved = "none written yet"
     if resume:
         if path is None or not path.is_file():
@@ -227,13 +232,13 @@ def train(
                 break
             try:
                 loss, norm, state = _train_step(
-                    model, opt, batch, run.state if carry else None, clip, run.step
+                    model, opt, batch, run.hidden if carry else None, clip, run.step
                 )
             except DivergedError as err:
                 raise DivergedError(f"{err}; last good checkpoint: {saved}") from None
             run.step += 1
             run.history.append(loss, norm)
-            run.state = state
+            run.hidden = state
             bar.update(1)
             bar.set_postfix(loss=f"{loss:.3f}", ppl=f"{math.exp(min(loss, 50)):.1f}", refresh=False)
             if path is not None and (run.step % checkpoint_every == 0 or run.step == steps):

@@ -1,0 +1,167 @@
+"""``python -m rnn``: the demo in fast mode with its outputs checked, and the other commands."""
+
+import math
+import re
+import subprocess
+import sys
+
+import pytest
+
+import minigrad as mg
+from rnn.__main__ import main, parser
+from rnn.demo import run_demo
+from rnn.train import load_model
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    lines = []
+    run_demo(out, fast=True, progress=False, say=lines.append)
+    return out, "\n".join(lines)
+
+
+def test_demo_learns_and_reports(demo):
+    _, text = demo
+    first, last, vocab = re.search(
+        r"loss: ([\d.]+) at step 1 \(ln (\d+) = [\d.]+\) -> ([\d.]+)", text
+    ).group(1, 3, 2)
+    assert float(first) == pytest.approx(math.log(int(vocab)), rel=0.05)
+    assert float(last) < float(first) - 0.8
+    assert "sample before training" in text and "sample after training" in text
+    assert "gradcheck of a 5-step unrolled RNN" in text and "passed" in text
+
+
+def test_demo_writes_every_output_and_prints_its_path(demo):
+    out, text = demo
+    names = [
+        "char_rnn.npz",
+        "unrolled_T4.svg",
+        "rnn_step_backward.html",
+        "loss.png",
+        "grad_norms.png",
+    ]
+    for name in names:
+        path = out / name
+        assert path.stat().st_size > 0, name
+        assert f"wrote {path}" in text, name
+    for png in ("loss.png", "grad_norms.png"):
+        assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    html = (out / "rnn_step_backward.html").read_text()
+    assert html.count("<svg") > 5  # one frame per backward step
+
+
+def test_demo_graph_has_a_cluster_per_step_and_shared_weights_once(demo):
+    out, _ = demo
+    svg = (out / "unrolled_T4.svg").read_text()
+    clusters = re.findall(r"<title>cluster[^<]*</title>", svg)
+    assert len(clusters) == 4
+    for t in range(1, 5):
+        assert f"t={t}" in svg
+    for weight in "UWV":  # each shared weight is one node (its label starts with the name)
+        assert len(re.findall(rf">{weight} ", svg)) + len(re.findall(rf">{weight}<", svg)) == 1
+
+
+def test_demo_checkpoint_loads_and_samples(demo):
+    out, _ = demo
+    model, ckpt = load_model(out / "char_rnn.npz")
+    assert ckpt.metadata["step"] == 60
+    text = model.sample("The ", 30, seed=0)
+    assert len(text) == 30 and set(text) <= set(model.vocab)
+
+
+def test_train_sample_graph_commands(tmp_path, capsys):
+    ckpt = tmp_path / "m.npz"
+    args = [
+        "train",
+        "--text",
+        "zen",
+        "--hidden",
+        "16",
+        "--steps",
+        "6",
+        "--bptt",
+        "8",
+        "--batch-size",
+        "4",
+        "--checkpoint",
+        str(ckpt),
+        "--no-progress",
+    ]
+    assert main(args) == 0
+    assert (
+        main([*args[:-3], "--steps", "9", "--resume", "--checkpoint", str(ckpt), "--no-progress"])
+        == 0
+    )
+    assert mg.load(ckpt).metadata["step"] == 9
+    assert (
+        main(["sample", "--checkpoint", str(ckpt), "--prefix", "Be", "-n", "12", "--seed", "1"])
+        == 0
+    )
+    assert main(["graph", "-T", "3", "--out", str(tmp_path / "g.dot")]) == 0
+    assert (tmp_path / "g.dot").read_text().count("subgraph cluster") == 3
+    out = capsys.readouterr().out
+    assert "wrote" in out and re.search(r"^Be.{12}$", out, flags=re.MULTILINE | re.DOTALL)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["sample", "--checkpoint", "nowhere.npz"], "no checkpoint file"),
+        (["sample", "--temperature", "0", "--checkpoint", "{ckpt}"], "temperature must be > 0"),
+        (["train", "--text", "missing.txt", "--steps", "1"], "no such file"),
+        (["train", "--text", "{short}", "--steps", "1"], "too short for one window"),
+        (["graph", "-T", "0"], "-T must be >= 1"),
+    ],
+)
+def test_bad_input_gives_a_clear_error(tmp_path, capsys, args, message):
+    ckpt = tmp_path / "m.npz"
+    assert (
+        main(
+            [
+                "train",
+                "--text",
+                "zen",
+                "--hidden",
+                "8",
+                "--steps",
+                "1",
+                "--checkpoint",
+                str(ckpt),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
+    short = tmp_path / "short.txt"
+    short.write_text("tiny")
+    args = [a.format(ckpt=ckpt, short=short) for a in args]
+    assert main([*args, "--no-progress"] if args[0] == "train" else args) == 1
+    assert message in capsys.readouterr().err
+
+
+def test_unreadable_text_file(tmp_path, capsys):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"\xff\xfe\x00 not utf8 \x80")
+    assert main(["train", "--text", str(bad), "--steps", "1", "--no-progress"]) == 1
+    assert "not UTF-8" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["demo", "train", "sample", "graph"])
+def test_every_flag_is_explained(command):
+    sub = parser()._subparsers._group_actions[0].choices[command]
+    for action in sub._actions:
+        assert action.help, f"{command} {action.option_strings} has no help"
+
+
+def test_module_entry_point_runs():
+    done = subprocess.run(
+        [sys.executable, "-m", "rnn", "demo", "--help"], capture_output=True, text=True, check=True
+    )
+    assert "--fast" in done.stdout and "--out" in done.stdout
+
+
+def test_env_var_selects_fast_mode(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("RNN_DEMO_FAST", "1")
+    assert main(["demo", "--out", str(tmp_path), "--no-progress"]) == 0
+    assert "after 60 steps" in capsys.readouterr().out

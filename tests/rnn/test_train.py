@@ -1,0 +1,187 @@
+"""Training: learning, clipping, history, checkpoints, exact resume, divergence."""
+
+import math
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+import rnn
+from rnn.data import CharDataset
+from rnn.train import DivergedError, History, load_model, train
+
+TEXT = "the cat sat on the mat. the dog sat on the log. " * 6
+
+
+@pytest.fixture
+def data():
+    return CharDataset.from_text(TEXT)
+
+
+def small_model(data, **kwargs):
+    v = data.vocab.size
+    return rnn.RNN(v, 16, v, seed=0, vocab=data.vocab.to_list(), **kwargs)
+
+
+def test_loss_falls_well_below_chance(data):
+    model = small_model(data)
+    history = train(model, data, steps=80, bptt=8, batch_size=4, lr=1e-2, progress=False)
+    assert len(history) == 80 and len(history.grad_norm) == 80
+    assert history.loss[0] == pytest.approx(math.log(data.vocab.size), rel=0.05)
+    assert history.smoothed(10)[-1] < 0.6 * math.log(data.vocab.size)
+    assert history.perplexity[0] == pytest.approx(math.exp(history.loss[0]))
+
+
+@pytest.mark.parametrize("make", [rnn.LSTM, rnn.GRU])
+@pytest.mark.parametrize("optimizer", ["sgd", "adagrad", "adam"])
+def test_other_cells_and_optimizers_learn(data, make, optimizer):
+    v = data.vocab.size
+    model = make(v, 12, v, seed=1)
+    history = train(
+        model, data, steps=40, bptt=8, batch_size=4, optimizer=optimizer, progress=False
+    )
+    assert np.mean(history.loss[-5:]) < history.loss[0]
+
+
+def test_grad_norm_recorded_before_clipping(data):
+    model = small_model(data)
+    xs, ys = next(data.windows(8, 4))
+    rnn.sequence_loss(model(xs)[0], ys).backward()
+    expected = math.sqrt(sum(float((p.grad.data**2).sum()) for p in model.parameters()))
+    model.zero_grad()
+    history = train(
+        model,
+        data,
+        steps=1,
+        bptt=8,
+        batch_size=4,
+        clip=1e-3,
+        optimizer="sgd",
+        lr=1.0,
+        progress=False,
+    )
+    assert history.grad_norm[0] == pytest.approx(expected, rel=1e-10)
+
+
+def test_clipping_bounds_the_update(data):
+    model = small_model(data)
+    before = {n: p.data.copy() for n, p in model.named_parameters()}
+    opt = mg.optim.SGD(model.parameters(), lr=1.0)
+    train(model, data, steps=1, bptt=8, batch_size=4, clip=1e-3, optimizer=opt, progress=False)
+    moved = math.sqrt(
+        sum(float(((p.data - before[n]) ** 2).sum()) for n, p in model.named_parameters())
+    )
+    assert moved == pytest.approx(1e-3, rel=1e-6)  # plain SGD, lr 1: the step is the clipped grad
+
+
+def test_iterable_of_batches_uses_full_bptt_each(data):
+    rng = np.random.default_rng(0)
+    batches = [data.sample_batch(8, 4, rng) for _ in range(5)]
+    model = small_model(data)
+    history = train(model, batches, steps=100, progress=False)
+    assert len(history) == 5  # stops when the batches run out
+
+
+def test_resume_continues_exactly(tmp_path, data):
+    straight = small_model(data, dtype=np.float64)
+    full = train(straight, data, steps=12, bptt=8, batch_size=4, progress=False)
+    path = tmp_path / "ckpt.npz"
+    first = small_model(data)
+    train(
+        first,
+        data,
+        steps=7,
+        bptt=8,
+        batch_size=4,
+        checkpoint=path,
+        checkpoint_every=7,
+        progress=False,
+    )
+    resumed, _ = load_model(path)
+    history = train(
+        resumed, data, steps=12, bptt=8, batch_size=4, checkpoint=path, resume=True, progress=False
+    )
+    assert history.loss == full.loss  # bitwise: same windows, state, optimizer moments
+    for (name, p), q in zip(straight.named_parameters(), resumed.parameters(), strict=True):
+        np.testing.assert_array_equal(p.data, q.data, err_msg=name)
+
+
+def test_resume_refuses_another_optimizer(tmp_path, data):
+    path = tmp_path / "ckpt.npz"
+    model = small_model(data)
+    train(model, data, steps=2, bptt=8, batch_size=4, checkpoint=path, progress=False)
+    with pytest.raises(ValueError, match="optimizer Adam, cannot resume with SGD"):
+        train(
+            model,
+            data,
+            steps=4,
+            bptt=8,
+            batch_size=4,
+            checkpoint=path,
+            resume=True,
+            optimizer="sgd",
+            progress=False,
+        )
+    with pytest.raises(FileNotFoundError, match="existing checkpoint"):
+        train(model, data, steps=4, checkpoint=tmp_path / "none.npz", resume=True, progress=False)
+
+
+def test_divergence_stops_and_keeps_the_last_good_checkpoint(tmp_path, data):
+    path = tmp_path / "ckpt.npz"
+    model = small_model(data, activation="relu")
+    with pytest.raises(DivergedError, match=r"(nan|inf).*last good checkpoint: .*ckpt.npz") as err:
+        train(
+            model,
+            data,
+            steps=200,
+            bptt=8,
+            batch_size=4,
+            clip=None,
+            optimizer="sgd",
+            lr=1e4,
+            checkpoint=path,
+            checkpoint_every=1,
+            progress=False,
+        )
+    ckpt = mg.load(path)
+    assert f"(step {ckpt.metadata['step']})" in str(err.value)
+    assert all(np.isfinite(a).all() for a in ckpt.arrays.values())
+    assert len(ckpt.metadata["history"]["loss"]) == ckpt.metadata["step"]
+
+
+def test_corpus_shorter_than_one_window_is_refused():
+    data = CharDataset.from_text("abcdef")
+    with pytest.raises(ValueError, match="too short for one window"):
+        train(small_model(data), data, steps=2, bptt=8, batch_size=4, progress=False)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"steps": -1}, "steps >= 0"),
+        ({"bptt": 0}, "bptt >= 1"),
+        ({"optimizer": "rmsprop"}, "optimizer must be one of"),
+    ],
+)
+def test_bad_settings(data, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        train(small_model(data), data, progress=False, **kwargs)
+
+
+def test_history_round_trip_and_smoothing():
+    h = History([4.0, 2.0, 3.0], [1.0, 1.0, 1.0])
+    assert History.from_dict(h.to_dict()) == h
+    np.testing.assert_allclose(h.smoothed(2), [4.0, 3.0, 2.5])
+
+
+def test_load_model_rebuilds_the_architecture(tmp_path, data):
+    model = rnn.GRU(
+        data.vocab.size, 8, data.vocab.size, seed=2, dtype=np.float32, vocab=data.vocab.to_list()
+    )
+    path = rnn.save_checkpoint(tmp_path / "g.npz", model, mg.optim.Adam(model.parameters()))
+    loaded, ckpt = load_model(path)
+    assert type(loaded) is rnn.GRU and loaded.dtype == np.float32
+    assert loaded.sample("the", 5, seed=0) == model.sample("the", 5, seed=0)
+    with pytest.raises(mg.io.CheckpointError, match="no model config"):
+        mg.save({"x": np.zeros(2)}, tmp_path / "plain.npz")
+        load_model(tmp_path / "plain.npz")
