@@ -1,0 +1,214 @@
+# %% [markdown]
+# # 6. Unrolling in time, and backpropagation through time
+#
+# **You will learn**
+#
+# - how a recurrent network over T steps becomes one ordinary graph, the
+#   *unrolled* network, in which U, W, V, b, c appear once and are used at
+#   every step;
+# - that backpropagation through time (BPTT) is nothing but `backward()` on
+#   that graph;
+# - why the gradient of a shared weight is a **sum over time steps**,
+#   dL/dW = Σ_t dL/dW|_t, and how to see each term (`rnn.bptt.contributions`);
+# - the BPTT recursion derived by hand, and a check that the engine and the
+#   hand derivation (`rnn.reference`, plain numpy) agree.
+#
+# You need tutorial 5 (one RNN step) and tutorials 2–3 (backward, and "a
+# tensor used several times receives the sum").
+
+# %%
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+import minigrad as mg
+import rnn
+import rnn.reference
+from minigrad.viz import draw
+
+OUT = Path("figures")
+OUT.mkdir(exist_ok=True)
+
+# %% [markdown]
+# ## A tiny task: predict the next token
+#
+# A vocabulary of 5 tokens (0..4). The input sequence is 0, 1, 2, 3 and at
+# each step the target is the *next* token, 1, 2, 3, 4. Sequences are
+# time-major: shape (T, B) with T = 4 steps and a batch of B = 1.
+
+# %%
+xs = np.array([[0], [1], [2], [3]])
+targets = np.array([[1], [2], [3], [4]])
+model = rnn.RNN(input_size=5, hidden_size=3, output_size=5, seed=0)
+print("inputs", xs.shape, xs.ravel(), "  targets", targets.ravel())
+
+# %% [markdown]
+# ## Unrolling
+#
+# Running the network over the sequence is a Python loop of tutorial 5's
+# step: h_1 from (x_1, h_0), h_2 from (x_2, h_1), and so on. Every operation
+# is recorded, so after the loop we hold one graph for all T steps: the
+# *unrolled* network. `model.unroll(xs, per_step=True)` runs that loop,
+# each step inside `mg.scope("t=...")`, and returns the logits (T, B, output),
+# the stacked hidden states, and each h_t as a graph node.
+
+# %%
+out = model.unroll(xs, per_step=True)
+print("logits", out.logits.shape, "  hidden states", out.hs.shape)
+for h in out.steps:
+    print(f"h in scope {h.scope!r}: {h.data.round(3)}")
+
+# %% [markdown]
+# The loss is the mean cross-entropy over all T·B positions,
+# L = (1/TB) Σ_t Σ_b -log y_t[target]: `rnn.sequence_loss`.
+
+# %%
+loss = rnn.sequence_loss(out.logits, targets)
+print(f"loss = {loss.item():.4f}   (guessing uniformly: ln 5 = {np.log(5):.4f})")
+
+# %% [markdown]
+# ## One set of weights, used at every step
+#
+# Count how many operations of the graph take each parameter as an input.
+# Each is used once per time step (through a transpose — the row form of
+# tutorial 5).
+
+# %%
+nodes = mg.toposort(loss)
+for name in ("U", "W", "V", "b", "c"):
+    p = getattr(model, name)
+    uses = sum(any(i is p for i in t._ctx.inputs) for t in nodes if not t.is_leaf)
+    print(f"{name} is used by {uses} operations")
+
+# %% [markdown]
+# In the picture, each time step is a grey box (the scope); the shared
+# parameters are drawn once, outside the boxes, with their edges fanning into
+# every step. h_0 (dashed, top) is a constant zero.
+
+# %%
+draw(loss, values=False, grads=False, rankdir="TB").save(OUT / "06_unrolled.svg")
+print("saved", OUT / "06_unrolled.svg")
+
+# %% [markdown]
+# ## BPTT is `backward()`
+#
+# Nothing special is needed to backpropagate through time: the unrolled graph
+# is an ordinary graph, and `loss.backward()` walks it from the loss at the
+# end back to h_0, through every step.
+
+# %%
+loss.backward()
+print("dL/dW =\n", model.W.grad.data.round(5))
+
+# %% [markdown]
+# ## dL/dW is a sum over time
+#
+# W is used at every step, so by the rule of tutorial 2 its gradient is the
+# sum of what each use sends back:
+#
+#     dL/dW = Σ_t dL/dW|_t
+#
+# where dL/dW|_t is the gradient through W's use at step t alone.
+# `rnn.bptt.contributions(model, xs, targets)` computes every term: it gives
+# each step its own copy of the weights, runs backward, and reads each copy's
+# gradient. The result maps each parameter name to an array with a leading
+# time axis.
+
+# %%
+parts = rnn.bptt.contributions(model, xs, targets)
+for name in ("U", "W", "V", "b", "c"):
+    total = parts[name].sum(axis=0)
+    same = np.allclose(total, getattr(model, name).grad.data)
+    norms = [f"{np.linalg.norm(term):.4f}" for term in parts[name]]
+    print(f"{name}: ‖dL/d{name}|_t‖ for t=1..4 = {norms}   sum equals .grad: {same}")
+
+# %% [markdown]
+# The W term at t = 1 is zero: W multiplies h_0 = 0 there (as in tutorial 5).
+# A picture of the four terms of each weight matrix:
+
+# %%
+fig, ax = plt.subplots(figsize=(6.4, 3.4))
+steps = np.arange(1, len(xs) + 1)
+for k, name in enumerate(("U", "W", "V")):
+    norms = [np.linalg.norm(term) for term in parts[name]]
+    ax.bar(steps + (k - 1) * 0.27, norms, width=0.27, label=f"‖dL/d{name}|_t‖")
+ax.set_xticks(steps, [f"t={t}" for t in steps])
+ax.set_ylabel("norm of the step's term")
+ax.set_title("BPTT: each time step adds one term to the shared weights' gradient")
+ax.legend()
+fig.tight_layout()
+fig.savefig(OUT / "06_contributions.png", dpi=120)
+plt.close(fig)
+print("saved", OUT / "06_contributions.png")
+
+# %% [markdown]
+# ## The same gradients, derived by hand
+#
+# Write a_t = U x_t + W h_{t-1} + b (pre-activation), o_t = V h_t + c (logits),
+# p_t = softmax(o_t) and N = T·B. Let δq stand for dL/dq. Backwards from
+# t = T to 1, with δa_{T+1} = 0:
+#
+#     δo_t = (p_t - onehot(target_t)) / N          softmax + cross-entropy
+#     δh_t = Vᵀ δo_t + Wᵀ δa_{t+1}                 h_t feeds o_t and h_{t+1}
+#     δa_t = δh_t ⊙ (1 - h_t²)                     through tanh
+#     dV += δo_t h_tᵀ    dc += δo_t
+#     dW += δa_t h_{t-1}ᵀ    dU += δa_t x_tᵀ    db += δa_t
+#
+# The second line is the heart of BPTT: the gradient at h_t has a part from
+# this step's output and a part carried back from the future through W. The
+# "+=" lines are the sums over time. `rnn.reference` implements exactly these
+# lines in numpy, without minigrad; the engine's gradients must match it.
+
+# %%
+params = {name: getattr(model, name).data for name in ("U", "W", "V", "b", "c")}
+ref_loss, ref_grads = rnn.reference.loss_and_grads(params, xs, targets)
+print(f"loss: engine {loss.item():.12f}   by hand {ref_loss:.12f}")
+for name, g in ref_grads.items():
+    diff = np.abs(g - getattr(model, name).grad.data).max()
+    print(f"d{name}: largest difference {diff:.1e}")
+    assert diff < 1e-10
+
+# %% [markdown]
+# ## Exercise: the δh recursion
+#
+# Write `hidden_grad_norms(hs, probs, targets, W, V)` in numpy: return the
+# norms ‖δh_t‖ for t = 1..T using the recursion above. The inputs are the
+# hidden states hs (T, B, hidden), the probabilities p_t (T, B, output) and
+# integer targets (T, B). The check compares your profile with
+# `rnn.bptt.hidden_grad_norms`, which reads δh_t from the graph
+# (`retain_grad()` on every h_t), on a longer random sequence.
+
+
+# %%
+def hidden_grad_norms(hs, probs, targets, W, V):
+    T, B = targets.shape
+    norms = np.zeros(T)
+    da_next = np.zeros_like(hs[0])
+    for t in reversed(range(T)):
+        do = probs[t].copy()
+        do[np.arange(B), targets[t]] -= 1
+        do /= T * B
+        dh = do @ V + da_next @ W
+        norms[t] = np.linalg.norm(dh)
+        da_next = dh * (1 - hs[t] ** 2)
+    return norms
+
+
+# %% [markdown]
+# The check:
+
+# %%
+rng = np.random.default_rng(0)
+long_xs = rng.integers(0, 5, size=(12, 2))
+long_targets = rng.integers(0, 5, size=(12, 2))
+with mg.no_grad():
+    logits, hs = model(long_xs)
+mine = hidden_grad_norms(
+    hs.data, logits.softmax(axis=-1).data, long_targets, model.W.data, model.V.data
+)
+expected = rnn.bptt.hidden_grad_norms(model, long_xs, long_targets)
+print("yours   :", mine.round(5))
+print("expected:", expected.round(5))
+assert np.allclose(mine, expected, rtol=1e-9, atol=1e-12)
+print("exercise check passed")
