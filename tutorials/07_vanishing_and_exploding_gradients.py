@@ -1,0 +1,281 @@
+# %% [markdown]
+# # 7. Vanishing and exploding gradients
+#
+# **You will learn**
+#
+# - why the gradient that travels back through time is multiplied, step by
+#   step, by W and by the activation's derivative — and therefore shrinks or
+#   grows exponentially;
+# - how to measure it: ‖dL/dh_t‖ for every t, for tanh vs ReLU and for W's
+#   spectral radius below, at and above 1;
+# - how to *see* it: the graph coloured by gradient magnitude;
+# - two remedies for the practical problems: clipping the gradient norm
+#   (exploding), and truncated BPTT (cost) — and what truncation cuts.
+#
+# You need tutorials 5 and 6 (the RNN step, unrolling, BPTT).
+
+# %%
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+import minigrad as mg
+import rnn
+from minigrad import nn
+from minigrad.viz import draw
+
+OUT = Path("figures")
+OUT.mkdir(exist_ok=True)
+
+# %% [markdown]
+# ## Where the product comes from
+#
+# From tutorial 6, the gradient at h_t has a part carried back from step t+1:
+#
+#     δh_t = Vᵀ δo_t + Wᵀ δa_{t+1},    δa_{t+1} = δh_{t+1} ⊙ g1'(a_{t+1})
+#
+# Take a loss on the **last** output only, so δo_t = 0 for t < T. Then
+# δh_t = Wᵀ diag(g1'(a_{t+1})) δh_{t+1}, and going back k steps multiplies by
+# k such matrices:
+#
+#     δh_{T-k} = [Wᵀ D_{T-k+1}] ··· [Wᵀ D_T] δh_T,     D_t = diag(g1'(a_t))
+#
+# Roughly, each factor scales the gradient by (size of W) × (size of g1'). If
+# that is below 1, the gradient **vanishes** like r^k; above 1 it
+# **explodes**. The "size" of W that matters is its spectral radius ρ(W), the
+# largest |eigenvalue|.
+#
+# ## The models
+#
+# `rnn.RNN` starts W as a random orthogonal matrix: every eigenvalue has
+# |λ| = 1, so ρ(W) = 1. Scaling W by ρ sets the spectral radius to ρ.
+
+# %%
+VOCAB, HIDDEN, T, BATCH = 8, 32, 40, 4
+
+
+def make_model(activation, rho):
+    model = rnn.RNN(VOCAB, HIDDEN, VOCAB, activation=activation, seed=1)
+    model.W.data *= rho
+    return model
+
+
+print("spectral radius of W:", np.abs(np.linalg.eigvals(make_model("tanh", 1.0).W.data)).max())
+print("after scaling by 1.5:", np.abs(np.linalg.eigvals(make_model("tanh", 1.5).W.data)).max())
+
+rng = np.random.default_rng(0)
+xs = rng.integers(0, VOCAB, size=(T, BATCH))
+targets = rng.integers(0, VOCAB, size=(T, BATCH))
+
+# %% [markdown]
+# ## Measuring ‖dL/dh_t‖
+#
+# `model.unroll(xs)` returns, besides the logits, every hidden state h_t as a
+# graph node (`.steps`). `retain_grad()` on each keeps its gradient after
+# backward (tutorial 2). The loss here is the cross-entropy of the last step.
+
+
+# %%
+def last_step_profile(model):
+    out = model.unroll(xs)
+    for h in out.steps:
+        h.retain_grad()
+    loss = mg.cross_entropy(out.logits[-1], targets[-1])
+    loss.backward()
+    return np.array([np.linalg.norm(h.grad.data) for h in out.steps])
+
+
+profile = last_step_profile(make_model("tanh", 1.0))
+for t in (T, T - 10, T - 20, T - 30, 1):
+    print(f"‖dL/dh_{t}‖ = {profile[t - 1]:.2e}")
+
+# %% [markdown]
+# Even with ρ(W) = 1 the gradient shrinks going back: tanh' ≤ 1 and is
+# strictly less than 1 wherever a unit is not exactly at 0.
+#
+# ## tanh vs ReLU, and ρ below / at / above 1
+
+# %%
+profiles = {
+    (act, rho): last_step_profile(make_model(act, rho))
+    for act in ("tanh", "relu")
+    for rho in (0.5, 1.0, 1.5)
+}
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharey=True)
+for ax, act in zip(axes, ("tanh", "relu"), strict=True):
+    for rho in (0.5, 1.0, 1.5):
+        ax.semilogy(range(1, T + 1), profiles[act, rho], label=f"ρ(W) = {rho}")
+    ax.set_title(f"g1 = {act}: ‖dL_T/dh_t‖")
+    ax.set_xlabel("time step t (the loss is at t = T)")
+    ax.legend()
+axes[0].set_ylabel("gradient norm (log scale)")
+fig.tight_layout()
+fig.savefig(OUT / "07_profiles.png", dpi=120)
+plt.close(fig)
+for (act, rho), p in profiles.items():
+    print(f"{act:4} ρ={rho}: ‖dL/dh_1‖ / ‖dL/dh_T‖ = {p[0] / p[-1]:.1e}")
+print("saved", OUT / "07_profiles.png")
+
+# %% [markdown]
+# What the plot shows:
+#
+# - ρ = 0.5: the gradient falls by orders of magnitude over 40 steps, for
+#   both activations. The loss at T cannot "reach" the early inputs: a
+#   network trained like this cannot learn long-range dependencies.
+# - ρ = 1: tanh decays slowly. ReLU decays faster: g1' is 0 for the units
+#   that are off (about half), so each step passes on only part of the vector.
+# - ρ = 1.5: the gradient **grows** going back in time, for both. How fast
+#   depends on g1' along the way: tanh passes the gradient through every unit
+#   (scaled by tanh' ≤ 1), ReLU only through the units that are on. A little
+#   larger ρ and the growth runs away, as the next section shows.
+#
+# ## Seeing it in the graph
+#
+# `draw(..., heat=True)` colours every tensor and edge by log10 of its
+# gradient norm. Passing `steps=loss.backward_steps()` runs backward while
+# drawing, so intermediate nodes get their gradients too. A short sequence
+# (T = 6) with ρ = 0.5: the colour fades step by step towards t = 1.
+
+# %%
+small = rnn.RNN(VOCAB, 4, VOCAB, seed=2)
+small.W.data *= 0.5
+short = small.unroll(xs[:6, :1], per_step=True)
+short_loss = mg.cross_entropy(short.logits[-1], targets[5, :1])
+heat = draw(short_loss, values=False, heat=True, steps=short_loss.backward_steps(), rankdir="TB")
+heat.save(OUT / "07_heat.svg")
+print("saved", OUT / "07_heat.svg")
+
+# %% [markdown]
+# ## With a loss at every step
+#
+# Language models put a loss at every position (`rnn.sequence_loss`). Then
+# every δh_t also has its own local term Vᵀ δo_t, so ‖dL/dh_t‖ does not
+# vanish as a whole — `rnn.bptt.hidden_grad_norms` measures it. What still
+# vanishes is the part carrying information from *distant* losses; that is
+# the part that teaches the network long-range memory.
+
+# %%
+full = rnn.bptt.hidden_grad_norms(make_model("tanh", 0.5), xs, targets)
+print("all-positions loss, ρ=0.5:", full[[0, 10, 20, 30, T - 1]].round(4))
+
+# %% [markdown]
+# ## Exploding gradients: clip the norm
+#
+# An exploding gradient makes one update step huge and can throw training
+# off. The usual fix is to rescale the gradient when its global norm
+# ‖g‖ = sqrt(Σ_p ‖dL/dp‖²) over all parameters exceeds a threshold:
+# g <- g · max_norm / ‖g‖. The direction is kept; only the length is capped.
+# `nn.clip_grad_norm(params, max_norm)` does that and returns the norm before.
+# A ReLU network with ρ(W) = 2, whose gradient norm is tens of thousands of
+# times that of the same network with ρ(W) = 1:
+
+# %%
+big = make_model("relu", 2.0)
+rnn.sequence_loss(big.unroll(xs).logits, targets).backward()
+before = [p.grad.data.copy() for p in big.parameters()]
+norm_before = nn.clip_grad_norm(big.parameters(), max_norm=1.0)
+after = [p.grad.data for p in big.parameters()]
+norm_after = np.sqrt(sum((g**2).sum() for g in after))
+flat_before, flat_after = (
+    np.concatenate([g.ravel() for g in before]),
+    np.concatenate([g.ravel() for g in after]),
+)
+cosine = flat_before @ flat_after / (np.linalg.norm(flat_before) * np.linalg.norm(flat_after))
+print(f"norm before {norm_before:.3g}, after {norm_after:.3g}, cosine of directions {cosine:.6f}")
+
+# %% [markdown]
+# Clipping does nothing for *vanishing* gradients: a tiny component stays
+# tiny. That needs a different architecture (tutorial 9).
+#
+# ## Truncated BPTT: what it cuts
+#
+# Backpropagating through a whole long sequence costs memory for every step.
+# Truncated BPTT cuts the sequence into windows of k steps. The hidden state
+# is carried from one window into the next, but **detached** (tutorial 1's
+# leaf without history), so backward stops at the window boundary.
+# `rnn.bptt.truncated_backward(model, xs, targets, k)` accumulates that
+# gradient into `.grad`. With k = T it is full BPTT:
+
+# %%
+model = make_model("tanh", 1.0)
+rnn.sequence_loss(model.unroll(xs).logits, targets).backward()
+full_grad = {name: p.grad.data.copy() for name, p in model.named_parameters()}
+
+model.zero_grad()
+rnn.bptt.truncated_backward(model, xs, targets, k=T)
+same = all(np.allclose(p.grad.data, full_grad[name]) for name, p in model.named_parameters())
+print("k = T gives the full gradient:", same)
+
+# %% [markdown]
+# With shorter windows, a loss at step t sends nothing back further than the
+# start of its window: every dependency longer than k steps is dropped from
+# the gradient. How much of dL/dW is lost:
+
+# %%
+ks = [1, 2, 4, 8, 16, 32]
+
+
+def truncation_errors(model):
+    model.zero_grad()
+    rnn.sequence_loss(model.unroll(xs).logits, targets).backward()
+    w_full = model.W.grad.data.copy()
+    errors = []
+    for k in ks:
+        model.zero_grad()
+        rnn.bptt.truncated_backward(model, xs, targets, k=k)
+        errors.append(np.linalg.norm(model.W.grad.data - w_full) / np.linalg.norm(w_full))
+    return errors
+
+
+fig, ax = plt.subplots(figsize=(5.5, 3.4))
+for rho in (0.5, 1.0):
+    errors = truncation_errors(make_model("tanh", rho))
+    print(f"ρ = {rho}: ‖dW_k - dW‖ / ‖dW‖ for k = {ks}:", np.round(errors, 3))
+    ax.plot(ks, errors, "o-", label=f"tanh, ρ(W) = {rho}")
+ax.legend()
+ax.set_xscale("log", base=2)
+ax.set_xlabel("truncation length k")
+ax.set_ylabel("relative error of dL/dW")
+ax.set_title(f"truncated BPTT on T = {T} steps")
+fig.tight_layout()
+fig.savefig(OUT / "07_truncation.png", dpi=120)
+plt.close(fig)
+print("saved", OUT / "07_truncation.png")
+
+# %% [markdown]
+# Two things show. A window boundary cuts every dependency that crosses it,
+# even a one-step one, so the error falls as boundaries become fewer (larger
+# k). And the slower the gradient decays, the more each cut removes: with
+# ρ(W) = 1, windows of 16 steps still lose about 40% of dL/dW; with
+# ρ(W) = 0.5, about 12%. Either way, a network trained with windows of k steps
+# never gets a gradient signal to remember anything for longer than k steps.
+#
+# ## Exercise: clipping by hand
+#
+# Write `clip_by_global_norm(grads, max_norm)` in numpy: given a list of
+# gradient arrays, return the clipped list (new arrays) and the norm before
+# clipping. The check compares with `nn.clip_grad_norm` on the exploding
+# model, for a threshold that clips and one that does not.
+
+
+# %%
+def clip_by_global_norm(grads, max_norm):
+    norm = float(np.sqrt(sum((g**2).sum() for g in grads)))
+    scale = min(1.0, max_norm / norm)
+    return [g * scale for g in grads], norm
+
+
+# %% [markdown]
+# The check:
+
+# %%
+for max_norm in (0.5, 1e6):
+    big.zero_grad()
+    rnn.sequence_loss(big.unroll(xs).logits, targets).backward()
+    mine, my_norm = clip_by_global_norm([p.grad.data.copy() for p in big.parameters()], max_norm)
+    norm = nn.clip_grad_norm(big.parameters(), max_norm)
+    assert np.isclose(my_norm, norm), (my_norm, norm)
+    for g, p in zip(mine, big.parameters(), strict=True):
+        assert np.allclose(g, p.grad.data), "clipped gradients differ"
+print("exercise check passed")
