@@ -88,7 +88,9 @@ class Cell(nn.Module, abc.ABC):
         """U x + b for every position at once: ids (...) or dense (..., input) -> (..., rows)."""
         x = as_input(xs, self.input_size, self.dtype, type(self).__name__)
         if isinstance(x, np.ndarray):
-            return self.U.T[x] + self.b  # row i of U^T = U e_i (one-hot i)
+            # Row i of U^T + b is U e_i + b (e_i one-hot): add b to the (input, rows)
+            # table once, then look up; cheaper than adding b to every (T, B) row.
+            return (self.U.T + self.b)[x]
         flat = x.reshape(-1, self.input_size) @ self.U.T
         return flat.reshape(*x.shape[:-1], self.U.shape[0]) + self.b
 

@@ -1,0 +1,213 @@
+"""RNN benchmark: one training step (forward + full BPTT) of the vanilla tanh RNN.
+
+Contenders, all on the same parameters and data, in one process:
+
+- minigrad: ``sequence_loss(model(xs)[0], ys).backward()`` (the batched unroll);
+- reference: ``rnn/reference.py``, the textbook per-step numpy loop with the
+  hand-derived BPTT that learners read;
+- floor: the same maths in numpy with the input projection (one-hot matmul)
+  and the output projection done for all T steps in one matmul each, leaving
+  only W h_{t-1} in the loop: the fastest plain-numpy step we know;
+- if PyTorch is installed: torch eager (the same primitives in a Python loop)
+  and ``torch.nn.RNN`` (fused), each with a Linear head.
+
+Times are medians of interleaved repetitions; the ratio is minigrad / baseline.
+Peak memory is tracemalloc's peak over one step (numpy's buffers included).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+import rnn
+from bench.timing import fmt_ms, interleaved_medians, markdown_table, peak_memory
+from rnn import reference
+
+Params = dict[str, np.ndarray]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One benchmark size and its targets (minigrad / baseline)."""
+
+    name: str
+    batch: int
+    vocab: int
+    hidden: int
+    T: int
+    targets: dict[str, float]
+
+
+CASES = [
+    Case("teaching", 32, 65, 128, 64, {"reference": 1.0, "floor": 1.5}),
+    Case("long", 8, 65, 64, 1000, {"reference": 1.2}),
+]
+MEMORY_TARGET = 1.5  # minigrad peak / reference peak, long case
+
+
+def floor_step(params: Params, xs: np.ndarray, ys: np.ndarray) -> tuple[float, Params]:
+    """Loss and gradients with the projections batched over all T steps (tanh)."""
+    U, W, V, b, c = (params[k] for k in "UWVbc")
+    T, B = xs.shape
+    n = T * B
+    onehot = np.zeros((n, U.shape[1]), dtype=U.dtype)
+    onehot[np.arange(n), xs.reshape(-1)] = 1
+    xp = (onehot @ U.T + b).reshape(T, B, -1)  # U x_t + b, every t in one matmul
+    hs = np.zeros((T + 1, B, W.shape[0]), dtype=W.dtype)
+    for t in range(T):
+        hs[t + 1] = np.tanh(xp[t] + hs[t] @ W.T)
+    h = hs[1:].reshape(n, -1)
+    o = h @ V.T + c  # V h_t + c, every t in one matmul
+    o -= o.max(axis=1, keepdims=True)
+    log_p = o - np.log(np.exp(o).sum(axis=1, keepdims=True))
+    targets = ys.reshape(-1)
+    loss = -log_p[np.arange(n), targets].mean()
+    do = np.exp(log_p)
+    do[np.arange(n), targets] -= 1
+    do /= n
+    dh_out = (do @ V).reshape(T, B, -1)
+    da = np.empty_like(hs[1:])
+    da_next = np.zeros_like(hs[0])
+    for t in reversed(range(T)):
+        da[t] = (dh_out[t] + da_next @ W) * (1 - hs[t + 1] ** 2)
+        da_next = da[t]
+    da_flat = da.reshape(n, -1)
+    grads = {
+        "U": da_flat.T @ onehot,
+        "W": da_flat.T @ hs[:-1].reshape(n, -1),
+        "V": do.T @ h,
+        "b": da_flat.sum(axis=0),
+        "c": do.sum(axis=0),
+    }
+    return float(loss), grads
+
+
+def _setup(case: Case, dtype: np.dtype) -> tuple[rnn.RNN, Params, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    model = rnn.RNN(case.vocab, case.hidden, case.vocab, seed=0, dtype=dtype)
+    xs = rng.integers(0, case.vocab, (case.T, case.batch))
+    ys = rng.integers(0, case.vocab, (case.T, case.batch))
+    params = {k: getattr(model, k).data for k in "UWVbc"}
+    return model, params, xs, ys
+
+
+def _minigrad_step(model: rnn.RNN, xs: np.ndarray, ys: np.ndarray) -> Callable[[], None]:
+    def step() -> None:
+        model.zero_grad()
+        rnn.sequence_loss(model(xs)[0], ys).backward()
+
+    return step
+
+
+def _torch_steps(params: Params, xs: np.ndarray, ys: np.ndarray) -> dict[str, Callable[[], None]]:
+    """PyTorch eager (primitives loop) and nn.RNN, when torch is installed."""
+    try:
+        import torch
+    except ImportError:
+        return {}
+    p = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
+    x = torch.tensor(xs)
+    y = torch.tensor(ys).reshape(-1)
+    hidden, vocab = params["W"].shape[0], params["U"].shape[1]
+    fused = torch.nn.RNN(vocab, hidden, nonlinearity="tanh").to(p["U"].dtype)
+    head = torch.nn.Linear(hidden, vocab).to(p["U"].dtype)
+    onehot = torch.nn.functional.one_hot(x, vocab).to(p["U"].dtype)
+
+    def eager() -> None:
+        for t in p.values():
+            t.grad = None
+        h = torch.zeros(xs.shape[1], hidden, dtype=p["U"].dtype)
+        logits = []
+        for t in range(xs.shape[0]):
+            h = torch.tanh(p["U"].T[x[t]] + h @ p["W"].T + p["b"])
+            logits.append(h @ p["V"].T + p["c"])
+        torch.nn.functional.cross_entropy(torch.cat(logits), y).backward()
+
+    def nn_rnn() -> None:
+        fused.zero_grad()
+        head.zero_grad()
+        out, _ = fused(onehot)
+        logits = head(out).reshape(-1, vocab)
+        torch.nn.functional.cross_entropy(logits, y).backward()
+
+    return {"torch eager": eager, "torch nn.RNN": nn_rnn}
+
+
+def _check_agreement(model: rnn.RNN, params: Params, xs: np.ndarray, ys: np.ndarray) -> None:
+    """All contenders compute the same gradients (else the timing means nothing)."""
+    _minigrad_step(model, xs, ys)()
+    tol = 1e-8 if model.dtype == np.float64 else 1e-3
+    for name, (_, grads) in {
+        "reference": reference.loss_and_grads(params, xs, ys),
+        "floor": floor_step(params, xs, ys),
+    }.items():
+        for k in "UWVbc":
+            got, want = getattr(model, k).grad.data, grads[k]
+            err = np.abs(got - want).max() / max(np.abs(want).max(), 1e-30)
+            if err > tol:
+                raise AssertionError(f"bench: {name} disagrees with minigrad on d{k}: {err:.1e}")
+
+
+def _measure(case: Case, dtype: np.dtype, repeats: int) -> list[str]:
+    model, params, xs, ys = _setup(case, dtype)
+    _check_agreement(model, params, xs, ys)
+    candidates: dict[str, Callable[[], object]] = {
+        "minigrad": _minigrad_step(model, xs, ys),
+        "reference": lambda: reference.loss_and_grads(params, xs, ys),
+        "floor": lambda: floor_step(params, xs, ys),
+        **_torch_steps(params, xs, ys),
+    }
+    times = interleaved_medians(candidates, repeats=repeats)
+    mine = times["minigrad"]
+    memory = {k: peak_memory(candidates[k]) for k in ("minigrad", "reference", "floor")}
+    row = [
+        f"{case.name} (B={case.batch}, V={case.vocab}, H={case.hidden}, T={case.T})",
+        str(np.dtype(dtype)),
+        fmt_ms(mine),
+    ]
+    for name in ("reference", "floor", "torch eager", "torch nn.RNN"):
+        if name in times:
+            target = case.targets.get(name)
+            ratio = mine / times[name]
+            verdict = "" if target is None else (" ok" if ratio <= target else f" > {target}")
+            row.append(f"{fmt_ms(times[name])} ({ratio:.2f}x{verdict})")
+        else:
+            row.append("-")
+    ratio = memory["minigrad"] / memory["reference"]
+    memory_verdict = ""
+    if case.name == "long":
+        memory_verdict = " ok" if ratio <= MEMORY_TARGET else f" > {MEMORY_TARGET}"
+    row.append(
+        f"{memory['minigrad'] / 2**20:.1f} / {memory['reference'] / 2**20:.1f} / "
+        f"{memory['floor'] / 2**20:.1f} MiB ({ratio:.2f}x{memory_verdict})"
+    )
+    return row
+
+
+def run(quick: bool = False) -> str:
+    """The RNN table in markdown: time per training step and peak memory, both dtypes."""
+    header = [
+        "case",
+        "dtype",
+        "minigrad",
+        "reference (ratio)",
+        "floor (ratio)",
+        "torch eager (ratio)",
+        "torch nn.RNN (ratio)",
+        "peak memory minigrad / reference / floor (ratio to reference)",
+    ]
+    rows = []
+    for case in CASES:
+        repeats = (3 if quick else 9) if case.T >= 1000 else (5 if quick else 31)
+        for dtype in (np.float64, np.float32):
+            rows.append(_measure(case, np.dtype(dtype), repeats))
+    notes = (
+        "## RNN training step (forward + full BPTT)\n\n"
+        "Targets: teaching size <= 1.0x the per-step reference and <= 1.5x the numpy floor; "
+        "T = 1000 <= 1.2x the reference in time and <= 1.5x in peak memory. "
+        "Ratios are minigrad / baseline (lower is better for minigrad)."
+    )
+    return notes + "\n\n" + markdown_table(header, rows)
