@@ -1,0 +1,80 @@
+"""Activations and the softmax family: stability at extremes, relu's kink, properties."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+
+import minigrad as mg
+from minigrad import Tensor
+from minigrad.testing import assert_grad_matches, shapes, tensors
+
+
+@pytest.mark.parametrize("op", [mg.tanh, mg.sigmoid])
+def test_saturated_activations_have_no_nan(op) -> None:
+    x = Tensor([-800.0, 0.0, 800.0], requires_grad=True)
+    y = op(x)
+    low = -1.0 if op is mg.tanh else 0.0
+    np.testing.assert_array_equal(y.data, [low, 0.0 if op is mg.tanh else 0.5, 1.0])
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [0.0, 1.0 if op is mg.tanh else 0.25, 0.0])
+
+
+def test_relu_gradient_is_zero_at_zero() -> None:
+    x = Tensor([-1.0, 0.0, 2.0], requires_grad=True)
+    mg.relu(x).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [0.0, 0.0, 1.0])
+
+
+def test_softmax_of_huge_logits_is_finite() -> None:
+    x = Tensor([[1000.0, -1000.0, 1000.0]], requires_grad=True)
+    y = mg.softmax(x)
+    np.testing.assert_array_equal(y.data, [[0.5, 0.0, 0.5]])
+    (y * Tensor([[1.0, 2.0, 3.0]])).sum().backward()
+    # d sum(w * p) / dx = p * (w - sum(w * p)) = [0.5 * (1 - 2), 0, 0.5 * (3 - 2)]
+    np.testing.assert_array_equal(x.grad.data, [[-0.5, 0.0, 0.5]])
+
+
+def test_log_softmax_and_logsumexp_of_huge_logits_are_finite() -> None:
+    x = Tensor([1000.0, -1000.0, 1000.0], requires_grad=True)
+    lse = mg.logsumexp(x)
+    np.testing.assert_allclose(lse.item(), 1000.0 + np.log(2.0), rtol=1e-15)
+    log_p = mg.log_softmax(x)
+    np.testing.assert_allclose(log_p.data, [-np.log(2.0), -2000.0 - np.log(2.0), -np.log(2.0)])
+    (lse + log_p[1]).backward()
+    # d lse = softmax = [.5, 0, .5];  d log_p[1] = onehot(1) - softmax
+    np.testing.assert_allclose(x.grad.data, [0.0, 1.0, 0.0], atol=1e-12)  # x - y loses ~1e-13
+
+
+def test_logsumexp_keepdims_and_axes() -> None:
+    x = np.log(np.arange(1.0, 7.0).reshape(2, 3))
+    y = mg.logsumexp(Tensor(x), axis=(0, -1), keepdims=True)
+    assert y.shape == (1, 1)
+    np.testing.assert_allclose(y.data, [[np.log(21.0)]], rtol=1e-15)
+
+
+@given(tensors(shape=shapes(min_dims=1), requires_grad=False))
+def test_softmax_is_a_distribution(x: Tensor) -> None:
+    p = mg.softmax(x, axis=-1).data
+    assert np.all(p > 0)
+    np.testing.assert_allclose(p.sum(axis=-1), 1.0, rtol=1e-12)
+    np.testing.assert_allclose(mg.log_softmax(x).data, np.log(p), rtol=1e-12, atol=1e-12)
+
+
+@given(tensors(shape=(2, 3)))
+def test_softmax_gradient_at_large_shifts(x: Tensor) -> None:
+    """Shifting logits by +-500 changes neither softmax nor its gradient."""
+    shifted = Tensor(x.data + 500.0, requires_grad=True)
+    assert_grad_matches(
+        lambda z: mg.softmax(z, axis=1) * Tensor(np.arange(6.0).reshape(2, 3)), shifted
+    )
+
+
+@pytest.mark.parametrize(
+    "op", [mg.tanh, mg.sigmoid, mg.relu, mg.softmax, mg.log_softmax, mg.logsumexp]
+)
+def test_float32_stays_float32(op) -> None:
+    x = Tensor(np.array([[0.5, -1.0, 2.0]], dtype=np.float32), requires_grad=True)
+    y = op(x)
+    assert y.dtype == np.float32
+    (y * y).sum().backward()
+    assert x.grad.dtype == np.float32

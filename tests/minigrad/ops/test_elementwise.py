@@ -1,0 +1,133 @@
+"""Elementwise ops: documented values at kinks and poles, reflected operators, dtypes."""
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import Tensor
+
+
+def grad_of(fn, *values, dtype=np.float64):
+    """Gradients of sum(fn(*xs)) with respect to each x."""
+    xs = [Tensor(np.asarray(v, dtype=dtype), requires_grad=True) for v in values]
+    fn(*xs).sum().backward()
+    return [x.grad.data for x in xs]
+
+
+def test_sqrt_gradient_at_zero_is_inf() -> None:
+    with np.errstate(divide="ignore"):
+        (g,) = grad_of(mg.sqrt, [0.0, 4.0])
+    np.testing.assert_array_equal(g, [np.inf, 0.25])
+
+
+def test_log_of_negative_is_nan() -> None:
+    with np.errstate(invalid="ignore"):
+        y = mg.log(Tensor([-1.0, np.e]))
+    assert np.isnan(y.data[0]) and y.data[1] == 1.0
+
+
+def test_detect_anomaly_catches_log_of_negative() -> None:
+    x = Tensor([-1.0, 2.0], requires_grad=True)
+    with np.errstate(invalid="ignore"), mg.detect_anomaly():
+        with pytest.raises(mg.AnomalyError, match="log"):
+            mg.log(x)
+
+
+def test_abs_gradient_is_sign_and_zero_at_zero() -> None:
+    (g,) = grad_of(mg.abs, [-2.0, 0.0, 3.0])
+    np.testing.assert_array_equal(g, [-1.0, 0.0, 1.0])
+
+
+@pytest.mark.parametrize("op", [mg.maximum, mg.minimum])
+def test_maximum_minimum_ties_split_evenly(op) -> None:
+    ga, gb = grad_of(op, [1.0, 2.0, 5.0], [1.0, 3.0, 4.0])
+    winner_a = [0.5, 0.0, 1.0] if op is mg.maximum else [0.5, 1.0, 0.0]
+    np.testing.assert_array_equal(ga, winner_a)
+    np.testing.assert_array_equal(gb, 1 - np.asarray(winner_a))
+
+
+def test_where_routes_the_gradient_by_the_condition() -> None:
+    cond = np.array([True, False, True])
+    ga, gb = grad_of(lambda a, b: mg.where(cond, a, b), [1.0, 2.0, 3.0], [4.0, 5.0, 6.0])
+    np.testing.assert_array_equal(ga, [1.0, 0.0, 1.0])
+    np.testing.assert_array_equal(gb, [0.0, 1.0, 0.0])
+
+
+def test_where_refuses_a_non_boolean_condition() -> None:
+    with pytest.raises(TypeError, match="where"):
+        mg.where(np.array([1, 0]), Tensor([1.0, 2.0]), Tensor([3.0, 4.0]))
+
+
+def test_clip_passes_the_gradient_inside_and_on_the_bounds() -> None:
+    (g,) = grad_of(lambda x: x.clip(-1.0, 1.0), [-2.0, -1.0, 0.0, 1.0, 2.0])
+    np.testing.assert_array_equal(g, [0.0, 1.0, 1.0, 1.0, 0.0])
+
+
+def test_clip_refuses_low_above_high() -> None:
+    with pytest.raises(ValueError, match=r"clip.*low"):
+        mg.clip(Tensor([1.0]), 2.0, 1.0)
+
+
+def test_reflected_operators() -> None:
+    x = Tensor([1.0, 2.0, 4.0], requires_grad=True)
+    np.testing.assert_array_equal((2 - x).data, [1.0, 0.0, -2.0])
+    np.testing.assert_array_equal((2 / x).data, [2.0, 1.0, 0.5])
+    np.testing.assert_array_equal((2**x).data, [2.0, 4.0, 16.0])
+    ((2 - x) + (2 / x) + 2**x).sum().backward()
+    expected = -1.0 - 2.0 / np.array([1.0, 4.0, 16.0]) + np.log(2.0) * np.array([2.0, 4.0, 16.0])
+    np.testing.assert_allclose(x.grad.data, expected, rtol=1e-15)
+
+
+def test_constant_exponent_gives_finite_gradient_for_negative_base() -> None:
+    """dy/db = y log(a) is only formed when the exponent needs a gradient."""
+    for exponent in (2, Tensor(2.0)):
+        (g,) = grad_of(lambda x, p=exponent: x**p, [-3.0, 0.0, 1.5])
+        np.testing.assert_array_equal(g, [-6.0, 0.0, 3.0])
+
+
+def test_tensor_exponent_gradient() -> None:
+    ga, gb = grad_of(mg.pow, [2.0, 4.0], [3.0, 0.5])
+    np.testing.assert_allclose(ga, [12.0, 0.25], rtol=1e-15)
+    np.testing.assert_allclose(gb, [8.0 * np.log(2.0), 2.0 * np.log(4.0)], rtol=1e-15)
+
+
+def test_broadcast_gradients_are_summed_back() -> None:
+    ga, gb = grad_of(mg.mul, np.ones((2, 3)), [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(ga, np.tile([1.0, 2.0, 3.0], (2, 1)))
+    np.testing.assert_array_equal(gb, [2.0, 2.0, 2.0])
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda x: x * 2,
+        lambda x: 2 * x,
+        lambda x: x + 1,
+        lambda x: x / 3.0,
+        lambda x: 1.0 - x,
+        lambda x: x**2,
+        lambda x: 2**x,
+        mg.exp,
+        mg.sqrt,
+        mg.log,
+        mg.abs,
+        lambda x: mg.maximum(x, x * 0.5),
+        lambda x: x.clip(0.5, 1.0),
+    ],
+)
+def test_float32_stays_float32(fn) -> None:
+    x = Tensor(np.array([0.5, 1.0, 2.0], dtype=np.float32), requires_grad=True)
+    y = fn(x)
+    assert y.dtype == np.float32
+    y.sum().backward()
+    assert x.grad.dtype == np.float32 and x.grad.shape == x.shape
+
+
+def test_mixing_float32_and_float64_tensors_gives_float64_and_keeps_grad_dtypes() -> None:
+    a = Tensor(np.array([1.0, 2.0], dtype=np.float32), requires_grad=True)
+    b = Tensor([3.0, 4.0], requires_grad=True)
+    y = a * b
+    assert y.dtype == np.float64
+    y.sum().backward()
+    assert a.grad.dtype == np.float32 and b.grad.dtype == np.float64
+    np.testing.assert_array_equal(a.grad.data, [3.0, 4.0])

@@ -1,0 +1,81 @@
+"""Reductions: tie rule of max/min, axis forms, keepdims, exact gradients, dtypes."""
+
+import numpy as np
+import pytest
+from hypothesis import assume, given
+
+import minigrad as mg
+from minigrad import Tensor
+from minigrad.testing import assert_grad_matches, clear_extremum, tensors
+
+
+@pytest.mark.parametrize("op", [mg.max, mg.min])
+def test_ties_split_the_gradient_evenly(op) -> None:
+    x = Tensor([2.0, 2.0, 2.0, 1.0 if op is mg.max else 3.0], requires_grad=True)
+    op(x).backward()
+    np.testing.assert_allclose(x.grad.data, [1 / 3, 1 / 3, 1 / 3, 0.0], rtol=1e-15)
+
+
+def test_max_ties_per_row() -> None:
+    x = Tensor([[1.0, 1.0], [2.0, 0.0]], requires_grad=True)
+    y = mg.max(x, axis=1)
+    np.testing.assert_array_equal(y.data, [1.0, 2.0])
+    (y * Tensor([10.0, 20.0])).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [[5.0, 5.0], [20.0, 0.0]])
+
+
+@pytest.mark.parametrize(
+    ("axis", "keepdims", "shape"),
+    [
+        (None, False, ()),
+        (None, True, (1, 1, 1)),
+        (1, False, (2, 4)),
+        (-1, True, (2, 3, 1)),
+        ((0, -1), False, (3,)),
+        ((2, 0), True, (1, 3, 1)),
+    ],
+)
+@pytest.mark.parametrize("op", [mg.sum, mg.mean, mg.max, mg.min])
+def test_axis_forms_and_keepdims(op, axis, keepdims, shape) -> None:
+    x = np.arange(24.0).reshape(2, 3, 4)
+    y = op(Tensor(x), axis=axis, keepdims=keepdims)
+    assert y.shape == shape
+    reference = {mg.sum: np.sum, mg.mean: np.mean, mg.max: np.max, mg.min: np.min}[op]
+    np.testing.assert_array_equal(y.data, reference(x, axis=axis, keepdims=keepdims))
+
+
+def test_mean_gradient_is_one_over_count() -> None:
+    x = Tensor(np.ones((2, 3, 4)), requires_grad=True)
+    mg.mean(x, axis=(0, 2)).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, np.full((2, 3, 4), 1 / 8))
+
+
+def test_sum_gradient_spreads_the_incoming_gradient() -> None:
+    x = Tensor(np.ones((2, 3)), requires_grad=True)
+    (mg.sum(x, axis=0, keepdims=True) * Tensor([[1.0, 2.0, 3.0]])).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]])
+
+
+def test_axis_out_of_range_names_the_axis() -> None:
+    with pytest.raises(ValueError, match="axis 2"):
+        mg.sum(Tensor(np.ones((2, 3))), axis=2)
+
+
+def test_mean_of_empty_is_an_error() -> None:
+    with pytest.raises(mg.ShapeError, match=r"mean.*\(0, 3\)"):
+        mg.mean(Tensor(np.ones((0, 3))))
+
+
+@given(tensors(shape=(3, 4)))
+def test_max_gradient_away_from_ties(x: Tensor) -> None:
+    assume(clear_extremum(x.data, axis=0))
+    assert_grad_matches(lambda z: mg.max(z, axis=0), x)
+
+
+@pytest.mark.parametrize("op", [mg.sum, mg.mean, mg.max, mg.min])
+def test_float32_stays_float32(op) -> None:
+    x = Tensor(np.array([[1.0, 2.0], [4.0, 3.0]], dtype=np.float32), requires_grad=True)
+    y = op(x, axis=0)
+    assert y.dtype == np.float32
+    y.sum().backward()
+    assert x.grad.dtype == np.float32

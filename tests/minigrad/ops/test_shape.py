@@ -1,0 +1,139 @@
+"""Shape ops: where each gradient goes back to, exactly; errors; astype dtypes."""
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import Tensor
+from minigrad.ops import scatter_add
+
+X = np.arange(12.0).reshape(3, 4)
+
+
+def _grad(fn, x: np.ndarray, upstream: np.ndarray | None = None) -> np.ndarray:
+    t = Tensor(x, requires_grad=True)
+    y = fn(t)
+    y.backward(np.ones(y.shape) if upstream is None else upstream)
+    return t.grad.data
+
+
+def test_repeated_integer_indices_accumulate() -> None:
+    g = _grad(lambda x: x[[0, 0, 2, 0]], np.array([1.0, 2.0, 3.0]))
+    np.testing.assert_array_equal(g, [3.0, 0.0, 1.0])
+
+
+def test_integer_array_on_a_later_axis() -> None:
+    g = _grad(lambda x: x[:, [1, 1, -1]], X, np.arange(9.0).reshape(3, 3))
+    expected = np.zeros((3, 4))
+    expected[:, 1] = [0 + 1, 3 + 4, 6 + 7]
+    expected[:, 3] = [2, 5, 8]
+    np.testing.assert_array_equal(g, expected)
+
+
+def test_slices_with_negative_steps_and_integers() -> None:
+    g = _grad(lambda x: x[::-2, 1], X, np.array([10.0, 20.0]))
+    expected = np.zeros((3, 4))
+    expected[2, 1], expected[0, 1] = 10.0, 20.0
+    np.testing.assert_array_equal(g, expected)
+
+
+def test_boolean_mask_index() -> None:
+    mask = X > 6
+    g = _grad(lambda x: x[mask], X)
+    np.testing.assert_array_equal(g, mask.astype(float))
+
+
+def test_float_index_is_refused() -> None:
+    with pytest.raises(IndexError, match="float"):
+        Tensor(X)[np.array([0.0, 1.0])]
+
+
+def test_scatter_add_is_the_adjoint_of_getitem() -> None:
+    index = np.array([1, 1, 0])
+    y = scatter_add(Tensor([1.0, 2.0, 3.0]), index, (3,))
+    np.testing.assert_array_equal(y.data, [3.0, 3.0, 0.0])
+    g = _grad(lambda v: scatter_add(v, index, (3,)), np.ones(3), np.array([5.0, 6.0, 7.0]))
+    np.testing.assert_array_equal(g, [6.0, 6.0, 5.0])
+
+
+def test_reshape_and_back() -> None:
+    upstream = np.arange(12.0).reshape(2, -1, 2)
+    g = _grad(lambda x: x.reshape(2, -1, 2), X, upstream)
+    np.testing.assert_array_equal(g, upstream.reshape(3, 4))
+
+
+def test_reshape_to_a_wrong_size_names_the_shapes() -> None:
+    with pytest.raises(mg.ShapeError, match=r"reshape.*\(3, 4\)"):
+        Tensor(X).reshape(5, 2)
+
+
+def test_transpose_gradient_uses_the_inverse_permutation() -> None:
+    x = np.arange(24.0).reshape(2, 3, 4)
+    upstream = np.arange(24.0).reshape(4, 2, 3) * 10
+    g = _grad(lambda t: t.transpose(2, 0, 1), x, upstream)
+    np.testing.assert_array_equal(g, upstream.transpose(1, 2, 0))
+    np.testing.assert_array_equal(_grad(lambda t: t.T, X, X.T * 2), X * 2)
+
+
+def test_concat_splits_the_gradient() -> None:
+    a = Tensor(np.zeros((2, 1)), requires_grad=True)
+    b = Tensor(np.zeros((2, 3)), requires_grad=True)
+    mg.concat([a, b], axis=-1).backward(np.arange(8.0).reshape(2, 4))
+    np.testing.assert_array_equal(a.grad.data, [[0.0], [4.0]])
+    np.testing.assert_array_equal(b.grad.data, [[1.0, 2.0, 3.0], [5.0, 6.0, 7.0]])
+
+
+def test_concat_with_mismatched_shapes_names_the_op() -> None:
+    with pytest.raises(mg.ShapeError, match="concat"):
+        mg.concat([Tensor(np.zeros((2, 1))), Tensor(np.zeros((3, 1)))], axis=1)
+
+
+def test_stack_hands_each_input_its_slice() -> None:
+    a, b = (Tensor(np.zeros(3), requires_grad=True) for _ in range(2))
+    mg.stack([a, b], axis=-1).backward(np.arange(6.0).reshape(3, 2))
+    np.testing.assert_array_equal(a.grad.data, [0.0, 2.0, 4.0])
+    np.testing.assert_array_equal(b.grad.data, [1.0, 3.0, 5.0])
+
+
+def test_stack_of_nothing_is_an_error() -> None:
+    with pytest.raises(mg.ShapeError, match="stack"):
+        mg.stack([])
+
+
+def test_broadcast_to_sums_the_gradient_over_the_copies() -> None:
+    g = _grad(lambda x: x.broadcast_to((2, 3, 4)), np.ones((3, 1)))
+    np.testing.assert_array_equal(g, np.full((3, 1), 8.0))
+
+
+def test_broadcast_to_an_incompatible_shape_names_the_op() -> None:
+    with pytest.raises(mg.ShapeError, match="broadcast"):
+        Tensor(np.ones((3, 2))).broadcast_to((3, 4))
+
+
+def test_astype_gradient_has_the_input_dtype() -> None:
+    x = Tensor(np.array([1.5, 2.5], dtype=np.float32), requires_grad=True)
+    y = x.astype(np.float64)
+    assert y.dtype == np.float64
+    (y * Tensor([2.0, 3.0])).sum().backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_array_equal(x.grad.data, [2.0, 3.0])
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda x: x.reshape(-1),
+        lambda x: x.T,
+        lambda x: x[1:],
+        lambda x: x[[0, 0]],
+        lambda x: mg.concat([x, x]),
+        lambda x: mg.stack([x, x]),
+        lambda x: x.broadcast_to((2, 2, 2)),
+    ],
+)
+def test_float32_stays_float32(fn) -> None:
+    x = Tensor(np.ones((2, 2), dtype=np.float32), requires_grad=True)
+    y = fn(x)
+    assert y.dtype == np.float32
+    y.sum().backward()
+    assert x.grad.dtype == np.float32
