@@ -205,12 +205,6 @@ class OpSpec:
         return [Tensor(a.copy(), requires_grad=True) for a in case.arrays]
 
 
-def _case(*arrays: st.SearchStrategy[np.ndarray], **params: st.SearchStrategy) -> st.SearchStrategy:
-    return st.builds(
-        lambda a, p: OpCase(tuple(a), p), st.tuples(*arrays), st.fixed_dictionaries(params)
-    )
-
-
 @st.composite
 def _elementwise(draw: Any, *elements: st.SearchStrategy[float]) -> OpCase:
     """Inputs of broadcastable shapes, input i drawn from ``elements[i]``."""
@@ -245,8 +239,8 @@ def _pow_scalar(draw: Any) -> OpCase:
 def _matmul(draw: Any, a_ndim: int, b_ndim: int, batched: bool = False) -> OpCase:
     n, k, m = (draw(st.integers(1, 3)) for _ in range(3))
     batch_a, batch_b = draw(broadcastable_shapes(2, max_dims=2)) if batched else ((), ())
-    a_shape = batch_a + ((k,) if a_ndim == 1 else (n, k))
-    b_shape = batch_b + ((k,) if b_ndim == 1 else (k, m))
+    a_shape = (k,) if a_ndim == 1 else batch_a + (n, k)  # a 1-D operand has no batch axes
+    b_shape = (k,) if b_ndim == 1 else batch_b + (k, m)
     return OpCase((draw(arrays(a_shape)), draw(arrays(b_shape))))
 
 
@@ -256,6 +250,14 @@ def _reshape(draw: Any) -> OpCase:
     size = x.size
     target = draw(st.sampled_from([(size,), (-1,), x.shape[::-1], (1, size), (size, 1, -1)]))
     return OpCase((x,), {"shape": target})
+
+
+@st.composite
+def _transpose(draw: Any) -> OpCase:
+    """A permutation of the axes, each axis written as ``a`` or as ``a - ndim``."""
+    x = draw(arrays())
+    perm = draw(st.permutations(range(x.ndim)))
+    return OpCase((x,), {"axes": tuple(draw(st.sampled_from([a, a - x.ndim])) for a in perm)})
 
 
 @st.composite
@@ -422,8 +424,8 @@ OPS: list[OpSpec] = [
     OpSpec("max", ops.max, np.max, REDUCE, lambda x, axis, keepdims: clear_extremum(x, axis)),
     OpSpec("min", ops.min, np.min, REDUCE, lambda x, axis, keepdims: clear_extremum(-x, axis)),
     OpSpec("matmul_dot", ops.matmul, np.matmul, _matmul(1, 1)),
-    OpSpec("matmul_vecmat", ops.matmul, np.matmul, _matmul(1, 2)),
-    OpSpec("matmul_matvec", ops.matmul, np.matmul, _matmul(2, 1)),
+    OpSpec("matmul_vecmat", ops.matmul, np.matmul, _matmul(1, 2, batched=True)),
+    OpSpec("matmul_matvec", ops.matmul, np.matmul, _matmul(2, 1, batched=True)),
     OpSpec("matmul", ops.matmul, np.matmul, _matmul(2, 2)),
     OpSpec("matmul_batched", ops.matmul, np.matmul, _matmul(2, 2, batched=True)),
     OpSpec(
@@ -436,7 +438,7 @@ OPS: list[OpSpec] = [
         "transpose",
         lambda x, axes: ops.transpose(x, *axes),
         np.transpose,
-        arrays().flatmap(lambda x: _case(st.just(x), axes=st.permutations(range(x.ndim)))),
+        _transpose(),
     ),
     OpSpec("T", lambda x: x.T, lambda x: x.T, UNARY),
     OpSpec("getitem", ops.getitem, lambda x, index: x[index], _basic_index()),
@@ -471,7 +473,7 @@ OPS: list[OpSpec] = [
         "mse",
         ops.mse,
         lambda a, b: np.mean((a - b) ** 2),
-        arrays().flatmap(lambda a: _case(st.just(a), arrays(a.shape))),
+        arrays().flatmap(lambda a: arrays(a.shape).map(lambda b: OpCase((a, b)))),
     ),
 ]
 

@@ -43,7 +43,8 @@ class Transpose(Function):
     def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
         if self.axes is None:
             return (grad.transpose(),)
-        return (grad.transpose(tuple(np.argsort(self.axes))),)
+        axes = [a % grad.ndim for a in self.axes]  # -1 and ndim - 1 are the same axis
+        return (grad.transpose(tuple(np.argsort(axes))),)
 
 
 class GetItem(Function):

@@ -75,6 +75,13 @@ def test_transpose_gradient_uses_the_inverse_permutation() -> None:
     np.testing.assert_array_equal(_grad(lambda t: t.T, X, X.T * 2), X * 2)
 
 
+def test_transpose_with_negative_axes() -> None:
+    x = np.arange(24.0).reshape(2, 3, 4)
+    upstream = np.arange(24.0).reshape(4, 2, 3)
+    g = _grad(lambda t: t.transpose(-1, 0, -2), x, upstream)
+    np.testing.assert_array_equal(g, upstream.transpose(1, 2, 0))
+
+
 def test_concat_splits_the_gradient() -> None:
     a = Tensor(np.zeros((2, 1)), requires_grad=True)
     b = Tensor(np.zeros((2, 3)), requires_grad=True)
