@@ -24,6 +24,10 @@ from .gradcheck import gradcheck, gradgradcheck, numerical_grad
 from .testing import OpCase, OpSpec
 
 DEFAULT_EXAMPLES = 20
+DESCRIPTION = (
+    "Check every op's first and second derivatives against central differences on "
+    "Hypothesis-drawn inputs; exit status 1 if any check fails."
+)
 
 
 @dataclass
@@ -125,6 +129,7 @@ def format_table(reports: list[OpReport]) -> str:
             f"{_mark(r.first_ok):>5}{_mark(r.second_ok):>5}"
         )
     failed = [r for r in reports if not r.passed]
+    lines.append("(errors: first derivative vs central differences, along random directions)")
     lines.append("")
     lines.append(
         f"{len(failed)} of {len(reports)} ops failed"
@@ -175,14 +180,14 @@ def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "gradcheck",
         help="check every op's gradients against finite differences",
-        description=__doc__.splitlines()[0] if __doc__ else None,
+        description=DESCRIPTION,
     )
     _add_arguments(parser)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the ``gradcheck`` subcommand on its own arguments (no subcommand name)."""
-    parser = argparse.ArgumentParser(prog="python -m minigrad gradcheck")
+    parser = argparse.ArgumentParser(prog="python -m minigrad gradcheck", description=DESCRIPTION)
     _add_arguments(parser)
     args = parser.parse_args(argv)
     return int(args.run(args))

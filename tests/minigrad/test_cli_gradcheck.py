@@ -35,7 +35,13 @@ def _spec(name: str, op: type[Function]) -> OpSpec:
 
 
 def _table_rows(text: str) -> dict[str, list[str]]:
-    return {line.split()[0]: line.split()[1:] for line in text.splitlines()[1:] if line.strip()}
+    """The table's rows by op name (the lines up to the first blank one)."""
+    rows = {}
+    for line in text.splitlines()[1:]:
+        if not line.strip() or line.startswith("("):
+            break
+        rows[line.split()[0]] = line.split()[1:]
+    return rows
 
 
 def test_selected_ops_pass(capsys: pytest.CaptureFixture[str]) -> None:
@@ -118,3 +124,10 @@ def test_every_op_passes_with_default_settings(capsys: pytest.CaptureFixture[str
     assert time.perf_counter() - start < 30
     rows = _table_rows(capsys.readouterr().out)
     assert all(name in rows for name in testing.OPS_BY_NAME)
+
+
+def test_python_dash_m_minigrad_gradcheck(capsys: pytest.CaptureFixture[str]) -> None:
+    from minigrad.__main__ import main
+
+    assert main(["gradcheck", "--op", "exp", "--examples", "2"]) == 0
+    assert _table_rows(capsys.readouterr().out)["exp"][0] == "2"
