@@ -185,3 +185,10 @@ def test_load_model_rebuilds_the_architecture(tmp_path, data):
     with pytest.raises(mg.io.CheckpointError, match="no model config"):
         mg.save({"x": np.zeros(2)}, tmp_path / "plain.npz")
         load_model(tmp_path / "plain.npz")
+
+
+def test_float32_training_stays_float32(data):
+    model = small_model(data, dtype=np.float32)
+    history = train(model, data, steps=5, bptt=8, batch_size=4, progress=False)
+    assert all(np.isfinite(history.loss))
+    assert all(p.dtype == np.float32 for p in model.parameters())
