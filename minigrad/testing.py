@@ -17,7 +17,8 @@ and poles (1/x at 0): inputs are rejected there, never shifted.
 ``OPS`` lists every built-in op as an ``OpSpec`` row: the op, a numpy reference
 forward, a strategy of valid inputs, and whether its second derivative is
 checked. The test suite and ``python -m minigrad gradcheck`` both read it, so
-adding an op means adding one row.
+adding an op means adding one row (and, for unusual inputs, one small strategy
+next to the others below).
 """
 
 from __future__ import annotations
@@ -34,6 +35,24 @@ from hypothesis import strategies as st
 from . import ops
 from .gradcheck import gradcheck, gradgradcheck
 from .tensor import Tensor
+
+__all__ = [
+    "KINK_MARGIN",
+    "OPS",
+    "OPS_BY_NAME",
+    "POLE_MARGIN",
+    "POSITIVE",
+    "OpCase",
+    "OpSpec",
+    "arrays",
+    "assert_grad_matches",
+    "away_from",
+    "broadcastable_shapes",
+    "clear_extremum",
+    "floats",
+    "shapes",
+    "tensors",
+]
 
 KINK_MARGIN = 1e-3  # finite differences use eps = 1e-6, far inside this margin
 POLE_MARGIN = 0.1
@@ -356,17 +375,16 @@ def _kinks(*points: float) -> Callable[..., bool]:
     return lambda x, **params: away_from(x, points)
 
 
-UNARY = _elementwise(floats())
-BINARY = _elementwise(floats(), floats())
-REDUCE = _reduction()
-F64 = np.float64
+_UNARY = _elementwise(floats())
+_BINARY = _elementwise(floats(), floats())
+_REDUCE = _reduction()
 
 OPS: list[OpSpec] = [
-    OpSpec("add", ops.add, np.add, BINARY),
-    OpSpec("sub", ops.sub, np.subtract, BINARY),
-    OpSpec("mul", ops.mul, np.multiply, BINARY),
-    OpSpec("div", ops.div, np.divide, BINARY, lambda a, b: away_from(b, [0.0], POLE_MARGIN)),
-    OpSpec("neg", ops.neg, np.negative, UNARY),
+    OpSpec("add", ops.add, np.add, _BINARY),
+    OpSpec("sub", ops.sub, np.subtract, _BINARY),
+    OpSpec("mul", ops.mul, np.multiply, _BINARY),
+    OpSpec("div", ops.div, np.divide, _BINARY, lambda a, b: away_from(b, [0.0], POLE_MARGIN)),
+    OpSpec("neg", ops.neg, np.negative, _UNARY),
     OpSpec("pow", ops.pow, np.power, _elementwise(POSITIVE, floats())),
     OpSpec(
         "pow_scalar",
@@ -375,21 +393,21 @@ OPS: list[OpSpec] = [
         _pow_scalar(),
         lambda x, p: p > 0 or away_from(x, [0.0], POLE_MARGIN),
     ),
-    OpSpec("rpow", lambda x: 2**x, lambda x: 2.0**x, UNARY),
-    OpSpec("rsub", lambda x: 2 - x, lambda x: 2.0 - x, UNARY),
+    OpSpec("rpow", lambda x: 2**x, lambda x: 2.0**x, _UNARY),
+    OpSpec("rsub", lambda x: 2 - x, lambda x: 2.0 - x, _UNARY),
     OpSpec(
         "rdiv",
         lambda x: 2 / x,
         lambda x: 2.0 / x,
-        UNARY,
+        _UNARY,
         lambda x: away_from(x, [0.0], POLE_MARGIN),
     ),
-    OpSpec("exp", ops.exp, np.exp, UNARY),
+    OpSpec("exp", ops.exp, np.exp, _UNARY),
     OpSpec("log", ops.log, np.log, _elementwise(POSITIVE)),
     OpSpec("sqrt", ops.sqrt, np.sqrt, _elementwise(POSITIVE)),
-    OpSpec("abs", ops.abs, np.abs, UNARY, _kinks(0.0)),
-    OpSpec("maximum", ops.maximum, np.maximum, BINARY, lambda a, b: away_from(a - b, [0.0])),
-    OpSpec("minimum", ops.minimum, np.minimum, BINARY, lambda a, b: away_from(a - b, [0.0])),
+    OpSpec("abs", ops.abs, np.abs, _UNARY, _kinks(0.0)),
+    OpSpec("maximum", ops.maximum, np.maximum, _BINARY, lambda a, b: away_from(a - b, [0.0])),
+    OpSpec("minimum", ops.minimum, np.minimum, _BINARY, lambda a, b: away_from(a - b, [0.0])),
     OpSpec(
         "where",
         lambda a, b, cond: ops.where(cond, a, b),
@@ -403,9 +421,9 @@ OPS: list[OpSpec] = [
         _clip(),
         lambda x, low, high: away_from(x, [p for p in (low, high) if p is not None]),
     ),
-    OpSpec("tanh", ops.tanh, np.tanh, UNARY),
-    OpSpec("sigmoid", ops.sigmoid, lambda x: 1 / (1 + np.exp(-x)), UNARY),
-    OpSpec("relu", ops.relu, lambda x: np.maximum(x, 0.0), UNARY, _kinks(0.0)),
+    OpSpec("tanh", ops.tanh, np.tanh, _UNARY),
+    OpSpec("sigmoid", ops.sigmoid, lambda x: 1 / (1 + np.exp(-x)), _UNARY),
+    OpSpec("relu", ops.relu, lambda x: np.maximum(x, 0.0), _UNARY, _kinks(0.0)),
     OpSpec(
         "softmax",
         ops.softmax,
@@ -417,12 +435,12 @@ OPS: list[OpSpec] = [
         "logsumexp",
         ops.logsumexp,
         lambda x, axis, keepdims: np.log(np.sum(np.exp(x), axis=axis, keepdims=keepdims)),
-        REDUCE,
+        _REDUCE,
     ),
-    OpSpec("sum", ops.sum, np.sum, REDUCE),
-    OpSpec("mean", ops.mean, np.mean, REDUCE),
-    OpSpec("max", ops.max, np.max, REDUCE, lambda x, axis, keepdims: clear_extremum(x, axis)),
-    OpSpec("min", ops.min, np.min, REDUCE, lambda x, axis, keepdims: clear_extremum(-x, axis)),
+    OpSpec("sum", ops.sum, np.sum, _REDUCE),
+    OpSpec("mean", ops.mean, np.mean, _REDUCE),
+    OpSpec("max", ops.max, np.max, _REDUCE, lambda x, axis, keepdims: clear_extremum(x, axis)),
+    OpSpec("min", ops.min, np.min, _REDUCE, lambda x, axis, keepdims: clear_extremum(-x, axis)),
     OpSpec("matmul_dot", ops.matmul, np.matmul, _matmul(1, 1)),
     OpSpec("matmul_vecmat", ops.matmul, np.matmul, _matmul(1, 2, batched=True)),
     OpSpec("matmul_matvec", ops.matmul, np.matmul, _matmul(2, 1, batched=True)),
@@ -440,7 +458,7 @@ OPS: list[OpSpec] = [
         np.transpose,
         _transpose(),
     ),
-    OpSpec("T", lambda x: x.T, lambda x: x.T, UNARY),
+    OpSpec("T", lambda x: x.T, lambda x: x.T, _UNARY),
     OpSpec("getitem", ops.getitem, lambda x, index: x[index], _basic_index()),
     OpSpec("getitem_array", ops.getitem, lambda x, index: x[index], _array_getitem()),
     OpSpec("scatter_add", ops.scatter_add, _scatter_reference, _scatter()),
@@ -460,9 +478,9 @@ OPS: list[OpSpec] = [
     # float64 -> float32 rounds to ~1e-7, so the difference step must be much larger
     OpSpec(
         "astype",
-        lambda x: ops.astype(ops.astype(x, np.float32), F64),
-        lambda x: x.astype(np.float32).astype(F64),
-        UNARY,
+        lambda x: ops.astype(ops.astype(x, np.float32), np.float64),
+        lambda x: x.astype(np.float32).astype(np.float64),
+        _UNARY,
         eps=1e-2,
     ),
     *(
