@@ -263,10 +263,12 @@ def _apply_rule(fn: Any, node: Tensor, grad: Tensor, walk: _Walk) -> tuple[Grad 
             f"backward: the graph through '{fn.name}' was already consumed by a backward pass; "
             f"call backward(retain_graph=True) the first time to go through it again"
         )
-    saved_mode = MODE.grad_enabled
+    saved_mode, anomaly = MODE.grad_enabled, MODE.anomaly
     MODE.grad_enabled = walk.create_graph  # backward formulas record only for create_graph
+    MODE.anomaly = False  # blame the op being differentiated, not the ops in its formula
     try:
         raw = fn.backward(grad, node)
+        MODE.anomaly = anomaly
         if len(raw) != len(fn.inputs):
             raise GraphError(
                 f"{fn.name}: backward returned {len(raw)} gradients for {len(fn.inputs)} inputs"
@@ -283,7 +285,7 @@ def _apply_rule(fn: Any, node: Tensor, grad: Tensor, walk: _Walk) -> tuple[Grad 
             if g is not None:
                 walk.send(x, g)
     finally:
-        MODE.grad_enabled = saved_mode
+        MODE.grad_enabled, MODE.anomaly = saved_mode, anomaly
     return sent
 
 

@@ -243,11 +243,6 @@ def test_third_derivative_of_tanh_chain() -> None:
     np.testing.assert_allclose(x.grad.item(), -2 * (1 - t**2) * (1 - 3 * t**2), rtol=1e-13)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="anomaly mode checks the forward of the ops inside sqrt's backward formula (div), "
-    "so the error names div in ops/elementwise.py instead of sqrt and its forward line",
-)
 def test_detect_anomaly_names_the_op_and_the_forward_line() -> None:
     x = leaf(0.0, 1.0)
     with mg.detect_anomaly(), np.errstate(divide="ignore"):
