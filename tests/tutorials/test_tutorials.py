@@ -17,6 +17,10 @@ SCRIPTS = sorted(TUTORIALS.glob("[0-9][0-9]_*.py"))
 PICTURE_SUFFIXES = {".svg", ".png", ".html"}
 
 
+def test_every_tutorial_is_found() -> None:
+    assert len(SCRIPTS) >= 9, [p.name for p in SCRIPTS]
+
+
 @pytest.mark.parametrize("script", SCRIPTS, ids=[p.stem for p in SCRIPTS])
 def test_tutorial_runs(script: Path, tmp_path: Path) -> None:
     env = {**os.environ, "MPLBACKEND": "Agg", "MINIGRAD_FAST": "1"}
