@@ -177,7 +177,9 @@ for name, g in ref_grads.items():
 # hidden states hs (T, B, hidden), the probabilities p_t (T, B, output) and
 # integer targets (T, B). The check compares your profile with
 # `rnn.bptt.hidden_grad_norms`, which reads δh_t from the graph
-# (`retain_grad()` on every h_t), on a longer random sequence.
+# (`retain_grad()` on every h_t), on a longer random sequence. The check gets
+# hs and the logits from `model(xs)`, which returns (logits, hidden states):
+# the same unroll as above, without the per-step drawing layout.
 
 
 # %%

@@ -195,7 +195,9 @@ print(f"norm before {norm_before:.3g}, after {norm_after:.3g}, cosine of directi
 # is carried from one window into the next, but **detached** (tutorial 1's
 # leaf without history), so backward stops at the window boundary.
 # `rnn.bptt.truncated_backward(model, xs, targets, k)` accumulates that
-# gradient into `.grad`. With k = T it is full BPTT:
+# gradient into `.grad`. With k = T it is full BPTT. (`model.named_parameters()`
+# lists (name, parameter) pairs — W is named "cell.W", as it belongs to the
+# recurrent cell — and `model.zero_grad()` clears every parameter's gradient.)
 
 # %%
 model = make_model("tanh", 1.0)

@@ -95,8 +95,9 @@ print(f"initial loss {start_loss:.3f}   ln({data.vocab.size}) = {np.log(data.voc
 #
 # A step is: unroll over the batch, compute the loss, backward (that is
 # BPTT), clip the gradient norm, and let an optimizer update the weights.
-# Adam (`minigrad.optim.Adam`) adapts the step size of every weight. We take a
-# copy of the model so the real training below starts fresh.
+# Adam (`minigrad.optim.Adam`) adapts the step size of every weight; it gets
+# the list of weights from `model.parameters()` (U, W, b, V, c). We use a
+# second model here so the real training below starts fresh.
 
 # %%
 trial = rnn.RNN(data.vocab.size, 64, data.vocab.size, seed=0)
