@@ -44,7 +44,15 @@ class SparseGrad:
 
     def add_into(self, buffer: np.ndarray) -> None:
         """buffer[index] += values (repeated indices accumulate)."""
-        np.add.at(buffer, self.index, self.values.data)
+        index, values = self.index, self.values.data
+        if _hits_each_element_once(index):
+            buffer[index] += values
+        elif (
+            isinstance(index, np.ndarray) and index.dtype.kind in "iu" and buffer.flags.c_contiguous
+        ):
+            _add_rows(buffer, index, values)
+        else:
+            np.add.at(buffer, index, values)
 
     def dense(self) -> Tensor:
         """The full gradient as a differentiable tensor."""
@@ -58,6 +66,31 @@ class SparseGrad:
         buffer = np.zeros(self.shape, dtype=self.values.dtype)
         self.add_into(buffer)
         return buffer
+
+
+def _hits_each_element_once(index: Any) -> bool:
+    """True for basic indexing (ints, slices, None, ...) and boolean masks."""
+    items = index if isinstance(index, tuple) else (index,)
+    return all(
+        not isinstance(i, np.ndarray | list) or np.asarray(i).dtype == np.bool_ for i in items
+    )
+
+
+def _add_rows(buffer: np.ndarray, ids: np.ndarray, values: np.ndarray) -> None:
+    """buffer[ids] += values for an integer array of row ids, repeats included.
+
+    ``np.add.at`` does this one element at a time; sorting the ids and summing
+    each run of equal ids with ``np.add.reduceat`` does it in a few array ops.
+    """
+    flat = ids.reshape(-1) % len(buffer)  # negative ids count from the end
+    if flat.size == 0:
+        return
+    rows = values.reshape(flat.size, -1)
+    order = np.argsort(flat, kind="stable")
+    sorted_ids = flat[order]
+    starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])
+    sums = np.add.reduceat(rows[order], starts, axis=0)
+    buffer.reshape(len(buffer), -1)[sorted_ids[starts]] += sums
 
 
 Grad: TypeAlias = Tensor | SparseGrad
