@@ -143,7 +143,8 @@ def run(quick: bool = False) -> str:
         [
             "## Engine: per-op forward + backward, minigrad vs numpy",
             ops,
-            f"Target: worst ratio at (32, 128) <= {OP_TARGET_RATIO}x: {worst:.2f}x ({verdict_ops}).",
+            f"Target: worst ratio at (32, 128) <= {OP_TARGET_RATIO}x: "
+            f"{worst:.2f}x ({verdict_ops}).",
             "## Engine: chains `h = h * 1.0` (forward + backward)",
             chains,
             f"Target: 100k-node chain < {CHAIN_TARGET_S} s: {at_100k:.3f} s ({verdict_chain}).",
