@@ -204,7 +204,8 @@ class _Walk:
             self.pending[key] = dense if old is None else old + dense
         elif old is None and not isinstance(grad, SparseGrad):
             self.pending[key] = grad
-            self._note(grad.data)
+            if node._ctx is None or node._retains_grad:
+                self._note(grad.data)  # it may end up in node.grad
         else:
             self._add(node, old, grad)
 
@@ -216,16 +217,21 @@ class _Walk:
     def _add(self, node: Tensor, old: Tensor | None, grad: Grad) -> None:
         """pending[node] += grad, in a buffer of the walk's own."""
         key = id(node)
-        if key not in self.owned:
-            shape, dtype = node.data.shape, node.data.dtype
-            buffer = np.zeros(shape, dtype) if old is None else np.array(old.data, dtype)
-            self.pending[key] = Tensor._from_op(buffer, None)
-            self.owned.add(key)
-        buffer = self.pending[key].data
+        if key in self.owned:
+            buffer = self.pending[key].data
+            if isinstance(grad, SparseGrad):
+                grad.add_into(buffer)
+            else:
+                buffer += grad.data
+            return
+        dtype = node.data.dtype
         if isinstance(grad, SparseGrad):
+            buffer = np.zeros(node.shape, dtype) if old is None else np.array(old.data, dtype)
             grad.add_into(buffer)
         else:
-            buffer += grad.data
+            buffer = np.add(old.data, grad.data, dtype=dtype)  # type: ignore[union-attr]
+        self.pending[key] = Tensor._from_op(buffer, None)
+        self.owned.add(key)
 
     def take(self, node: Tensor) -> Tensor | None:
         """The total gradient of ``node`` (all its consumers have sent theirs)."""

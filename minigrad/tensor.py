@@ -96,7 +96,7 @@ class Tensor:
     def _from_op(cls, data: np.ndarray, ctx: Function | None) -> Tensor:
         """Fast constructor used by ``Function.apply`` (data already valid)."""
         out = object.__new__(cls)
-        out.data = data
+        out.data = data if type(data) is np.ndarray else np.asarray(data)  # 0-d results are scalars
         out.requires_grad = ctx is not None
         out.grad = None
         out.name = None

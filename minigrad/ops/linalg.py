@@ -32,8 +32,13 @@ class Matmul(Function):
             )
         return a @ b
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor, Tensor]:
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor | None, Tensor | None]:
         a, b = self.inputs
+        if a.ndim == 2 and b.ndim == 2:  # the common case, written out
+            return (
+                grad @ b.T if a.requires_grad else None,
+                a.T @ grad if b.requires_grad else None,
+            )
         if a.ndim == 1 and b.ndim == 1:  # dot product: y = sum_k a_k b_k
             return grad * b, grad * a
         # Lift 1-D operands to matrices, use the matrix rule, drop the axis again.

@@ -269,3 +269,21 @@ def test_reading_time_steps_accumulates_like_finite_differences() -> None:
     steps = [s for s in loss(hs).backward_steps() if s.op == "getitem"]
     assert all(isinstance(s.input_grads[0], mg.SparseGrad) for s in steps)
     np.testing.assert_array_equal(hs.grad.data[2], np.zeros((2, 3)))
+
+
+def test_zero_dim_tensor_receiving_three_gradients_sums_them() -> None:
+    """numpy returns scalars for 0-d results; the engine must still add in place."""
+    a = Tensor(1.5, requires_grad=True)
+    (a * 2.0 + a * 3.0 + a * 4.0).backward()
+    assert a.grad is not None and a.grad.item() == 9.0
+
+
+def test_second_derivative_of_pow_at_base_one_exponent_zero() -> None:
+    """d/da of dy/db for y = a**b is b a**(b-1) log(a) + a**b / a = 1 at (1, 0)."""
+    a, b = Tensor(1.0, requires_grad=True), Tensor(0.0, requires_grad=True)
+    (a**b).backward(create_graph=True)
+    dy_db = b.grad
+    a.grad = b.grad = None
+    assert dy_db is not None
+    dy_db.backward()
+    assert a.grad is not None and a.grad.item() == 1.0
