@@ -54,8 +54,9 @@ figures: $(STAMP) ## regenerate the committed figures (README, tutorials)
 
 notebooks: $(STAMP) ## convert the tutorials to .ipynb under build/notebooks
 	mkdir -p build/notebooks
-	$(VENV)/bin/jupytext --to ipynb --output-dir build/notebooks tutorials/[0-9]*.py 2>/dev/null || \
-	  for f in tutorials/[0-9]*.py; do $(VENV)/bin/jupytext --to ipynb -o build/notebooks/$$(basename $${f%.py}).ipynb $$f; done
+	for f in tutorials/[0-9]*.py; do \
+	  $(VENV)/bin/jupytext --to ipynb -o build/notebooks/$$(basename $${f%.py}).ipynb $$f || exit 1; \
+	done
 
 clean: ## remove the venv, caches, build/ and out/
 	rm -rf $(VENV) build out .pytest_cache .mypy_cache .ruff_cache .hypothesis
