@@ -13,7 +13,7 @@ import numpy as np
 from minigrad.errors import MinigradError
 
 from .data import CORPORA, CharDataset
-from .demo import run_demo, tiny_unrolled
+from .demo import DemoSettings, run_demo, tiny_unrolled
 from .model import GRU, LSTM, RNN, Recurrent
 from .train import OPTIMIZERS, DivergedError, load_model, train
 
@@ -35,7 +35,11 @@ def _demo_parser(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="small and quick settings (also set by RNN_DEMO_FAST=1), for tests",
     )
-    p.add_argument("--steps", type=int, help="training steps (default: 800, fast: 60)")
+    p.add_argument(
+        "--steps",
+        type=int,
+        help=f"training steps (default: {DemoSettings.steps}, fast: {DemoSettings.fast().steps})",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed for weights and samples (default 0)")
     p.add_argument("--text", help=TEXT_HELP + " (default: the embedded default corpus)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")

@@ -34,7 +34,7 @@ Say = Callable[[str], None]
 class DemoSettings:
     """Sizes of the demo; ``fast`` ones keep the test suite quick."""
 
-    steps: int = 800
+    steps: int = 2500
     hidden: int = 128
     bptt: int = 32
     batch_size: int = 16
