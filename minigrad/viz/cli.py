@@ -18,9 +18,10 @@ import numpy as np
 
 from ..errors import MinigradError
 from ..tensor import Tensor
-from .dot import DEFAULT_MAX_NODES, RANKDIRS, RenderError, draw
+from .dot import DEFAULT_MAX_NODES, RANKDIRS, draw
 from .expr import ExpressionError, parse_expression
 from .flipbook import flipbook
+from .render import RenderError
 
 EXAMPLE_VALUES = (0.5, -1.5, 2.0, 0.8, -0.3, 1.2, -0.7, 1.6)
 

@@ -17,14 +17,9 @@ Layout and labels are shared with the backward step-through in flipbook.py.
 from __future__ import annotations
 
 import html
-import math
-import re
-import shutil
-import subprocess
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
@@ -32,11 +27,12 @@ import numpy as np
 from ..engine import BackwardStep
 from ..errors import MinigradError
 from ..tensor import Tensor
+from .heat import UNKNOWN_FILL, HeatScale, norm, text_colour
+from .render import Graph
 
 DEFAULT_MAX_NODES = 2000
 LABEL_LIMIT = 60  # characters of one label line before the ellipsis
 RANKDIRS = ("LR", "RL", "TB", "BT")
-SAVE_FORMATS = ("svg", "png", "pdf", "dot")
 
 PARAM_FILL, CONST_FILL, OP_FILL, PLAIN_FILL = "#cfe3f7", "#eeeeee", "#fff4c2", "#ffffff"
 FONT = "Helvetica,Arial,sans-serif"
@@ -289,76 +285,6 @@ def flow_from_tensors(layout: Layout) -> Flow:
     return flow
 
 
-def norm(grad: np.ndarray) -> float:
-    """The Euclidean norm ||g|| of a gradient."""
-    data = grad.astype(np.float64)
-    return float(np.sqrt(np.sum(data * data)))
-
-
-# ------------------------------------------------------------------- heat
-# Cold (vanishing) to hot (large): dark blue, sky, pale yellow, orange, dark red.
-HEAT_STOPS = ((44, 62, 145), (127, 178, 217), (245, 239, 184), (240, 138, 75), (163, 22, 44))
-ZERO_FILL = "#d9d9d9"
-
-
-def heat_colour(u: float) -> str:
-    """The palette colour at ``u`` in [0, 1], interpolated linearly between stops."""
-    u = min(max(u, 0.0), 1.0) * (len(HEAT_STOPS) - 1)
-    k = min(int(u), len(HEAT_STOPS) - 2)
-    a, b = HEAT_STOPS[k], HEAT_STOPS[k + 1]
-    rgb = (round(x + (u - k) * (y - x)) for x, y in zip(a, b, strict=True))
-    return "#{:02x}{:02x}{:02x}".format(*rgb)
-
-
-def text_colour(fill: str) -> str:
-    """Black or white, whichever reads better on ``fill``."""
-    r, g, b = (int(fill[k : k + 2], 16) for k in (1, 3, 5))
-    return "#000000" if 0.299 * r + 0.587 * g + 0.114 * b > 140 else "#ffffff"
-
-
-@dataclass
-class HeatScale:
-    """log10 ||g|| mapped linearly from ``lo`` (coldest) to ``hi`` (hottest)."""
-
-    lo: float
-    hi: float
-
-    @classmethod
-    def of(cls, norms: Iterable[float]) -> HeatScale:
-        logs = [math.log10(n) for n in norms if n > 0 and math.isfinite(n)]
-        if not logs:
-            return cls(0.0, 1.0)
-        lo, hi = math.floor(min(logs)), math.ceil(max(logs))
-        return cls(lo, hi if hi > lo else lo + 1)
-
-    def colour(self, grad_norm: float) -> str:
-        if grad_norm == 0:
-            return ZERO_FILL
-        if not math.isfinite(grad_norm):
-            return heat_colour(1.0)
-        return heat_colour((math.log10(grad_norm) - self.lo) / (self.hi - self.lo))
-
-    def legend(self) -> str:
-        """A DOT node: five colour swatches evenly spaced in log10 ||g||, hottest first."""
-        rows = ['<TR><TD COLSPAN="2"><B>||grad|| (log scale)</B></TD></TR>']
-        for k in range(5):
-            u = 1 - k / 4
-            value = 10 ** (self.lo + u * (self.hi - self.lo))
-            swatch = f'<TD BGCOLOR="{heat_colour(u)}" WIDTH="24"> </TD>'
-            rows.append(f"<TR>{swatch}<TD>{value:.2g}</TD></TR>")
-        rows.append(f'<TR><TD BGCOLOR="{ZERO_FILL}"> </TD><TD>0</TD></TR>')
-        rows.append(f'<TR><TD BGCOLOR="{PLAIN_FILL}"> </TD><TD>not known</TD></TR>')
-        table = '<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0">' + "".join(rows) + "</TABLE>"
-        return f"heat_legend {attrs({'shape': 'plain', 'label': table})}"
-
-    def edge(self, grad: np.ndarray | None) -> dict[str, str]:
-        if grad is None:
-            return {"color": "#bbbbbb"}
-        g = norm(grad)
-        u = 0.0 if g == 0 else (math.log10(g) - self.lo) / (self.hi - self.lo)
-        return {"color": self.colour(g), "penwidth": f"{1 + 2 * min(max(u, 0.0), 1.0):.2f}"}
-
-
 # ---------------------------------------------------------------- nodes
 def tensor_style(t: Tensor, is_root: bool) -> dict[str, str]:
     """Box style: parameters (leaves that require grad), constants, intermediates."""
@@ -408,94 +334,6 @@ def graph_attrs(rankdir: str) -> dict[str, str]:
     return {"rankdir": rankdir, "bgcolor": "white", "nodesep": "0.25", "ranksep": "0.35"}
 
 
-# -------------------------------------------------------------- rendering
-class RenderError(MinigradError, RuntimeError):
-    """Graphviz's ``dot`` failed to render the DOT text."""
-
-
-class GraphvizNotFoundError(RenderError):
-    """Graphviz's ``dot`` is not on the PATH."""
-
-
-def dot_binary(fmt: str) -> str:
-    """Path of Graphviz's ``dot``, or an error saying how to install it."""
-    found = shutil.which("dot")
-    if found is None:
-        raise GraphvizNotFoundError(
-            f"rendering to {fmt} needs Graphviz's `dot` program, which is not on the PATH. "
-            "Install it with `make system-deps` (in the minigrad checkout), or "
-            "`sudo apt-get install graphviz` (Debian/Ubuntu), `brew install graphviz` "
-            "(macOS), `conda install -c conda-forge graphviz` (conda). "
-            "Without it, `.source` still works: it is the DOT text, and "
-            "`.save('graph.dot')` writes it to a file."
-        )
-    return found
-
-
-def render(source: str, fmt: str) -> bytes:
-    """Run ``dot -T<fmt>`` on DOT text and return the output."""
-    command = [dot_binary(fmt), f"-T{fmt}"]
-    try:
-        done = subprocess.run(command, input=source.encode("utf-8"), capture_output=True)
-    except OSError as err:
-        raise GraphvizNotFoundError(f"could not run {command[0]}: {err}") from None
-    if done.returncode != 0:
-        message = done.stderr.decode("utf-8", "replace").strip()
-        raise RenderError(f"dot -T{fmt} failed (exit {done.returncode}): {message}")
-    return done.stdout
-
-
-def render_many(sources: list[str]) -> list[str]:
-    """Render several DOT graphs to SVG with one run of ``dot``; one SVG text each."""
-    output = render("".join(sources), "svg").decode("utf-8")
-    svgs = re.findall(r"<svg\b.*?</svg>", output, flags=re.DOTALL)
-    if len(svgs) != len(sources):
-        raise RenderError(f"dot returned {len(svgs)} SVG documents for {len(sources)} graphs")
-    return svgs
-
-
-class Graph:
-    """A drawn graph: ``.source`` (DOT text), ``.save(path)``, Jupyter display."""
-
-    def __init__(self, source: str, node_count: int) -> None:
-        self.source = source
-        self.node_count = node_count
-
-    def pipe(self, fmt: str = "svg") -> bytes:
-        """The graph rendered by ``dot`` to ``fmt`` (svg, png, pdf, ...)."""
-        return render(self.source, fmt)
-
-    def save(self, path: str | Path) -> Path:
-        """Write the graph; the format comes from the suffix: .svg .png .pdf .dot (.gv)."""
-        path = Path(path)
-        fmt = path.suffix.lower().lstrip(".").replace("gv", "dot")
-        if fmt not in SAVE_FORMATS:
-            raise ValueError(
-                f"Graph.save: cannot tell the format of {str(path)!r} from its suffix; "
-                f"use one of {', '.join('.' + f for f in SAVE_FORMATS)}"
-            )
-        if fmt == "dot":
-            path.write_text(self.source, encoding="utf-8")
-        else:
-            path.write_bytes(self.pipe(fmt))
-        return path
-
-    def _repr_svg_(self) -> str | None:
-        try:
-            return self.pipe("svg").decode("utf-8")
-        except GraphvizNotFoundError:
-            return None
-
-    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
-        try:
-            return {"image/svg+xml": self.pipe("svg").decode("utf-8"), "text/plain": repr(self)}
-        except GraphvizNotFoundError as err:
-            return {"text/plain": f"{self!r}\n{err}"}
-
-    def __repr__(self) -> str:
-        return f"<minigrad.viz.Graph: {self.node_count} nodes; .source has the DOT text>"
-
-
 # ------------------------------------------------------------------ draw
 def draw(
     root: Tensor,
@@ -525,7 +363,7 @@ def draw(
         grad = flow.node.get(f"t{i}")
         style = tensor_style(t, t is root)
         if scale is not None and t.requires_grad:
-            style["fillcolor"] = PLAIN_FILL if grad is None else scale.colour(norm(grad))
+            style["fillcolor"] = UNKNOWN_FILL if grad is None else scale.colour(norm(grad))
             style["fontcolor"] = text_colour(style["fillcolor"])
         text = summarize(grad, label_limit) if grads and grad is not None else None
         nodes[f"t{i}"] = {**style, "label": tensor_label(t, values, text, label_limit)}
@@ -534,5 +372,5 @@ def draw(
     edges = {}
     if scale is not None:
         edges = {e: scale.edge(flow.edge.get((e[2], e[3]))) for e in layout.edges}
-    extra = [scale.legend()] if scale is not None else []
+    extra = [f"heat_legend {attrs({'shape': 'plain', 'label': scale.legend()})}"] if scale else []
     return Graph(dot_source(layout, nodes, edges, graph, extra), layout.node_count)

@@ -32,12 +32,12 @@ from .dot import (
     dot_source,
     graph_attrs,
     op_node,
-    render_many,
     summarize,
     tensor_label,
     tensor_style,
     trace,
 )
+from .render import render_many
 
 DEFAULT_MAX_STEPS = 100  # one SVG frame per step: the page grows as steps x graph size
 DEFAULT_MAX_NODES = 400

@@ -12,15 +12,8 @@ import pytest
 import minigrad as mg
 from minigrad.nn import Parameter
 from minigrad.viz import Graph, GraphTooLargeError, GraphvizNotFoundError, draw
-from minigrad.viz.dot import (
-    CONST_FILL,
-    HEAT_STOPS,
-    PARAM_FILL,
-    ZERO_FILL,
-    escape,
-    heat_colour,
-    summarize,
-)
+from minigrad.viz.dot import CONST_FILL, PARAM_FILL, escape, summarize
+from minigrad.viz.heat import HEAT_STOPS, ZERO_FILL, heat_colour
 
 from .helpers import cluster_paths, edges, nodes, title
 
