@@ -1,4 +1,4 @@
-"""``python -m minigrad gradcheck``: every op in ``minigrad.testing.OPS``, checked.
+"""``python -m minigrad gradcheck``: every op in ``minigrad.op_table.OPS``, checked.
 
 For each op, Hypothesis draws ``--examples`` valid inputs (deterministic for a
 given ``--seed``); each is run through ``gradcheck`` (first order) and, where
@@ -19,9 +19,9 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import Unsatisfiable
 
-from . import testing
+from . import op_table
 from .gradcheck import gradcheck, gradgradcheck, numerical_grad
-from .testing import OpCase, OpSpec
+from .op_table import OpCase, OpSpec
 
 DEFAULT_EXAMPLES = 20
 DESCRIPTION = (
@@ -142,8 +142,8 @@ def format_table(reports: list[OpReport]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Check the chosen ops, print the table; 0 if all passed, else 1."""
-    names = args.op or [spec.name for spec in testing.OPS]
-    by_name = {spec.name: spec for spec in testing.OPS}
+    names = args.op or [spec.name for spec in op_table.OPS]
+    by_name = {spec.name: spec for spec in op_table.OPS}
     reports = [check_op(by_name[name], args.examples, args.seed) for name in names]
     print(format_table(reports))
     return 0 if all(r.passed for r in reports) else 1
@@ -161,8 +161,8 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
         "--op",
         action="append",
         metavar="NAME",
-        choices=[spec.name for spec in testing.OPS],
-        help="check only this op (repeatable); names are the rows of minigrad.testing.OPS",
+        choices=[spec.name for spec in op_table.OPS],
+        help="check only this op (repeatable); names are the rows of minigrad.op_table.OPS",
     )
     parser.add_argument(
         "--examples",

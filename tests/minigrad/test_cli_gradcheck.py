@@ -6,8 +6,9 @@ import time
 import numpy as np
 import pytest
 
-from minigrad import Function, Tensor, gradcheck_cli, testing
-from minigrad.testing import OpCase, OpSpec, arrays
+from minigrad import Function, Tensor, gradcheck_cli, op_table
+from minigrad.op_table import OpCase, OpSpec
+from minigrad.testing import arrays
 
 
 class WrongExp(Function):
@@ -78,7 +79,7 @@ def test_same_seed_same_table(capsys: pytest.CaptureFixture[str]) -> None:
 def test_wrong_gradient_fails_with_exit_code_1(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(testing, "OPS", [_spec("bad_exp", WrongExp), testing.OPS_BY_NAME["exp"]])
+    monkeypatch.setattr(op_table, "OPS", [_spec("bad_exp", WrongExp), op_table.OPS_BY_NAME["exp"]])
     assert gradcheck_cli.main(["--examples", "2"]) == 1
     out = capsys.readouterr().out
     rows = _table_rows(out)
@@ -90,7 +91,7 @@ def test_wrong_gradient_fails_with_exit_code_1(
 def test_wrong_second_derivative_fails_only_the_second_order(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(testing, "OPS", [_spec("frozen_exp", FrozenSlopeExp)])
+    monkeypatch.setattr(op_table, "OPS", [_spec("frozen_exp", FrozenSlopeExp)])
     assert gradcheck_cli.main(["--examples", "2"]) == 1
     assert _table_rows(capsys.readouterr().out)["frozen_exp"][3:] == ["✓", "✗"]
 
@@ -100,7 +101,7 @@ def test_unknown_op_lists_the_names(capsys: pytest.CaptureFixture[str]) -> None:
         gradcheck_cli.main(["--op", "tanhh"])
     assert caught.value.code == 2
     err = capsys.readouterr().err
-    assert "tanhh" in err and all(spec.name in err for spec in testing.OPS)
+    assert "tanhh" in err and all(spec.name in err for spec in op_table.OPS)
 
 
 def test_examples_must_be_positive(capsys: pytest.CaptureFixture[str]) -> None:
@@ -123,7 +124,7 @@ def test_every_op_passes_with_default_settings(capsys: pytest.CaptureFixture[str
     assert gradcheck_cli.main([]) == 0
     assert time.perf_counter() - start < 30
     rows = _table_rows(capsys.readouterr().out)
-    assert all(name in rows for name in testing.OPS_BY_NAME)
+    assert all(name in rows for name in op_table.OPS_BY_NAME)
 
 
 def test_python_dash_m_minigrad_gradcheck(capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,8 +7,6 @@ from hypothesis import strategies as st
 
 from minigrad import Function, Tensor
 from minigrad.testing import (
-    OPS_BY_NAME,
-    OpCase,
     arrays,
     assert_grad_matches,
     away_from,
@@ -89,23 +87,3 @@ def test_assert_grad_matches_second_order() -> None:
 def test_assert_grad_matches_refuses_to_check_nothing() -> None:
     with pytest.raises(ValueError, match="requires_grad"):
         assert_grad_matches(lambda t: t * 2, Tensor([1.0]))
-
-
-def test_spec_binds_params_and_gives_fresh_leaves() -> None:
-    spec = OPS_BY_NAME["sum"]
-    case = OpCase((np.arange(6.0).reshape(2, 3),), {"axis": -1, "keepdims": True})
-    fn = spec.bind(case)
-    leaves = spec.leaves(case)
-    assert fn.__name__ == "sum" and leaves[0].requires_grad
-    assert not np.shares_memory(leaves[0].data, case.arrays[0])
-    np.testing.assert_array_equal(fn(*leaves).data, [[3.0], [12.0]])
-
-
-def test_domain_rejects_cases_with_assume() -> None:
-    spec = OPS_BY_NAME["relu"]
-
-    @given(spec.strategy())
-    def inside(case: OpCase) -> None:
-        assert away_from(case.arrays[0], [0.0])
-
-    inside()

@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 
 import minigrad as mg
 from minigrad.function import Function
-from minigrad.testing import OPS, OpSpec, assert_grad_matches
+from minigrad.op_table import OPS, OpSpec
+from minigrad.testing import assert_grad_matches
 
 IDS = [spec.name for spec in OPS]
 
