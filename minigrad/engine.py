@@ -18,8 +18,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import Any, NamedTuple, TypeAlias
 
 import numpy as np
 
@@ -96,8 +95,7 @@ def _add_rows(buffer: np.ndarray, ids: np.ndarray, values: np.ndarray) -> None:
 Grad: TypeAlias = Tensor | SparseGrad
 
 
-@dataclass(slots=True)
-class BackwardStep:
+class BackwardStep(NamedTuple):
     """What the engine did at one node.
 
     ``grad`` is d(root)/d(node); ``input_grads[i]`` is what the node sent to
@@ -202,7 +200,7 @@ class _Walk:
         if self.create_graph:
             dense = grad.dense() if isinstance(grad, SparseGrad) else grad
             self.pending[key] = dense if old is None else old + dense
-        elif old is None and not isinstance(grad, SparseGrad):
+        elif old is None and isinstance(grad, Tensor):
             self.pending[key] = grad
             if node._ctx is None or node._retains_grad:
                 self._note(grad.data)  # it may end up in node.grad
@@ -236,8 +234,9 @@ class _Walk:
     def take(self, node: Tensor) -> Tensor | None:
         """The total gradient of ``node`` (all its consumers have sent theirs)."""
         grad = self.pending.pop(id(node), None)
-        if grad is not None and grad.data.dtype != node.data.dtype:
-            grad = grad.astype(node.data.dtype)
+        if grad is not None and grad.data.dtype is not node.data.dtype:
+            if grad.data.dtype != node.data.dtype:
+                grad = grad.astype(node.data.dtype)
         return grad
 
     def store(self, node: Tensor, grad: Tensor) -> None:
@@ -314,7 +313,7 @@ def _apply_rule(fn: Any, node: Tensor, grad: Tensor, walk: _Walk) -> tuple[Grad 
             )
         sent = tuple(
             [
-                _fit(g, x, fn.name) if g is not None and x.requires_grad else None
+                None if g is None or not x.requires_grad else _fit(g, x, fn.name)
                 for x, g in zip(fn.inputs, raw, strict=True)
             ]
         )
@@ -330,6 +329,6 @@ def _apply_rule(fn: Any, node: Tensor, grad: Tensor, walk: _Walk) -> tuple[Grad 
 
 def _fit(grad: Grad, x: Tensor, op: str) -> Grad:
     """Bring an op's gradient to its input's shape (undo broadcasting)."""
-    if isinstance(grad, SparseGrad) or grad.shape == x.shape:
+    if isinstance(grad, SparseGrad) or grad.data.shape == x.data.shape:
         return grad
     return unbroadcast(grad, x.shape, op)
