@@ -132,6 +132,16 @@ class Tensor:
         """Name of the op that made this tensor, or None for a leaf."""
         return None if self._ctx is None else self._ctx.name
 
+    @property
+    def formula(self) -> str | None:
+        """The rule of the op that made this tensor (its forward and derivative), or None."""
+        return None if self._ctx is None else self._ctx.formula
+
+    @property
+    def inputs(self) -> tuple[Tensor, ...]:
+        """The tensors the op that made this one read (empty for a leaf)."""
+        return () if self._ctx is None else self._ctx.inputs
+
     def numpy(self) -> np.ndarray:
         """The underlying numpy array (shared, not copied)."""
         return self.data
@@ -141,6 +151,15 @@ class Tensor:
         if self.data.size != 1:
             raise ShapeError(f"item: expected a tensor with one element, got shape {self.shape}")
         return self.data.item()
+
+    def __bool__(self) -> bool:
+        """The truth of a one-element tensor; larger ones are ambiguous, as in numpy."""
+        if self.data.size != 1:
+            raise ValueError(
+                f"bool: the truth value of a tensor of shape {self.shape} is ambiguous; "
+                "use (t > 0).any() or .all() on the comparison"
+            )
+        return bool(self.data.item())
 
     def __len__(self) -> int:
         if self.ndim == 0:
