@@ -234,9 +234,8 @@ class _Walk:
     def take(self, node: Tensor) -> Tensor | None:
         """The total gradient of ``node`` (all its consumers have sent theirs)."""
         grad = self.pending.pop(id(node), None)
-        if grad is not None and grad.data.dtype is not node.data.dtype:
-            if grad.data.dtype != node.data.dtype:
-                grad = grad.astype(node.data.dtype)
+        if grad is not None and grad.data.dtype != node.data.dtype:
+            grad = grad.astype(node.data.dtype)
         return grad
 
     def store(self, node: Tensor, grad: Tensor) -> None:

@@ -87,8 +87,10 @@ class Function:
         fn = cls(**params)
         try:
             data = fn.forward(*[t.data for t in tensors])
-        except MinigradError:
-            raise
+        except MinigradError as err:
+            if str(err).startswith(cls.name):
+                raise
+            raise type(err)(f"{cls.name}: {err}") from None
         except (ValueError, IndexError) as err:
             raise ShapeError(f"{cls.name}: inputs ({_describe(tensors)}): {err}") from None
         except TypeError as err:

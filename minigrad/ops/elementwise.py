@@ -68,7 +68,7 @@ class Neg(Function):
 
 
 class Pow(Function):
-    """y = a ** b;  dy/da = b * a**(b-1), dy/db = y * log(a)  (a > 0 for dy/db)"""
+    """y = a ** b;  dy/da = b * a**(b-1), dy/db = y * log(a)  (dy/db := 0 at a = 0)"""
 
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.power(a, b)
@@ -76,7 +76,9 @@ class Pow(Function):
     def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor | None, Tensor | None]:
         a, b = self.inputs
         grad_a = grad * b * a ** (b - 1) if a.requires_grad else None
-        grad_b = grad * out * log(a) if b.requires_grad else None
+        grad_b = None
+        if b.requires_grad:  # y = 0 at a = 0: take log(1) there, not 0 * log(0) = NaN
+            grad_b = grad * out * log(where(a.data == 0, 1.0, a))
         return grad_a, grad_b
 
 

@@ -60,8 +60,10 @@ def cross_entropy(logits: Tensor, targets: Any, reduction: str = "mean") -> Tens
     logits_shape = np.shape(logits.data if isinstance(logits, Tensor) else logits)
     if reduction not in REDUCTIONS:
         raise ValueError(f"cross_entropy: reduction must be one of {REDUCTIONS}, got {reduction!r}")
-    if len(logits_shape) != 2:
-        raise ShapeError(f"cross_entropy: expected logits of shape (N, C), got {logits_shape}")
+    if len(logits_shape) != 2 or 0 in logits_shape:
+        raise ShapeError(
+            f"cross_entropy: expected logits of shape (N, C) with N, C >= 1, got {logits_shape}"
+        )
     if targets.dtype.kind not in "iu":
         raise DTypeError(f"cross_entropy: targets must be integers, got dtype {targets.dtype}")
     if targets.shape != logits_shape[:1]:

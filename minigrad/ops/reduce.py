@@ -7,7 +7,6 @@ gradient broadcasts to the input's shape.
 
 from __future__ import annotations
 
-import builtins
 from typing import Any
 
 import numpy as np
@@ -25,9 +24,9 @@ def normalize_axes(ndim: int, axis: Axis) -> tuple[int, ...]:
         return tuple(range(ndim))
     axes = (axis,) if isinstance(axis, int | np.integer) else tuple(axis)
     for a in axes:
-        if not -ndim <= a < builtins.max(ndim, 1):
+        if not -ndim <= a < ndim:
             raise ShapeError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
-    return tuple(sorted(int(a) % builtins.max(ndim, 1) for a in axes))
+    return tuple(sorted(int(a) % ndim for a in axes))
 
 
 def keepdims_shape(shape: tuple[int, ...], axis: Axis, keepdims: bool) -> tuple[int, ...]:
@@ -36,6 +35,11 @@ def keepdims_shape(shape: tuple[int, ...], axis: Axis, keepdims: bool) -> tuple[
     if keepdims:
         return tuple(1 if i in axes else n for i, n in enumerate(shape))
     return tuple(n for i, n in enumerate(shape) if i not in axes)
+
+
+def reduced_count(shape: tuple[int, ...], axis: Axis) -> int:
+    """How many elements each output of a reduction over ``axis`` combines."""
+    return int(np.prod([shape[a] for a in normalize_axes(len(shape), axis)], dtype=np.int64))
 
 
 def _spread(grad: Tensor, shape: tuple[int, ...], axis: Axis) -> Tensor:
@@ -50,7 +54,7 @@ class Sum(Function):
         self.axis, self.keepdims = axis, keepdims
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        return np.sum(x, axis=_tuple(self.axis), keepdims=self.keepdims)
+        return np.sum(x, axis=normalize_axes(x.ndim, self.axis), keepdims=self.keepdims)
 
     def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
         (x,) = self.inputs
@@ -64,14 +68,16 @@ class Mean(Function):
         self.axis, self.keepdims = axis, keepdims
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        if x.size == 0:
-            raise ShapeError(f"mean of an empty tensor (shape {x.shape}) is undefined")
-        return np.mean(x, axis=_tuple(self.axis), keepdims=self.keepdims)
+        if reduced_count(x.shape, self.axis) == 0:
+            raise ShapeError(
+                f"mean over axis {self.axis} of a tensor of shape {x.shape} averages no "
+                "elements, which is undefined"
+            )
+        return np.mean(x, axis=normalize_axes(x.ndim, self.axis), keepdims=self.keepdims)
 
     def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
         (x,) = self.inputs
-        count = x.size // builtins.max(out.size, 1)
-        return (_spread(grad, x.shape, self.axis) / count,)
+        return (_spread(grad, x.shape, self.axis) / reduced_count(x.shape, self.axis),)
 
 
 class _Extremum(Function):
@@ -83,13 +89,13 @@ class _Extremum(Function):
         self.axis, self.keepdims = axis, keepdims
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        return type(self).reduce(x, axis=_tuple(self.axis), keepdims=self.keepdims)
+        return type(self).reduce(x, axis=normalize_axes(x.ndim, self.axis), keepdims=self.keepdims)
 
     def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
         (x,) = self.inputs
         kshape = keepdims_shape(x.shape, self.axis, True)
         winners = x.data == out.data.reshape(kshape)
-        share = winners / winners.sum(axis=_tuple(self.axis), keepdims=True)
+        share = winners / winners.sum(axis=normalize_axes(x.ndim, self.axis), keepdims=True)
         return (_spread(grad, x.shape, self.axis) * share.astype(grad.dtype),)
 
 
@@ -103,10 +109,6 @@ class Min(_Extremum):
     """y = min_i x_i;  dy/dx_i = [x_i = y] / #ties"""
 
     reduce = staticmethod(np.min)
-
-
-def _tuple(axis: Axis) -> Any:
-    return tuple(axis) if isinstance(axis, list) else axis
 
 
 def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:

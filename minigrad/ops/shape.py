@@ -176,20 +176,20 @@ def scatter_add(x: Any, index: Any, shape: tuple[int, ...]) -> Tensor:
     return ScatterAdd.apply(x, index=index, shape=shape)
 
 
-def _check_same_rank(op: str, tensors: Sequence[Any]) -> None:
+def _check_nonempty(op: str, tensors: Sequence[Any]) -> None:
     if len(tensors) == 0:
         raise ShapeError(f"{op}: needs at least one tensor, got an empty sequence")
 
 
 def concat(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """Join tensors along an existing axis."""
-    _check_same_rank("concat", tensors)
+    _check_nonempty("concat", tensors)
     return Concat.apply(*tensors, axis=axis)
 
 
 def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """Join same-shape tensors along a new axis."""
-    _check_same_rank("stack", tensors)
+    _check_nonempty("stack", tensors)
     ndim = np.ndim(tensors[0].data if isinstance(tensors[0], Tensor) else tensors[0])
     return Stack.apply(*tensors, axis=axis % (ndim + 1) if -ndim - 1 <= axis <= ndim else axis)
 

@@ -103,3 +103,17 @@ def test_leaf_and_op_properties() -> None:
     y = x.exp()
     assert x.is_leaf and x.op is None
     assert not y.is_leaf and y.op == "exp"
+
+
+def test_truth_value_of_one_element_and_ambiguity_of_more() -> None:
+    assert not Tensor(0.0) and Tensor([2.0])
+    with pytest.raises(ValueError, match="ambiguous"):
+        bool(Tensor([1.0, 2.0]))
+
+
+def test_inputs_and_formula_of_an_op_result() -> None:
+    x = Tensor(0.5, requires_grad=True)
+    y = x.tanh()
+    assert len(y.inputs) == 1 and y.inputs[0] is x
+    assert y.op == "tanh" and y.formula is not None and "1 - y**2" in y.formula
+    assert x.inputs == () and x.formula is None and x.op is None

@@ -131,3 +131,12 @@ def test_mixing_float32_and_float64_tensors_gives_float64_and_keeps_grad_dtypes(
     y.sum().backward()
     assert a.grad.dtype == np.float32 and b.grad.dtype == np.float64
     np.testing.assert_array_equal(a.grad.data, [3.0, 4.0])
+
+
+def test_exponent_gradient_at_base_zero_is_zero_not_nan() -> None:
+    """d(a**b)/db = a**b log a -> 0 as a -> 0+ (b > 0); the rule takes that limit."""
+    a = Tensor([0.0, 2.0], requires_grad=True)
+    b = Tensor([2.0, 3.0], requires_grad=True)
+    (a**b).sum().backward()
+    np.testing.assert_allclose(b.grad.data, [0.0, 8.0 * np.log(2.0)], rtol=1e-15)
+    np.testing.assert_allclose(a.grad.data, [0.0, 12.0], rtol=1e-15)

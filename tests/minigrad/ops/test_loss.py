@@ -87,3 +87,8 @@ def test_mse_value_and_gradients() -> None:
 def test_mse_shape_mismatch_names_both_shapes() -> None:
     with pytest.raises(mg.ShapeError, match=r"mse.*\(3,\).*\(3, 1\)"):
         mg.mse(Tensor(np.zeros(3)), Tensor(np.zeros((3, 1))))
+
+
+def test_cross_entropy_of_no_rows_is_refused() -> None:
+    with pytest.raises(mg.ShapeError, match=r"N, C >= 1, got \(0, 3\)"):
+        mg.cross_entropy(Tensor(np.zeros((0, 3))), np.zeros(0, dtype=np.int64))

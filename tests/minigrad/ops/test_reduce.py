@@ -79,3 +79,16 @@ def test_float32_stays_float32(op) -> None:
     assert y.dtype == np.float32
     y.sum().backward()
     assert x.grad.dtype == np.float32
+
+
+def test_mean_over_a_nonempty_axis_of_an_empty_tensor_is_empty() -> None:
+    x = Tensor(np.zeros((0, 3)), requires_grad=True)
+    assert x.mean(axis=1).shape == (0,)
+    with pytest.raises(mg.ShapeError, match="mean over axis 0"):
+        x.mean(axis=0)
+
+
+@pytest.mark.parametrize("op", [mg.sum, mg.mean, mg.max, mg.min])
+def test_a_0d_tensor_has_no_axis(op) -> None:
+    with pytest.raises(mg.ShapeError, match=f"{op.__name__}: axis -1 is out of range"):
+        op(Tensor(1.0, requires_grad=True), axis=-1)
