@@ -74,11 +74,18 @@ def _as_float64_leaves(inputs: tuple[Any, ...]) -> list[Tensor]:
         if t.dtype == np.float32 and t.requires_grad:
             warnings.warn(
                 "gradcheck: float32 input converted to float64 for finite differences",
-                stacklevel=3,
+                stacklevel=4,
             )
         data = t.data.astype(np.float64) if t.dtype.kind == "f" else t.data
         leaves.append(Tensor(data.copy(), requires_grad=t.requires_grad))
     return leaves
+
+
+def _prepare(fn: Callable[..., Tensor], inputs: tuple[Any, ...]) -> tuple[list[Tensor], Any]:
+    """float64 copies of the inputs, and the shape of ``fn``'s output on them."""
+    leaves = _as_float64_leaves(inputs)
+    with no_grad():
+        return leaves, _data(fn(*leaves)).shape
 
 
 def _projections(size: int, rng: np.random.Generator) -> list[np.ndarray]:
@@ -138,9 +145,7 @@ def gradcheck(
     A pair passes when |analytic - numeric| <= atol + rtol * |numeric|.
     """
     rng = np.random.default_rng(seed)
-    leaves = _as_float64_leaves(inputs)
-    with no_grad():
-        out_shape = _data(fn(*leaves)).shape
+    leaves, out_shape = _prepare(fn, inputs)
     mismatches: list[Mismatch] = []
     for flat_weights in _projections(int(np.prod(out_shape)), rng):
         out_weights = flat_weights.reshape(out_shape)
@@ -186,9 +191,7 @@ def gradgradcheck(
     The inner gradient is built with ``create_graph=True``, so the engine's
     backward formulas are themselves differentiated.
     """
-    leaves = _as_float64_leaves(inputs)
-    with no_grad():
-        out_shape = _data(fn(*leaves)).shape
+    leaves, out_shape = _prepare(fn, inputs)
     weights = np.random.default_rng(seed + 1).standard_normal(out_shape)
 
     def first_derivative(*xs: Tensor) -> Tensor:
