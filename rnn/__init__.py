@@ -9,12 +9,21 @@ behind ``python -m rnn demo``.
 
 from . import bptt, data
 from .model import GRU, LSTM, RNN, Recurrent, Unrolled, build, sequence_loss
-from .train import DivergedError, History, TrainState, load_model, save_checkpoint, train
+from .train import (
+    DataExhaustedWarning,
+    DivergedError,
+    History,
+    TrainState,
+    load_model,
+    save_checkpoint,
+    train,
+)
 
 __all__ = [
     "GRU",
     "LSTM",
     "RNN",
+    "DataExhaustedWarning",
     "DivergedError",
     "History",
     "Recurrent",

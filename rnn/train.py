@@ -11,12 +11,17 @@ With a ``CharDataset`` the corpus is read as ``batch_size`` contiguous streams
 in windows of ``bptt`` steps: the hidden state is carried from one window to
 the next but detached (truncated BPTT), and reset when the corpus starts
 over. Any other ``data`` is an iterable of (inputs, targets) batches, each
-trained with full BPTT from a zero state.
+trained with full BPTT from a zero state. If it runs out before ``steps``,
+training stops there, writes a checkpoint (when a path is given) and warns
+with ``DataExhaustedWarning``; the history returned holds the steps done.
 
 Every step records the loss and the gradient norm before clipping in a
 ``History``. A checkpoint (``minigrad.save``: weights, optimizer state,
 carried hidden state, history) is written every ``checkpoint_every`` steps and
-at the end; ``resume=True`` continues from it exactly. A NaN/inf loss or
+at the end; ``resume=True`` continues from it exactly. On resume an iterable is
+read from its start and the batches of the steps already done are skipped, so
+pass it as it was at the start (a list, or a freshly made generator with the
+same seed); a ``CharDataset`` carries on at the window where it stopped. A NaN/inf loss or
 gradient stops training with ``DivergedError`` before the parameters change,
 so the last checkpoint written is a good one.
 """
@@ -24,8 +29,10 @@ so the last checkpoint written is a good one.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +55,10 @@ OPTIMIZERS: dict[str, tuple[type[optim.Optimizer], float]] = {
 
 class DivergedError(RuntimeError):
     """The loss or the gradient became NaN/inf; training stopped before updating."""
+
+
+class DataExhaustedWarning(UserWarning):
+    """A finite ``data`` ran out before ``steps``; training stopped early."""
 
 
 @dataclass
@@ -163,7 +174,7 @@ def _batches(data: Any, bptt: int, batch_size: int, start: int) -> Iterator[tupl
             f"train: data must be a CharDataset or an iterable of (inputs, targets), "
             f"got {type(data).__name__}"
         )
-    for batch in data:
+    for batch in islice(data, start, None):  # the first ``start`` were trained before a resume
         yield batch, False
 
 
@@ -182,7 +193,7 @@ def _train_step(
     opt.zero_grad()
     loss.backward()
     params = model.parameters()
-    norm = nn.clip_grad_norm(params, clip) if clip else nn.clip_grad_norm(params, math.inf)
+    norm = nn.clip_grad_norm(params, math.inf if clip is None else clip)
     if not (math.isfinite(loss.item()) and math.isfinite(norm)):
         raise DivergedError(
             f"train: at step {step + 1} the loss is {loss.item()} and the gradient norm {norm}; "
@@ -190,6 +201,49 @@ def _train_step(
         )
     opt.step()
     return loss.item(), norm, detach(out.state)
+
+
+def _check_settings(
+    steps: int, bptt: int, batch_size: int, clip: float | None, checkpoint_every: int
+) -> None:
+    if steps < 0 or bptt < 1 or batch_size < 1 or checkpoint_every < 1:
+        raise ValueError(
+            f"train: need steps >= 0, bptt >= 1, batch_size >= 1, "
+            f"checkpoint_every >= 1; got {steps}, {bptt}, {batch_size}, "
+            f"{checkpoint_every}"
+        )
+    if clip is not None and not clip > 0:
+        raise ValueError(
+            f"train: clip must be > 0 (the largest gradient norm) or None for no clipping, "
+            f"got {clip!r}"
+        )
+
+
+def _written(path: Path | None, step: int | None) -> str:
+    """Where the last checkpoint is, for messages."""
+    if path is None:
+        return "none (no checkpoint path given)"
+    return "none written yet" if step is None else f"{path} (step {step})"
+
+
+def _ran_out(
+    steps: int,
+    path: Path | None,
+    model: Recurrent,
+    opt: optim.Optimizer,
+    run: TrainState,
+    saved: int | None,
+) -> None:
+    """The data ended before ``steps``: checkpoint the steps done (unless just saved), warn."""
+    if path is not None and saved != run.step:
+        save_checkpoint(path, model, opt, run)
+        saved = run.step
+    warnings.warn(
+        f"train: the data ran out at step {run.step} of {steps}; stopped early "
+        f"(checkpoint: {_written(path, saved)})",
+        DataExhaustedWarning,
+        stacklevel=3,  # the caller of train
+    )
 
 
 def train(
@@ -207,35 +261,30 @@ def train(
     progress: bool = True,
 ) -> History:
     """Train for ``steps`` updates in total (resumed ones included); see the module doc."""
-    if steps < 0 or bptt < 1 or batch_size < 1 or checkpoint_every < 1:
-        raise ValueError(
-            f"train: need steps >= 0, bptt >= 1, batch_size >= 1, "
-            f"checkpoint_every >= 1; got {steps}, {bptt}, {batch_size}, "
-            f"{checkpoint_every}"
-        )
+    _check_settings(steps, bptt, batch_size, clip, checkpoint_every)
     opt = make_optimizer(model, optimizer, lr)
     path = Path(checkpoint) if checkpoint is not None else None
     run = TrainState()
-    saved = "none written yet"
+    saved: int | None = None  # the step of the last checkpoint written
     if resume:
         if path is None or not path.is_file():
             raise FileNotFoundError(f"train: resume=True needs an existing checkpoint, got {path}")
         run = _resume(path, model, opt)
+        saved = run.step
     bar = tqdm(
         total=steps, initial=min(run.step, steps), desc="train", unit="step", disable=not progress
     )
     try:
         batches = _batches(data, bptt, batch_size, run.step)
-        while run.step < steps:
-            batch, carry = next(batches, (None, False))
-            if batch is None:
-                break
+        for batch, carry in islice(batches, max(steps - run.step, 0)):
             try:
                 loss, norm, state = _train_step(
                     model, opt, batch, run.hidden if carry else None, clip, run.step
                 )
             except DivergedError as err:
-                raise DivergedError(f"{err}; last good checkpoint: {saved}") from None
+                raise DivergedError(
+                    f"{err}; last good checkpoint: {_written(path, saved)}"
+                ) from None
             run.step += 1
             run.history.append(loss, norm)
             run.hidden = state
@@ -243,9 +292,11 @@ def train(
             bar.set_postfix(loss=f"{loss:.3f}", ppl=f"{math.exp(min(loss, 50)):.1f}", refresh=False)
             if path is not None and (run.step % checkpoint_every == 0 or run.step == steps):
                 save_checkpoint(path, model, opt, run)
-                saved = f"{path} (step {run.step})"
+                saved = run.step
     finally:
         bar.close()
+    if run.step < steps:
+        _ran_out(steps, path, model, opt, run, saved)
     return run.history
 
 

@@ -1,5 +1,6 @@
 """Training: learning, clipping, history, checkpoints, exact resume, divergence."""
 
+import importlib
 import math
 
 import numpy as np
@@ -8,7 +9,7 @@ import pytest
 import minigrad as mg
 import rnn
 from rnn.data import CharDataset
-from rnn.train import DivergedError, History, load_model, train
+from rnn.train import DataExhaustedWarning, DivergedError, History, load_model, train
 
 TEXT = "the cat sat on the mat. the dog sat on the log. " * 6
 
@@ -74,12 +75,77 @@ def test_clipping_bounds_the_update(data):
     assert moved == pytest.approx(1e-3, rel=1e-6)  # plain SGD, lr 1: the step is the clipped grad
 
 
+def random_batches(data, n, seed=0):
+    rng = np.random.default_rng(seed)
+    return [data.sample_batch(8, 4, rng) for _ in range(n)]
+
+
 def test_iterable_of_batches_uses_full_bptt_each(data):
-    rng = np.random.default_rng(0)
-    batches = [data.sample_batch(8, 4, rng) for _ in range(5)]
+    batches = random_batches(data, 5)
     model = small_model(data)
-    history = train(model, batches, steps=100, progress=False)
-    assert len(history) == 5  # stops when the batches run out
+    first = rnn.sequence_loss(model(batches[0][0])[0], batches[0][1]).item()  # from a zero state
+    with pytest.warns(DataExhaustedWarning, match="ran out at step 5 of 100"):
+        history = train(model, batches, steps=100, progress=False)
+    assert len(history) == 5 and history.loss[0] == first
+
+
+def test_data_running_out_saves_a_checkpoint_and_warns(tmp_path, data):
+    path = tmp_path / "ckpt.npz"
+    with pytest.warns(DataExhaustedWarning, match=r"ran out at step 5 of 100.*ckpt.npz \(step 5\)"):
+        history = train(
+            small_model(data),
+            random_batches(data, 5),
+            steps=100,
+            checkpoint=path,
+            checkpoint_every=3,
+            progress=False,
+        )
+    ckpt = mg.load(path)
+    assert ckpt.metadata["step"] == 5 and ckpt.metadata["history"]["loss"] == history.loss
+
+
+def test_data_running_out_right_after_a_save_does_not_save_again(tmp_path, data, monkeypatch):
+    saved = []
+    module = importlib.import_module("rnn.train")  # the package's `train` is the function
+    monkeypatch.setattr(module, "save_checkpoint", lambda *args: saved.append(args[3].step))
+    with pytest.warns(DataExhaustedWarning, match="ran out at step 4 of 10"):
+        train(
+            small_model(data),
+            random_batches(data, 4),
+            steps=10,
+            checkpoint=tmp_path / "ckpt.npz",
+            checkpoint_every=2,
+            progress=False,
+        )
+    assert saved == [2, 4]
+
+
+def test_exactly_enough_batches_do_not_warn(data, recwarn):
+    history = train(small_model(data), random_batches(data, 3), steps=3, progress=False)
+    assert len(history) == 3 and not [w for w in recwarn if w.category is DataExhaustedWarning]
+
+
+def test_resume_on_a_list_of_batches_skips_the_steps_done(tmp_path, data):
+    batches = random_batches(data, 6)
+    straight = small_model(data)
+    full = train(straight, batches, steps=6, progress=False)
+    path = tmp_path / "ckpt.npz"
+    train(small_model(data), batches, steps=3, checkpoint=path, progress=False)
+    resumed, _ = load_model(path)
+    history = train(resumed, batches, steps=6, checkpoint=path, resume=True, progress=False)
+    assert history.loss == full.loss  # bitwise: batches 3, 4, 5 after the resume, not 0, 1, 2
+    for (name, p), q in zip(straight.named_parameters(), resumed.parameters(), strict=True):
+        np.testing.assert_array_equal(p.data, q.data, err_msg=name)
+
+
+def test_resume_past_the_end_of_the_data_warns(tmp_path, data):
+    batches = random_batches(data, 3)
+    path = tmp_path / "ckpt.npz"
+    model = small_model(data)
+    train(model, batches, steps=3, checkpoint=path, progress=False)
+    with pytest.warns(DataExhaustedWarning, match="ran out at step 3 of 5"):
+        history = train(model, batches, steps=5, checkpoint=path, resume=True, progress=False)
+    assert len(history) == 3
 
 
 def test_resume_continues_exactly(tmp_path, data):
@@ -161,6 +227,9 @@ def test_corpus_shorter_than_one_window_is_refused():
         ({"steps": -1}, "steps >= 0"),
         ({"bptt": 0}, "bptt >= 1"),
         ({"optimizer": "rmsprop"}, "optimizer must be one of"),
+        ({"clip": 0}, "clip must be > 0"),
+        ({"clip": -1.0}, "clip must be > 0"),
+        ({"clip": math.nan}, "clip must be > 0"),
     ],
 )
 def test_bad_settings(data, kwargs, message):
