@@ -15,7 +15,8 @@
 #
 # Run this file top to bottom with `python tutorials/01_tensors_and_graphs.py`,
 # or cell by cell in VS Code / Jupyter. Pictures go into a `figures/` folder
-# in the directory you run it from.
+# in the directory you run it from; `tutorials/README.md` shows how to run the
+# tutorials from a scratch directory.
 
 # %%
 from collections import Counter
@@ -62,21 +63,23 @@ print(b)
 #
 # `x @ w` is a matrix product, shape (1, 3) @ (3, 2) -> (1, 2). The result is
 # an ordinary tensor, but it is not a leaf: `.op` names the operation that
-# made it, and `._ctx` is that operation object, which keeps its `inputs`.
+# made it and `.inputs` holds the tensors that operation read. (For a leaf,
+# `.op` is None and `.inputs` is empty.)
 
 # %%
 z = x @ w
 print(z)
 print("op:", z.op, " is_leaf:", z.is_leaf, " requires_grad:", z.requires_grad)
-print("inputs of the op:", [t.name for t in z._ctx.inputs])
+print("inputs of the op:", [t.name for t in z.inputs])
+print("a leaf:", x.op, x.inputs)
 
 # %% [markdown]
-# Each operation carries its rule as a one-line formula: the forward
-# computation and the local derivative(s) that backward will use. For a matrix
-# product Y = A @ B with incoming gradient G:
+# Each operation carries its rule as a one-line formula, `.formula`: the
+# forward computation and the local derivative(s) that backward will use. For
+# a matrix product Y = A @ B with incoming gradient G:
 
 # %%
-print(z._ctx.formula)
+print(z.formula)
 
 # %% [markdown]
 # ## Build `tanh(x·w + b)`
@@ -89,14 +92,14 @@ print(z._ctx.formula)
 a = z + b
 y = a.tanh()
 for t in (a, y):
-    print(f"{t.op:>6}: data {t.data}   formula: {t._ctx.formula}")
+    print(f"{t.op:>6}: data {t.data}   formula: {t.formula}")
 print("compare with numpy:", np.tanh(x.data @ w.data + b.data))
 
 # %% [markdown]
 # ## Walking the graph by hand
 #
 # Nothing else was stored: from `y` alone we can reach every tensor that
-# contributed to it, by following `._ctx.inputs` backwards. Below, a plain
+# contributed to it, by following `.inputs` backwards. Below, a plain
 # loop with a stack (no recursion: graphs can be very deep) prints each node
 # once.
 
@@ -111,9 +114,9 @@ while stack:
     if t.is_leaf:
         print(f"leaf {t.name!r:5} shape {t.shape}  requires_grad={t.requires_grad}")
     else:
-        names = [s.name or s.op for s in t._ctx.inputs]
+        names = [s.name or s.op for s in t.inputs]
         print(f"node made by {t.op:6} from {names}")
-        stack.extend(t._ctx.inputs)
+        stack.extend(t.inputs)
 
 # %% [markdown]
 # ## Topological order
@@ -133,8 +136,9 @@ for i, t in enumerate(order):
 #
 # `draw(root)` turns the same graph into a picture: tensors are boxes (learnable
 # leaves blue, constants grey and dashed), operations are yellow ellipses with
-# their formula, and data flows left to right. `.save()` renders it with
-# Graphviz; `.source` is the DOT text behind it.
+# their formula, and data flows left to right. Nothing has a gradient yet, so
+# we switch that part of the labels off with `grads=False`. `.save()` renders
+# it with Graphviz; `.source` is the DOT text behind it.
 
 # %%
 graph = draw(y, grads=False)
@@ -178,9 +182,40 @@ print("saved", OUT / "01_two_layers.svg")
 # ## Exercise: a two-layer network
 #
 # Write `two_layer(x, w1, b1, w2, b2)` returning `tanh(tanh(x·w1 + b1)·w2 + b2)`
-# with minigrad operations. The check below compares its value with numpy and
-# asserts that the recorded graph holds exactly the six operations you expect.
-# (Try drawing your graph too.)
+# with minigrad operations. Here is the check: it calls your function on
+# random inputs, compares the value with numpy, and asserts that the recorded
+# graph holds exactly the six operations you expect.
+
+
+# %%
+def check_two_layer(two_layer):
+    rng = np.random.default_rng(0)
+    x = mg.Tensor(rng.standard_normal((2, 3)), name="x")
+    params = [
+        mg.Tensor(rng.standard_normal(shape), requires_grad=True, name=name)
+        for name, shape in [("w1", (3, 4)), ("b1", (4,)), ("w2", (4, 2)), ("b2", (2,))]
+    ]
+    result = two_layer(x, *params)
+    w1, b1, w2, b2 = (p.data for p in params)
+    expected = np.tanh(np.tanh(x.data @ w1 + b1) @ w2 + b2)
+    assert np.allclose(result.data, expected), "the values differ from numpy"
+    ops = Counter(t.op for t in mg.toposort(result) if not t.is_leaf)
+    assert ops == Counter({"matmul": 2, "add": 2, "tanh": 2}), f"unexpected operations: {ops}"
+    print("exercise check passed")
+
+
+# %% [markdown]
+# **Your turn.** Write `two_layer` in the cell below, then run
+# `check_two_layer(two_layer)`. (Try drawing its graph too.)
+
+# %%
+# your answer here
+
+# %% [markdown]
+# ## Solution (try it yourself first)
+#
+# One layer is `(x @ w + b).tanh()`, exactly as above; the second layer takes
+# the first one's output as its input.
 
 
 # %%
@@ -189,19 +224,5 @@ def two_layer(x, w1, b1, w2, b2):
     return (hidden @ w2 + b2).tanh()
 
 
-# %% [markdown]
-# The check:
-
 # %%
-rng = np.random.default_rng(0)
-params = [
-    mg.Tensor(rng.standard_normal(shape), requires_grad=True, name=name)
-    for name, shape in [("w1", (3, 4)), ("b1", (4,)), ("w2", (4, 2)), ("b2", (2,))]
-]
-result = two_layer(x, *params)
-w1_, b1_, w2_, b2_ = (p.data for p in params)
-expected = np.tanh(np.tanh(x.data @ w1_ + b1_) @ w2_ + b2_)
-assert np.allclose(result.data, expected), "the values differ from numpy"
-ops = Counter(t.op for t in mg.toposort(result) if not t.is_leaf)
-assert ops == Counter({"matmul": 2, "add": 2, "tanh": 2}), f"unexpected operations: {ops}"
-print("exercise check passed")
+check_two_layer(two_layer)

@@ -76,7 +76,8 @@ for t in reversed(mg.toposort(L)):
 # ## Watching the engine: `backward_steps()`
 #
 # `L.backward_steps()` is the backward pass as a generator: each step is one
-# node being processed. A step tells us the op and its formula, `grad` (the
+# node being processed. A step tells us the tensor (`node`), the op that made
+# it and its formula, `grad` (the
 # total dL/dnode that arrived) and `input_grads` (what it sends to each input;
 # `None` for an input that needs no gradient, like the constant x). At a leaf
 # the step is "accumulate into .grad".
@@ -114,7 +115,8 @@ print("saved", OUT / "02_grads.svg")
 # are green, and the edges its gradient travels along are red. Beside each
 # frame: the rule with the numbers filled in. Open the file in a browser and
 # use the arrow keys. (It runs backward, so we build a fresh graph first; the
-# weights accumulate gradients again, so we clear them.)
+# weights accumulate gradients again, so we first set them back to zero with
+# `zero_grad()` — more on why below.)
 
 # %%
 w.zero_grad()
@@ -197,20 +199,36 @@ print("dL/dv =", round(v.grad.item(), 4), " (1 - L² =", round(1 - L3.item() ** 
 
 
 # %%
+def check_hand_gradients(hand_gradients):
+    for a_val, b_val in [(0.3, -0.7), (1.2, 0.4), (-0.5, 2.0)]:
+        a = mg.Tensor(a_val, requires_grad=True)
+        b = mg.Tensor(b_val, requires_grad=True)
+        (a * b + a).tanh().backward()
+        mine = hand_gradients(a_val, b_val)
+        assert np.allclose(mine, (a.grad.item(), b.grad.item())), (a_val, b_val, mine)
+    print("exercise check passed")
+
+
+# %% [markdown]
+# **Your turn.** Write `hand_gradients` in the cell below, then run
+# `check_hand_gradients(hand_gradients)`.
+
+# %%
+# your answer here
+
+# %% [markdown]
+# ## Solution (try it yourself first)
+#
+# Name the inner value s = a·b + a, so L = tanh(s) and dL/ds = 1 - tanh(s)².
+# Then ds/db = a, and ds/da = b + 1: one term from each use of a.
+
+
+# %%
 def hand_gradients(a: float, b: float) -> tuple[float, float]:
     s = a * b + a
     dL_ds = 1 - np.tanh(s) ** 2
     return dL_ds * (b + 1), dL_ds * a
 
 
-# %% [markdown]
-# The check:
-
 # %%
-for a_val, b_val in [(0.3, -0.7), (1.2, 0.4), (-0.5, 2.0)]:
-    ta = mg.Tensor(a_val, requires_grad=True)
-    tb = mg.Tensor(b_val, requires_grad=True)
-    (ta * tb + ta).tanh().backward()
-    mine = hand_gradients(a_val, b_val)
-    assert np.allclose(mine, (ta.grad.item(), tb.grad.item())), (a_val, b_val, mine)
-print("exercise check passed")
+check_hand_gradients(hand_gradients)

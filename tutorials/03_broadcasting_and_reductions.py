@@ -72,6 +72,14 @@ for step in L.backward_steps():
     print(f"{step.op or 'leaf ' + step.node.name:7} grad {step.grad.shape} -> sends {shapes}")
 
 # %% [markdown]
+# Drawn, with the gradients: b's gradient has b's shape (4,), while the add's
+# output is (3, 4).
+
+# %%
+draw(L).save(OUT / "03_broadcast_graph.svg")
+print("saved", OUT / "03_broadcast_graph.svg")
+
+# %% [markdown]
 # A stretched axis (size 1) is summed too, but kept with size 1. Here c has
 # shape (3, 1), one number per row, reused across the 4 columns. Weighting
 # the output by `v` makes dL/dy_ij = v_ij, so dL/dc_i is the sum of row i of v.
@@ -81,14 +89,6 @@ c = mg.Tensor([[1.0], [2.0], [3.0]], requires_grad=True, name="c")
 v = mg.Tensor([[1.0, 0.0, 0.0, 2.0], [0.0, 1.0, 0.0, 0.0], [1.0, 1.0, 1.0, 1.0]], name="v")
 ((x + c) * v).sum().backward()
 print("c.grad =", c.grad.data.ravel(), " shape", c.grad.shape, "= row sums of v")
-
-# %% [markdown]
-# Drawn, with the gradients: b's gradient has b's shape (4,), while the add's
-# output is (3, 4).
-
-# %%
-draw(L).save(OUT / "03_broadcast_graph.svg")
-print("saved", OUT / "03_broadcast_graph.svg")
 
 # %% [markdown]
 # ## Reductions and their shapes
@@ -172,6 +172,35 @@ print(m.grad.data)
 
 
 # %%
+def check_sum_to_shape(sum_to_shape):
+    rng = np.random.default_rng(3)
+    for big, small in [((3, 4), (4,)), ((3, 4), (3, 1)), ((2, 3, 4), (3, 1)), ((2, 3), ())]:
+        p = mg.Tensor(rng.standard_normal(big))
+        q = mg.Tensor(rng.standard_normal(small), requires_grad=True)
+        weights = rng.standard_normal(big)
+        ((p + q) * weights).sum().backward()
+        mine = sum_to_shape(weights, small)
+        assert mine.shape == q.shape, f"shape {mine.shape} for an input of shape {q.shape}"
+        assert np.allclose(mine, q.grad.data), (big, small)
+    print("exercise check passed")
+
+
+# %% [markdown]
+# **Your turn.** Write `sum_to_shape` in the cell below, then run
+# `check_sum_to_shape(sum_to_shape)`.
+
+# %%
+# your answer here
+
+# %% [markdown]
+# ## Solution (try it yourself first)
+#
+# First sum away the leading axes that the input does not have; what is left
+# has as many axes as `shape`. Then sum, with `keepdims=True`, over each axis
+# where the input has size 1 but the gradient does not.
+
+
+# %%
 def sum_to_shape(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     added = grad.ndim - len(shape)
     grad = grad.sum(axis=tuple(range(added)))
@@ -179,17 +208,5 @@ def sum_to_shape(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return grad.sum(axis=stretched, keepdims=True)
 
 
-# %% [markdown]
-# The check:
-
 # %%
-rng = np.random.default_rng(3)
-for big, small in [((3, 4), (4,)), ((3, 4), (3, 1)), ((2, 3, 4), (3, 1)), ((2, 3), ())]:
-    p = mg.Tensor(rng.standard_normal(big))
-    q = mg.Tensor(rng.standard_normal(small), requires_grad=True)
-    weights = rng.standard_normal(big)
-    ((p + q) * weights).sum().backward()
-    mine = sum_to_shape(weights, small)
-    assert mine.shape == q.shape, f"shape {mine.shape} for an input of shape {q.shape}"
-    assert np.allclose(mine, q.grad.data), (big, small)
-print("exercise check passed")
+check_sum_to_shape(sum_to_shape)

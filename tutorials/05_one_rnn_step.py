@@ -204,21 +204,38 @@ print("ids give the same step as one-hot vectors:", np.allclose(h_ids.data, h_de
 
 
 # %%
+def check_rnn_step(rnn_step):
+    rng = np.random.default_rng(1)
+    x = mg.Tensor(rng.standard_normal((2, 3)))
+    h_prev = mg.Tensor(rng.standard_normal((2, 4)))
+    U, W, b, V, c = model.U, model.W, model.b, model.V, model.c
+    h_mine, p_mine = rnn_step(x, h_prev, U, W, b, V, c)
+    h_ref, o_ref = model.step(x, h_prev)
+    assert np.allclose(h_mine.data, h_ref.data), "hidden state differs from model.step"
+    assert np.allclose(p_mine.data, o_ref.softmax(axis=-1).data), "probabilities differ"
+    assert mg.gradcheck(lambda U, W, b: rnn_step(x, h_prev, U, W, b, V, c)[1], U, W, b)
+    print("exercise check passed")
+
+
+# %% [markdown]
+# **Your turn.** Write `rnn_step` in the cell below, then run
+# `check_rnn_step(rnn_step)`.
+
+# %%
+# your answer here
+
+# %% [markdown]
+# ## Solution (try it yourself first)
+#
+# The two equations in row form, as in "Batches are rows" above, with the
+# softmax applied to the logits.
+
+
+# %%
 def rnn_step(x, h_prev, U, W, b, V, c):
     h = (x @ U.T + h_prev @ W.T + b).tanh()
     return h, (h @ V.T + c).softmax(axis=-1)
 
 
-# %% [markdown]
-# The check:
-
 # %%
-rng = np.random.default_rng(1)
-x_check = mg.Tensor(rng.standard_normal((2, 3)))
-h_check = mg.Tensor(rng.standard_normal((2, 4)))
-h_mine, p_mine = rnn_step(x_check, h_check, U, W, b, V, c)
-h_ref, o_ref = model.step(x_check, h_check)
-assert np.allclose(h_mine.data, h_ref.data), "hidden state differs from model.step"
-assert np.allclose(p_mine.data, o_ref.softmax(axis=-1).data), "probabilities differ"
-assert mg.gradcheck(lambda U, W, b: rnn_step(x_check, h_check, U, W, b, V, c)[1], U, W, b)
-print("exercise check passed")
+check_rnn_step(rnn_step)

@@ -50,8 +50,9 @@ print("inputs", xs.shape, xs.ravel(), "  targets", targets.ravel())
 # step: h_1 from (x_1, h_0), h_2 from (x_2, h_1), and so on. Every operation
 # is recorded, so after the loop we hold one graph for all T steps: the
 # *unrolled* network. `model.unroll(xs, per_step=True)` runs that loop,
-# each step inside `mg.scope("t=...")`, and returns the logits (T, B, output),
-# the stacked hidden states, and each h_t as a graph node.
+# each step inside `mg.scope("t=...")`, and returns the logits (T, B, output)
+# as `.logits`, the stacked hidden states (T, B, hidden) as `.hs`, and each
+# h_t as a graph node in the list `.steps`.
 
 # %%
 out = model.unroll(xs, per_step=True)
@@ -70,16 +71,17 @@ print(f"loss = {loss.item():.4f}   (guessing uniformly: ln 5 = {np.log(5):.4f})"
 # %% [markdown]
 # ## One set of weights, used at every step
 #
-# Count how many operations of the graph take each parameter as an input.
-# Each is used once per time step (through a transpose — the row form of
-# tutorial 5).
+# Count the operations of the graph that take each parameter as an input
+# (`.inputs`, tutorial 1). Each parameter is used once per time step: U, W and
+# V through a transpose (the row form x @ Uᵀ of tutorial 5), b and c through an
+# add.
 
 # %%
 nodes = mg.toposort(loss)
 for name in ("U", "W", "V", "b", "c"):
     p = getattr(model, name)
-    uses = sum(any(i is p for i in t._ctx.inputs) for t in nodes if not t.is_leaf)
-    print(f"{name} is used by {uses} operations")
+    users = [t.op for t in nodes if any(i is p for i in t.inputs)]
+    print(f"{name} is used by {len(users)} operations: {users}")
 
 # %% [markdown]
 # In the picture, each time step is a grey box (the scope); the shared
@@ -175,11 +177,44 @@ for name, g in ref_grads.items():
 # Write `hidden_grad_norms(hs, probs, targets, W, V)` in numpy: return the
 # norms ‖δh_t‖ for t = 1..T using the recursion above. The inputs are the
 # hidden states hs (T, B, hidden), the probabilities p_t (T, B, output) and
-# integer targets (T, B). The check compares your profile with
-# `rnn.bptt.hidden_grad_norms`, which reads δh_t from the graph
-# (`retain_grad()` on every h_t), on a longer random sequence. The check gets
-# hs and the logits from `model(xs)`, which returns (logits, hidden states):
-# the same unroll as above, without the per-step drawing layout.
+# integer targets (T, B). Work in row form, as the model does: with one row
+# per sequence, Vᵀ δo_t becomes `do @ V` and Wᵀ δa_{t+1} becomes `da @ W`.
+#
+# The check runs a longer random sequence through `model(xs)`, which returns
+# (logits, hidden states) — the same unroll as above, without the per-step
+# drawing layout — and compares your profile with `rnn.bptt.hidden_grad_norms`,
+# which reads δh_t from the graph (`retain_grad()` on every h_t).
+
+
+# %%
+def check_hidden_grad_norms(hidden_grad_norms):
+    rng = np.random.default_rng(0)
+    long_xs = rng.integers(0, 5, size=(12, 2))
+    long_targets = rng.integers(0, 5, size=(12, 2))
+    with mg.no_grad():
+        logits, hs = model(long_xs)
+    probs = logits.softmax(axis=-1).data
+    mine = hidden_grad_norms(hs.data, probs, long_targets, model.W.data, model.V.data)
+    expected = rnn.bptt.hidden_grad_norms(model, long_xs, long_targets)
+    print("yours   :", np.round(mine, 5))
+    print("expected:", expected.round(5))
+    assert np.allclose(mine, expected, rtol=1e-9, atol=1e-12)
+    print("exercise check passed")
+
+
+# %% [markdown]
+# **Your turn.** Write `hidden_grad_norms` in the cell below, then run
+# `check_hidden_grad_norms(hidden_grad_norms)`.
+
+# %%
+# your answer here
+
+# %% [markdown]
+# ## Solution (try it yourself first)
+#
+# Walk t from T down to 1, keeping δa_{t+1} from the previous iteration (zero
+# at the start). δo_t is the softmax output minus 1 at the target, divided by
+# N = T·B; δh_t adds the two paths; δa_t multiplies by tanh' = 1 - h_t².
 
 
 # %%
@@ -197,20 +232,5 @@ def hidden_grad_norms(hs, probs, targets, W, V):
     return norms
 
 
-# %% [markdown]
-# The check:
-
 # %%
-rng = np.random.default_rng(0)
-long_xs = rng.integers(0, 5, size=(12, 2))
-long_targets = rng.integers(0, 5, size=(12, 2))
-with mg.no_grad():
-    logits, hs = model(long_xs)
-mine = hidden_grad_norms(
-    hs.data, logits.softmax(axis=-1).data, long_targets, model.W.data, model.V.data
-)
-expected = rnn.bptt.hidden_grad_norms(model, long_xs, long_targets)
-print("yours   :", mine.round(5))
-print("expected:", expected.round(5))
-assert np.allclose(mine, expected, rtol=1e-9, atol=1e-12)
-print("exercise check passed")
+check_hidden_grad_norms(hidden_grad_norms)

@@ -72,8 +72,11 @@ targets = rng.integers(0, VOCAB, size=(T, BATCH))
 # ## Measuring ‖dL/dh_t‖
 #
 # `model.unroll(xs)` returns, besides the logits, every hidden state h_t as a
-# graph node (`.steps`). `retain_grad()` on each keeps its gradient after
-# backward (tutorial 2). The loss here is the cross-entropy of the last step.
+# graph node (`.steps`), as in tutorial 6. Without `per_step=True` it computes
+# the same numbers with fewer graph nodes (U x_t + b for all t in one matrix
+# product), which is faster and makes no difference to the gradients.
+# `retain_grad()` on each h_t keeps its gradient after backward (tutorial 2).
+# The loss here is the cross-entropy of the last step.
 
 
 # %%
@@ -128,7 +131,7 @@ print("saved", OUT / "07_profiles.png")
 # - ρ = 1.5: the gradient **grows** going back in time, for both. How fast
 #   depends on g1' along the way: tanh passes the gradient through every unit
 #   (scaled by tanh' ≤ 1), ReLU only through the units that are on. A little
-#   larger ρ and the growth runs away, as the next section shows.
+#   larger ρ and the growth runs away, as the section on clipping shows.
 #
 # ## Seeing it in the graph
 #
@@ -166,13 +169,34 @@ print("all-positions loss, ρ=0.5:", full[[0, 10, 20, 30, T - 1]].round(4))
 # off. The usual fix is to rescale the gradient when its global norm
 # ‖g‖ = sqrt(Σ_p ‖dL/dp‖²) over all parameters exceeds a threshold:
 # g <- g · max_norm / ‖g‖. The direction is kept; only the length is capped.
-# `nn.clip_grad_norm(params, max_norm)` does that and returns the norm before.
-# A ReLU network with ρ(W) = 2, whose gradient norm is tens of thousands of
-# times that of the same network with ρ(W) = 1:
+# `nn.clip_grad_norm(params, max_norm)` does that and returns the norm before;
+# `model.parameters()` lists a model's parameter tensors (U, W, b, V, c).
+#
+# First, how large an exploding gradient gets: the global gradient norm of the
+# loss over all positions, for a ReLU network with ρ(W) = 1 and the same
+# network with ρ(W) = 2.
+
 
 # %%
+def global_grad_norm(model):
+    model.zero_grad()
+    rnn.sequence_loss(model.unroll(xs).logits, targets).backward()
+    return np.sqrt(sum((p.grad.data**2).sum() for p in model.parameters()))
+
+
+norm_1 = global_grad_norm(make_model("relu", 1.0))
 big = make_model("relu", 2.0)
-rnn.sequence_loss(big.unroll(xs).logits, targets).backward()
+norm_2 = global_grad_norm(big)
+print(f"ρ = 1: {norm_1:.3g}   ρ = 2: {norm_2:.3g}   ratio {norm_2 / norm_1:.3g}")
+
+# %% [markdown]
+# Doubling ρ(W) multiplied the gradient norm by the ratio printed above, more
+# than ten thousand here: over 40 steps, the back-travelling gradient is
+# multiplied by W again and again. An update step of that size would throw
+# the weights far away. Clip it to norm 1 and compare the direction before and
+# after:
+
+# %%
 before = [p.grad.data.copy() for p in big.parameters()]
 norm_before = nn.clip_grad_norm(big.parameters(), max_norm=1.0)
 after = [p.grad.data for p in big.parameters()]
@@ -192,8 +216,10 @@ print(f"norm before {norm_before:.3g}, after {norm_after:.3g}, cosine of directi
 #
 # Backpropagating through a whole long sequence costs memory for every step.
 # Truncated BPTT cuts the sequence into windows of k steps. The hidden state
-# is carried from one window into the next, but **detached** (tutorial 1's
-# leaf without history), so backward stops at the window boundary.
+# is carried from one window into the next, but **detached**: `h.detach()`
+# has the same numbers as h but is a leaf without history (like a result
+# computed under `no_grad` in tutorial 1), so backward stops at the window
+# boundary.
 # `rnn.bptt.truncated_backward(model, xs, targets, k)` accumulates that
 # gradient into `.grad`. With k = T it is full BPTT. (`model.named_parameters()`
 # lists (name, parameter) pairs — W is named "cell.W", as it belongs to the
@@ -262,22 +288,40 @@ print("saved", OUT / "07_truncation.png")
 
 
 # %%
+def check_clip_by_global_norm(clip_by_global_norm):
+    for max_norm in (0.5, 1e6):
+        big.zero_grad()
+        rnn.sequence_loss(big.unroll(xs).logits, targets).backward()
+        grads = [p.grad.data.copy() for p in big.parameters()]
+        mine, my_norm = clip_by_global_norm(grads, max_norm)
+        norm = nn.clip_grad_norm(big.parameters(), max_norm)
+        assert np.isclose(my_norm, norm), (my_norm, norm)
+        for g, p in zip(mine, big.parameters(), strict=True):
+            assert np.allclose(g, p.grad.data), "clipped gradients differ"
+    print("exercise check passed")
+
+
+# %% [markdown]
+# **Your turn.** Write `clip_by_global_norm` in the cell below, then run
+# `check_clip_by_global_norm(clip_by_global_norm)`.
+
+# %%
+# your answer here
+
+# %% [markdown]
+# ## Solution (try it yourself first)
+#
+# The global norm is the square root of the sum of every array's squared
+# entries. The scale is max_norm / norm, but never above 1: a gradient that is
+# already short enough stays as it is.
+
+
+# %%
 def clip_by_global_norm(grads, max_norm):
     norm = float(np.sqrt(sum((g**2).sum() for g in grads)))
     scale = min(1.0, max_norm / norm)
     return [g * scale for g in grads], norm
 
 
-# %% [markdown]
-# The check:
-
 # %%
-for max_norm in (0.5, 1e6):
-    big.zero_grad()
-    rnn.sequence_loss(big.unroll(xs).logits, targets).backward()
-    mine, my_norm = clip_by_global_norm([p.grad.data.copy() for p in big.parameters()], max_norm)
-    norm = nn.clip_grad_norm(big.parameters(), max_norm)
-    assert np.isclose(my_norm, norm), (my_norm, norm)
-    for g, p in zip(mine, big.parameters(), strict=True):
-        assert np.allclose(g, p.grad.data), "clipped gradients differ"
-print("exercise check passed")
+check_clip_by_global_norm(clip_by_global_norm)

@@ -65,7 +65,8 @@ for b in range(3):
 
 # %% [markdown]
 # For truncated BPTT (tutorial 7), `windows` instead cuts the corpus into B
-# long streams and walks them in order: column b of window k+1 continues
+# long streams and walks them in order, yielding one (inputs, targets) pair
+# per window: column b of window k+1 continues
 # column b of window k, so the hidden state can be carried from one window to
 # the next (detached, so backward stops at the boundary).
 
@@ -179,8 +180,11 @@ for tau in (0.5, 1.0, 1.5):
     print(f"--- τ = {tau}\nThe {model.sample('The ', 120, temperature=tau, seed=1)}")
 
 # %% [markdown]
-# Low temperature gives safe, repetitive text; high temperature gives more
-# variety and more misspellings.
+# After the full training run, low temperature gives safe, repetitive text and
+# high temperature more variety and more misspellings. (With `MINIGRAD_FAST=1`
+# the model has trained for only a few steps and all three are mostly noise;
+# the probabilities above still show τ sharpening or flattening the same
+# distribution.)
 #
 # ## Checkpoints: save and load
 #
@@ -215,11 +219,35 @@ print(f"history now has {len(more)} steps; last loss {more.loss[-1]:.3f}")
 # ## Exercise: greedy decoding
 #
 # Write `greedy(model, prefix, n)`: feed the prefix one character at a time
-# with `model.step` (starting from no state), then repeatedly pick the most
-# likely next character (argmax of the logits), append it and feed it back.
-# Return the n new characters as a string. Do it under `mg.no_grad()`: no
-# gradient is needed. The check compares with `model.sample` at a temperature
-# so low that sampling always picks the most likely character.
+# with `model.step` (starting from no state, `None`), then repeatedly pick the
+# most likely next character (argmax of the logits), append it and feed it
+# back. Return the n new characters as a string. Do it under `mg.no_grad()`:
+# no gradient is needed. The check compares with `model.sample` at a
+# temperature so low that sampling always picks the most likely character.
+
+
+# %%
+def check_greedy(greedy):
+    mine = greedy(model, "The ", 60)
+    print(repr(mine))
+    assert mine == model.sample("The ", 60, temperature=1e-4, seed=0), "differs from sampling"
+    print("exercise check passed")
+
+
+# %% [markdown]
+# **Your turn.** Write `greedy` in the cell below, then run
+# `check_greedy(greedy)`.
+
+# %%
+# your answer here
+
+# %% [markdown]
+# ## Solution (try it yourself first)
+#
+# `model.step` takes a batch of token ids, here a batch of one, and returns
+# the new state and the logits (B, vocabulary). After the prefix, the last
+# logits predict the first new character; each chosen character is fed back
+# to predict the next.
 
 
 # %%
@@ -235,11 +263,5 @@ def greedy(model, prefix, n):
     return data.vocab.decode(np.array(chosen))
 
 
-# %% [markdown]
-# The check:
-
 # %%
-mine = greedy(model, "The ", 60)
-print(repr(mine))
-assert mine == model.sample("The ", 60, temperature=1e-4, seed=0)
-print("exercise check passed")
+check_greedy(greedy)

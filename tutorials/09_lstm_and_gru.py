@@ -55,7 +55,7 @@ print("forget-gate bias starts at", lstm.b.data[2:4], "(keep the cell by default
 
 # %% [markdown]
 # One step by hand, for a batch of one, from h_0 = c_0 = 0 (row form, as in
-# tutorial 5):
+# tutorial 5). `lstm.step` takes and returns the state as a pair (h, c):
 
 # %%
 x_t = mg.Tensor([[0.5, -1.0, 2.0]])
@@ -216,10 +216,39 @@ print("saved", OUT / "09_copy_task.png")
 # ## Exercise: a GRU step from primitives
 #
 # Write `gru_step(x, h_prev, U, W, b, n)` for hidden size n, following the GRU
-# equations above. U, W, b hold the blocks r, z, n stacked in that order:
-# rows [0, n) are r, [n, 2n) are z, [2n, 3n) are n. Careful: the reset gate
-# multiplies W_n h_{t-1} only, *after* the matrix product. The check compares
-# with `GRU.step` and runs `gradcheck` with respect to all three parameters.
+# equations above, in row form. U, W, b hold the blocks r, z, n stacked in
+# that order: rows [0, n) are r, [n, 2n) are z, [2n, 3n) are n. Careful: the
+# reset gate multiplies W_n h_{t-1} only, *after* the matrix product. The
+# check compares with `GRU.step` and runs `gradcheck` with respect to all
+# three parameters.
+
+
+# %%
+def check_gru_step(gru_step):
+    gru = rnn.GRU(3, 2, 3, seed=1)
+    rng = np.random.default_rng(1)
+    x = mg.Tensor(rng.standard_normal((2, 3)))
+    h_prev = mg.Tensor(rng.standard_normal((2, 2)))
+    mine = gru_step(x, h_prev, gru.U, gru.W, gru.b, 2)
+    expected, _ = gru.step(x, h_prev)
+    assert np.allclose(mine.data, expected.data), "differs from GRU.step"
+    assert mg.gradcheck(lambda U, W, b: gru_step(x, h_prev, U, W, b, 2), gru.U, gru.W, gru.b)
+    print("exercise check passed")
+
+
+# %% [markdown]
+# **Your turn.** Write `gru_step` in the cell below, then run
+# `check_gru_step(gru_step)`.
+
+# %%
+# your answer here
+
+# %% [markdown]
+# ## Solution (try it yourself first)
+#
+# Compute the input part x @ Uᵀ + b and the recurrent part h_{t-1} @ Wᵀ once
+# for all three blocks, then slice out each block's columns, as in the LSTM
+# step above. Only the candidate's recurrent block is multiplied by r.
 
 
 # %%
@@ -232,15 +261,5 @@ def gru_step(x, h_prev, U, W, b, n):
     return (1 - z) * candidate + z * h_prev
 
 
-# %% [markdown]
-# The check:
-
 # %%
-gru = rnn.GRU(3, 2, 3, seed=1)
-x_check = mg.Tensor(rng.standard_normal((2, 3)))
-h_check = mg.Tensor(rng.standard_normal((2, 2)))
-mine = gru_step(x_check, h_check, gru.U, gru.W, gru.b, 2)
-expected, _ = gru.step(x_check, h_check)
-assert np.allclose(mine.data, expected.data), "differs from GRU.step"
-assert mg.gradcheck(lambda U, W, b: gru_step(x_check, h_check, U, W, b, 2), gru.U, gru.W, gru.b)
-print("exercise check passed")
+check_gru_step(gru_step)

@@ -1,11 +1,15 @@
 """Every tutorial runs top to bottom, in fast mode, and its exercise check passes.
 
+Each exercise is laid out as task, check function, an empty answer cell, then a
+separate solution cell and the check run on the solution.
+
 Each runs as a subprocess in a fresh temporary directory (its pictures land
 there, never in the repository) with ``MPLBACKEND=Agg`` and ``MINIGRAD_FAST=1``,
 which only shrinks training loops.
 """
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -37,3 +41,15 @@ def test_tutorial_runs(script: Path, tmp_path: Path) -> None:
     pictures = [p for p in tmp_path.rglob("*") if p.suffix in PICTURE_SUFFIXES]
     assert pictures, f"{script.name} saved no picture into its working directory"
     assert all(p.stat().st_size > 0 for p in pictures)
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=[p.stem for p in SCRIPTS])
+def test_exercise_layout(script: Path) -> None:
+    text = script.read_text()
+    exercise = text.index("# ## Exercise")
+    solution = text.index("# %% [markdown]\n# ## Solution (try it yourself first)")
+    checks = re.findall(r"^def (check_\w+)\(", text[exercise:solution], flags=re.M)
+    assert len(checks) == 1, f"{script.name}: expected one check function before the solution"
+    assert "# your answer here" in text[exercise:solution], f"{script.name}: no answer cell"
+    last_cell = text.rsplit("# %%", 1)[1].strip()
+    assert last_cell == f"{checks[0]}({checks[0].removeprefix('check_')})", last_cell
