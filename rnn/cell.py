@@ -56,33 +56,43 @@ def as_input(x: Any, input_size: int, dtype: np.dtype, who: str) -> mg.Tensor | 
             f"{who}: expected dense inputs of shape (..., {input_size}) or integer token ids, "
             f"got shape {data.shape}"
         )
-    if isinstance(x, mg.Tensor) and x.dtype == dtype:
-        return x
-    return mg.Tensor(data.astype(dtype), requires_grad=False)
+    if isinstance(x, mg.Tensor):
+        return x if x.dtype == dtype else x.astype(dtype)  # astype sends the gradient back to x
+    return mg.Tensor(data.astype(dtype))
 
 
 class Cell(nn.Module, abc.ABC):
     """Shared machinery: ``U`` (gates*hidden x input), ``W`` (gates*hidden x hidden), ``b``."""
 
     gates = 1
+    state_parts: tuple[str, ...] = ("h",)  # what a State holds, in order
     U: nn.Parameter
     W: nn.Parameter
     b: nn.Parameter
 
     def __init__(
-        self, input_size: int, hidden_size: int, rng: np.random.Generator, dtype: Any
+        self,
+        input_size: int,
+        hidden_size: int,
+        rng: np.random.Generator | None = None,
+        dtype: Any = np.float64,
     ) -> None:
         for name, n in (("input_size", input_size), ("hidden_size", hidden_size)):
             if not isinstance(n, int | np.integer) or n < 1:
                 raise ValueError(f"{type(self).__name__}: {name} must be a positive int, got {n!r}")
         self.input_size, self.hidden_size = int(input_size), int(hidden_size)
         self.dtype = np.dtype(dtype)
+        rng = np.random.default_rng() if rng is None else rng
         rows = self.gates * hidden_size
         bound = 1 / math.sqrt(input_size)
         self.U = nn.Parameter(nn.uniform((rows, input_size), bound, rng, dtype), "U")
         blocks = [nn.orthogonal(hidden_size, rng, dtype=dtype) for _ in range(self.gates)]
         self.W = nn.Parameter(np.concatenate(blocks, axis=0), "W")
-        self.b = nn.Parameter(np.zeros(rows, dtype=dtype), "b")
+        self.b = nn.Parameter(self._initial_bias(), "b")
+
+    def _initial_bias(self) -> np.ndarray:
+        """b at the start: zeros (gates*hidden,)."""
+        return np.zeros(self.gates * self.hidden_size, dtype=self.dtype)
 
     def project(self, xs: Any) -> mg.Tensor:
         """U x + b for every position at once: ids (...) or dense (..., input) -> (..., rows)."""
@@ -132,7 +142,7 @@ class RNNCell(Cell):
             raise ValueError(
                 f"RNNCell: activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}"
             )
-        super().__init__(input_size, hidden_size, rng or np.random.default_rng(), dtype)
+        super().__init__(input_size, hidden_size, rng, dtype)
         self.activation = activation
 
     def recur(self, xp_t: mg.Tensor, state: State, w_tr: mg.Tensor) -> State:
@@ -152,16 +162,13 @@ class LSTMCell(Cell):
     """
 
     gates = 4
+    state_parts = ("h", "c")
 
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        rng: np.random.Generator | None = None,
-        dtype: Any = np.float64,
-    ) -> None:
-        super().__init__(input_size, hidden_size, rng or np.random.default_rng(), dtype)
-        self.b.data[hidden_size : 2 * hidden_size] = 1.0
+    def _initial_bias(self) -> np.ndarray:
+        """Zeros but the forget gate's block, which is 1."""
+        b = super()._initial_bias()
+        b[self.hidden_size : 2 * self.hidden_size] = 1.0
+        return b
 
     def zero_state(self, batch: int) -> State:
         h = super().zero_state(batch)
@@ -188,15 +195,6 @@ class GRUCell(Cell):
     """
 
     gates = 3
-
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        rng: np.random.Generator | None = None,
-        dtype: Any = np.float64,
-    ) -> None:
-        super().__init__(input_size, hidden_size, rng or np.random.default_rng(), dtype)
 
     def recur(self, xp_t: mg.Tensor, state: State, w_tr: mg.Tensor) -> State:
         n = self.hidden_size

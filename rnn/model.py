@@ -20,13 +20,13 @@ Two unrolls build the same function (tests check values and gradients agree):
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
 import minigrad as mg
 from minigrad import nn
-from minigrad.errors import ShapeError
+from minigrad.errors import DTypeError, ShapeError
 
 from .cell import Cell, GRUCell, LSTMCell, RNNCell, State, as_input
 from .sampling import sample
@@ -75,6 +75,22 @@ class Recurrent(nn.Module):
             )
         self.vocab = list(vocab) if vocab is not None else None
 
+    def _build(
+        self,
+        cell_type: type[Cell],
+        sizes: tuple[int, int, int],
+        dtype: Any,
+        seed: int | None,
+        rng: np.random.Generator | None,
+        vocab: list[str] | None,
+        **options: Any,
+    ) -> None:
+        """What RNN, LSTM and GRU do: one generator draws the cell's weights, then V."""
+        input_size, hidden_size, output_size = sizes
+        gen = _rng(rng, seed)
+        cell = cell_type(input_size, hidden_size, rng=gen, dtype=dtype, **options)
+        Recurrent.__init__(self, cell, output_size, gen, vocab)
+
     @property
     def dtype(self) -> np.dtype:
         return self.cell.dtype
@@ -108,15 +124,29 @@ class Recurrent(nn.Module):
                 f"(T, B, {self.cell.input_size}) with T >= 1 and B >= 1, got shape {x.shape}"
             )
         batch = x.shape[1]
-        if state is None:
-            return x, self.cell.zero_state(batch)
-        h = self.cell.hidden(state)
-        if h.shape != (batch, self.cell.hidden_size):
-            raise ShapeError(
-                f"{type(self).__name__}: initial hidden state must have shape "
-                f"({batch}, {self.cell.hidden_size}), got {h.shape}"
+        return x, self.cell.zero_state(batch) if state is None else self._check_state(state, batch)
+
+    def _check_state(self, state: State, batch: int) -> State:
+        """Each part of ``state`` (h; h and c for the LSTM): a (batch, hidden) Tensor, our dtype."""
+        who, names = type(self).__name__, self.cell.state_parts
+        parts = tuple(state) if isinstance(state, tuple | list) else (state,)
+        if len(parts) != len(names) or not all(isinstance(p, mg.Tensor) for p in parts):
+            want = f"a pair ({', '.join(names)}) of Tensors" if len(names) > 1 else "a Tensor h"
+            got = (
+                f"{type(state).__name__} of {len(parts)}"
+                if len(parts) > 1
+                else type(state).__name__
             )
-        return x, state
+            raise TypeError(f"{who}: initial state must be {want}, got {got}")
+        shape = (batch, self.cell.hidden_size)
+        for name, part in zip(names, parts, strict=True):
+            if part.shape != shape or part.dtype != self.dtype:
+                error = ShapeError if part.shape != shape else DTypeError
+                raise error(
+                    f"{who}: initial state {name} must have shape {shape} and dtype "
+                    f"{self.dtype}, got shape {part.shape} and dtype {part.dtype}"
+                )
+        return parts if len(parts) > 1 else parts[0]
 
     def unroll(self, xs: Any, state: State | None = None, per_step: bool = False) -> Unrolled:
         """Run the cell over all T steps of ``xs`` from ``state`` (default zeros)."""
@@ -211,45 +241,40 @@ class RNN(Recurrent):
         rng: np.random.Generator | None = None,
         vocab: list[str] | None = None,
     ) -> None:
-        gen = _rng(rng, seed)
-        cell = RNNCell(input_size, hidden_size, activation, gen, dtype)
-        super().__init__(cell, output_size, gen, vocab)
+        sizes = (input_size, hidden_size, output_size)
+        self._build(RNNCell, sizes, dtype, seed, rng, vocab, activation=activation)
 
 
-class LSTM(Recurrent):
+class _Gated(Recurrent):
+    """A gated cell (``cell_type``, rnn/cell.py) and the head; same interface as RNN."""
+
+    cell_type: ClassVar[type[Cell]]
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        output_size: int,
+        *,
+        dtype: Any = np.float64,
+        seed: int | None = None,
+        rng: np.random.Generator | None = None,
+        vocab: list[str] | None = None,
+    ) -> None:
+        sizes = (input_size, hidden_size, output_size)
+        self._build(self.cell_type, sizes, dtype, seed, rng, vocab)
+
+
+class LSTM(_Gated):
     """An LSTM cell (rnn/cell.py) with the head y_t = softmax(V h_t + c); same interface as RNN."""
 
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        output_size: int,
-        *,
-        dtype: Any = np.float64,
-        seed: int | None = None,
-        rng: np.random.Generator | None = None,
-        vocab: list[str] | None = None,
-    ) -> None:
-        gen = _rng(rng, seed)
-        super().__init__(LSTMCell(input_size, hidden_size, gen, dtype), output_size, gen, vocab)
+    cell_type = LSTMCell
 
 
-class GRU(Recurrent):
+class GRU(_Gated):
     """A GRU cell (rnn/cell.py) with the head y_t = softmax(V h_t + c); same interface as RNN."""
 
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        output_size: int,
-        *,
-        dtype: Any = np.float64,
-        seed: int | None = None,
-        rng: np.random.Generator | None = None,
-        vocab: list[str] | None = None,
-    ) -> None:
-        gen = _rng(rng, seed)
-        super().__init__(GRUCell(input_size, hidden_size, gen, dtype), output_size, gen, vocab)
+    cell_type = GRUCell
 
 
 MODELS: dict[str, Callable[..., Recurrent]] = {"RNN": RNN, "LSTM": LSTM, "GRU": GRU}

@@ -102,3 +102,23 @@ def test_init_w_orthogonal_u_bounded():
 def test_bad_construction(args, message):
     with pytest.raises(ValueError, match=message):
         RNNCell(*args)
+
+
+def test_dense_input_of_another_dtype_keeps_its_gradient():
+    rng = np.random.default_rng(6)
+    cell = RNNCell(3, 4, rng=rng, dtype=np.float32)
+    x0, h, w = tensors(rng, (2, 3), (2, 4), (2, 4))
+    x = mg.Tensor(x0, requires_grad=True)  # float64 into a float32 cell
+    (cell.step(x, mg.Tensor(h.astype(np.float32))) * w.astype(np.float32)).sum().backward()
+    U, W, b = (p.data.astype(np.float64) for p in (cell.U, cell.W, cell.b))
+
+    def loss(x):
+        return float((np.tanh(x @ U.T + h @ W.T + b) * w).sum())
+
+    eps, numeric = 1e-6, np.zeros_like(x0)
+    for i in np.ndindex(x0.shape):
+        step = np.zeros_like(x0)
+        step[i] = eps
+        numeric[i] = (loss(x0 + step) - loss(x0 - step)) / (2 * eps)
+    assert x.grad is not None and x.grad.dtype == np.float64
+    np.testing.assert_allclose(x.grad.data, numeric, rtol=1e-4, atol=1e-5)  # float32 forward

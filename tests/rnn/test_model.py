@@ -6,6 +6,7 @@ import pytest
 import minigrad as mg
 import rnn
 from minigrad.errors import DTypeError, ShapeError
+from rnn.cell import GRUCell, LSTMCell, RNNCell
 
 
 def grads_of(model):
@@ -102,10 +103,47 @@ def test_bad_inputs_are_refused(xs, error, message):
         rnn.RNN(5, 3, 5)(xs)
 
 
-def test_bad_initial_state_and_targets():
+def zeros(shape, dtype=np.float64):
+    return mg.Tensor(np.zeros(shape, dtype=dtype))
+
+
+@pytest.mark.parametrize(
+    ("make", "state", "error", "message"),
+    [
+        (rnn.RNN, zeros((2, 4)), ShapeError, r"RNN: initial state h must have shape \(2, 3\)"),
+        (rnn.GRU, zeros((3, 3)), ShapeError, r"GRU: initial state h must have shape \(2, 3\)"),
+        (rnn.RNN, zeros((2, 3), np.float32), DTypeError, r"h must .* dtype float64.*float32"),
+        (rnn.LSTM, (zeros((2, 3)), zeros((2, 4))), ShapeError, r"c must have shape \(2, 3\)"),
+        (rnn.LSTM, (zeros((2, 3)), zeros((2, 3), np.float32)), DTypeError, r"c must .*float64"),
+        (rnn.LSTM, (zeros((1, 3)), zeros((2, 3))), ShapeError, r"h must have shape \(2, 3\)"),
+        (rnn.LSTM, zeros((2, 3)), TypeError, r"LSTM: initial state must be a pair \(h, c\)"),
+        (
+            rnn.RNN,
+            (zeros((2, 3)), zeros((2, 3))),
+            TypeError,
+            r"RNN: initial state must be a Tensor h",
+        ),
+        (rnn.RNN, np.zeros((2, 3)), TypeError, r"must be a Tensor h, got ndarray"),
+    ],
+)
+def test_bad_initial_state(make, state, error, message):
+    model = make(5, 3, 5)
+    with pytest.raises(error, match=message):
+        model(np.zeros((4, 2), dtype=int), state)
+
+
+def test_a_good_initial_state_is_taken_as_a_tuple_or_a_list():
+    rng = np.random.default_rng(6)
+    model = rnn.LSTM(5, 3, 5, seed=0, dtype=np.float32)
+    h, c = (mg.Tensor(rng.standard_normal((2, 3)).astype(np.float32)) for _ in range(2))
+    xs = np.zeros((4, 2), dtype=int)
+    logits = model(xs, (h, c))[0].data
+    np.testing.assert_array_equal(model(xs, [h, c])[0].data, logits)
+    assert not np.allclose(model(xs)[0].data, logits)  # the state was used, not replaced by zeros
+
+
+def test_bad_targets():
     model = rnn.RNN(5, 3, 5)
-    with pytest.raises(ShapeError, match=r"initial hidden state must have shape \(2, 3\)"):
-        model(np.zeros((2, 2), dtype=int), mg.Tensor(np.zeros((2, 4))))
     logits, _ = model(np.zeros((2, 2), dtype=int))
     with pytest.raises(ShapeError, match="targets"):
         rnn.sequence_loss(logits, np.zeros((2, 3), dtype=int))
@@ -170,3 +208,18 @@ def test_ten_thousand_step_unroll_trains_one_step():
     assert np.isfinite(model.W.grad.data).all() and np.abs(model.W.grad.data).max() > 0
     model.W.data -= 0.1 * model.W.grad.data
     assert not np.array_equal(model.W.data, before)
+
+
+@pytest.mark.parametrize(
+    ("make", "cell_type"), [(rnn.RNN, RNNCell), (rnn.LSTM, LSTMCell), (rnn.GRU, GRUCell)]
+)
+def test_one_generator_draws_the_cell_then_the_head(make, cell_type):
+    model = make(5, 4, 6, seed=3, dtype=np.float32)
+    gen = np.random.default_rng(3)
+    cell = cell_type(5, 4, rng=gen, dtype=np.float32)
+    bound = 1 / np.sqrt(4)
+    v = gen.uniform(-bound, bound, (6, 4)).astype(np.float32)
+    for name in ("U", "W", "b"):
+        np.testing.assert_array_equal(getattr(model, name).data, getattr(cell, name).data)
+    np.testing.assert_array_equal(model.V.data, v)
+    assert model.dtype == np.float32 and model.config()["class"] == make.__name__
