@@ -111,6 +111,7 @@ def test_train_sample_graph_commands(tmp_path, capsys):
         (["sample", "--temperature", "0", "--checkpoint", "{ckpt}"], "temperature must be > 0"),
         (["train", "--text", "missing.txt", "--steps", "1"], "no such file"),
         (["train", "--text", "{short}", "--steps", "1"], "too short for one window"),
+        (["train", "--text", "zen", "--steps", "1", "--clip", "-1"], "clip must be > 0"),
         (["graph", "-T", "0"], "-T must be >= 1"),
     ],
 )
