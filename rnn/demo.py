@@ -117,9 +117,8 @@ def draw_pictures(out: Path, history: History, vocab: int, seed: int, say: Say) 
     """Part 3: the unrolled graph, the backward flipbook, the two plots."""
     from minigrad.viz import GraphvizNotFoundError, draw, flipbook
 
-    graph_loss = tiny_unrolled(4, seed)
-    graph_loss.backward()
-    graph = draw(graph_loss, values=True, grads=True, heat=True)
+    graph_loss = tiny_unrolled(4, seed)  # backward runs inside draw, recording every gradient
+    graph = draw(graph_loss, values=True, grads=True, heat=True, steps=graph_loss.backward_steps())
     try:
         say(f"wrote {graph.save(out / 'unrolled_T4.svg')}  (T = 4, one cluster per time step)")
         path = flipbook(tiny_unrolled(1, seed), out / "rnn_step_backward.html")
