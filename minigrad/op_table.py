@@ -124,6 +124,13 @@ def _matmul(draw: Any, a_ndim: int, b_ndim: int, batched: bool = False) -> OpCas
 
 
 @st.composite
+def _addmm(draw: Any) -> OpCase:
+    n, k, m = (draw(st.integers(1, 3)) for _ in range(3))
+    c_shape = draw(st.sampled_from([(n, m), (m,), (1, m), (n, 1), ()]))
+    return OpCase((draw(arrays(c_shape)), draw(arrays((n, k))), draw(arrays((k, m)))))
+
+
+@st.composite
 def _reshape(draw: Any) -> OpCase:
     x = draw(arrays())
     size = x.size
@@ -306,6 +313,7 @@ OPS: list[OpSpec] = [
     OpSpec("matmul_matvec", ops.matmul, np.matmul, _matmul(2, 1, batched=True)),
     OpSpec("matmul", ops.matmul, np.matmul, _matmul(2, 2)),
     OpSpec("matmul_batched", ops.matmul, np.matmul, _matmul(2, 2, batched=True)),
+    OpSpec("addmm", ops.addmm, lambda c, a, b: c + a @ b, _addmm()),
     OpSpec(
         "reshape",
         lambda x, shape: ops.reshape(x, shape),

@@ -146,8 +146,11 @@ class RNNCell(Cell):
         self.activation = activation
 
     def recur(self, xp_t: mg.Tensor, state: State, w_tr: mg.Tensor) -> State:
-        """h_t = g1(xp_t + W h_{t-1}), with xp_t = U x_t + b."""
-        return ACTIVATIONS[self.activation](xp_t + state @ w_tr)
+        """h_t = g1(xp_t + W h_{t-1}), with xp_t = U x_t + b.
+
+        ``addmm(xp_t, h, W^T)`` is ``xp_t + h @ W^T`` as one op: one array per step, not two.
+        """
+        return ACTIVATIONS[self.activation](mg.addmm(xp_t, state, w_tr))
 
     def config(self) -> dict[str, Any]:
         return {**super().config(), "activation": self.activation}
@@ -180,7 +183,7 @@ class LSTMCell(Cell):
     def recur(self, xp_t: mg.Tensor, state: State, w_tr: mg.Tensor) -> State:
         h, c = state
         n = self.hidden_size
-        z = xp_t + h @ w_tr
+        z = mg.addmm(xp_t, h, w_tr)  # xp_t + h W^T
         i, f = z[:, :n].sigmoid(), z[:, n : 2 * n].sigmoid()
         g, o = z[:, 2 * n : 3 * n].tanh(), z[:, 3 * n :].sigmoid()
         c = f * c + i * g

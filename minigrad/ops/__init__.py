@@ -17,7 +17,7 @@ from .elementwise import (
     sub,
     where,
 )
-from .linalg import matmul
+from .linalg import addmm, matmul
 from .loss import cross_entropy, mse
 from .reduce import max, mean, min, sum
 from .shape import astype, broadcast_to, concat, getitem, reshape, scatter_add, stack, transpose
@@ -25,6 +25,7 @@ from .shape import astype, broadcast_to, concat, getitem, reshape, scatter_add, 
 __all__ = [
     "abs",
     "add",
+    "addmm",
     "astype",
     "broadcast_to",
     "clip",

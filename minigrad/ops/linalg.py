@@ -1,4 +1,4 @@
-"""Matrix multiplication: 1-D, 2-D and batched, with numpy's matmul rules."""
+"""Matrix multiplication: 1-D, 2-D and batched, with numpy's matmul rules; addmm."""
 
 from __future__ import annotations
 
@@ -53,6 +53,41 @@ class Matmul(Function):
         if b.ndim == 1:
             grad_b = grad_b.reshape(*grad_b.shape[:-1])
         return grad_a, grad_b
+
+
+class Addmm(Function):
+    """Y = C + A @ B;  dC = G, dA = G @ B^T, dB = A^T @ G
+
+    Fused for memory and speed: one result array where ``c + a @ b`` makes two
+    (the matrix product is written into, then C is added in place). A and B
+    are 2-D; C broadcasts to the product's shape.
+    """
+
+    def forward(self, c: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
+            raise ShapeError(
+                f"addmm: expected A (n, k) and B (k, m), got {a.shape} and {b.shape}"
+            )
+        out = a @ b
+        if np.broadcast_shapes(c.shape, out.shape) != out.shape:
+            raise ShapeError(f"addmm: C of shape {c.shape} does not broadcast to {out.shape}")
+        if np.result_type(out, c) != out.dtype:
+            return out + c
+        out += c
+        return out
+
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor, Tensor | None, Tensor | None]:
+        _, a, b = self.inputs
+        return (
+            grad,
+            grad @ b.T if a.requires_grad else None,
+            a.T @ grad if b.requires_grad else None,
+        )
+
+
+def addmm(c: Any, a: Any, b: Any) -> Tensor:
+    """``c + a @ b`` in one op (2-D a and b; c broadcasts), as in a linear layer."""
+    return Addmm.apply(c, a, b)
 
 
 def matmul(a: Any, b: Any) -> Tensor:

@@ -89,3 +89,22 @@ def test_float32_stays_float32() -> None:
     assert y.dtype == np.float32
     y.sum().backward()
     assert a.grad.dtype == np.float32 and b.grad.dtype == np.float32
+
+
+def test_addmm_adds_the_product_in_one_array() -> None:
+    c = Tensor([1.0, -1.0], requires_grad=True)
+    a = Tensor([[1.0, 2.0]], requires_grad=True)
+    b = Tensor([[3.0, 0.0], [0.0, 4.0]], requires_grad=True)
+    y = mg.addmm(c, a, b)
+    np.testing.assert_array_equal(y.data, [[4.0, 7.0]])
+    y.sum().backward()
+    np.testing.assert_array_equal(c.grad.data, [1.0, 1.0])  # summed over the broadcast row
+    np.testing.assert_array_equal(a.grad.data, [[3.0, 4.0]])  # G @ B^T with G = ones
+    np.testing.assert_array_equal(b.grad.data, [[1.0, 1.0], [2.0, 2.0]])  # A^T @ G
+
+
+def test_addmm_refuses_non_matrices_and_a_c_that_grows_the_result() -> None:
+    with pytest.raises(mg.ShapeError, match=r"addmm: expected A \(n, k\) and B \(k, m\)"):
+        mg.addmm(Tensor(0.0), Tensor([1.0, 2.0]), Tensor([[1.0], [2.0]]))
+    with pytest.raises(mg.ShapeError, match="does not broadcast"):
+        mg.addmm(Tensor(np.zeros((2, 1, 1))), Tensor(np.ones((1, 2))), Tensor(np.ones((2, 1))))
