@@ -34,16 +34,18 @@ def _as_tensors(inputs: tuple[Any, ...]) -> tuple[Tensor, ...]:
 
     ``x32 * 2`` stays float32: a Python number takes the dtype of its partner.
     """
-    like = next((x.dtype for x in inputs if isinstance(x, Tensor) and x.dtype.kind == "f"), None)
-    out = []
+    like = None
     for x in inputs:
-        if isinstance(x, Tensor):
-            out.append(x)
-        elif like is not None and isinstance(x, int | float):
-            out.append(Tensor._from_op(np.array(x, dtype=like), None))
-        else:
-            out.append(Tensor._from_op(to_array(x), None))
-    return tuple(out)
+        if isinstance(x, Tensor) and x.data.dtype.kind == "f":
+            like = x.data.dtype
+            break
+    return tuple(x if isinstance(x, Tensor) else _constant(x, like) for x in inputs)
+
+
+def _constant(value: Any, like: np.dtype | None) -> Tensor:
+    if like is not None and isinstance(value, int | float):
+        return Tensor._from_op(np.array(value, dtype=like), None)
+    return Tensor._from_op(to_array(value), None)
 
 
 def _check_finite(name: str, inputs: tuple[Tensor, ...], data: np.ndarray) -> None:
