@@ -50,7 +50,7 @@ def flipbook(
     max_steps: int = DEFAULT_MAX_STEPS,
     max_nodes: int = DEFAULT_MAX_NODES,
     values: bool = True,
-    rankdir: str = "LR",
+    rankdir: str = "TB",
     label_limit: int = LABEL_LIMIT,
 ) -> Path:
     """Run backward from ``root`` and write the step-through page to ``path``.
@@ -202,7 +202,7 @@ body { font-family: Helvetica, Arial, sans-serif; margin: 1em; color: #222; }
 nav { display: flex; gap: .6em; align-items: center; margin: .5em 0; }
 #slider { flex: 1; max-width: 30em; }
 main { display: flex; gap: 1.5em; align-items: flex-start; }
-#frames { flex: 3; min-width: 0; }
+#frames { flex: 3; min-width: 0; max-height: 88vh; overflow: auto; }
 #frames svg { max-width: 100%; height: auto; }
 aside { flex: 2; min-width: 18em; }
 table.rule { border-collapse: collapse; }
