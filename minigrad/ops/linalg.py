@@ -65,9 +65,7 @@ class Addmm(Function):
 
     def forward(self, c: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
-            raise ShapeError(
-                f"addmm: expected A (n, k) and B (k, m), got {a.shape} and {b.shape}"
-            )
+            raise ShapeError(f"addmm: expected A (n, k) and B (k, m), got {a.shape} and {b.shape}")
         out = a @ b
         if np.broadcast_shapes(c.shape, out.shape) != out.shape:
             raise ShapeError(f"addmm: C of shape {c.shape} does not broadcast to {out.shape}")
