@@ -69,6 +69,8 @@ class SparseGrad:
 
 def _hits_each_element_once(index: Any) -> bool:
     """True for basic indexing (ints, slices, None, ...) and boolean masks."""
+    if type(index) is int:
+        return True
     items = index if isinstance(index, tuple) else (index,)
     return all(
         not isinstance(i, np.ndarray | list) or np.asarray(i).dtype == np.bool_ for i in items
@@ -251,14 +253,13 @@ class _Walk:
         return array.base is None and array.flags.writeable and id(array) not in self.shared
 
 
-def _check_finite(fn: Any, grads: tuple[Grad | None, ...]) -> None:
-    for i, grad in enumerate(grads):
-        if grad is not None and not np.isfinite(grad.data).all():
-            where = fn.created_at or "(created outside detect_anomaly)\n"
-            raise AnomalyError(
-                f"{fn.name}: backward produced NaN/inf in the gradient of input {i} "
-                f"(shape {fn.inputs[i].shape}); the {fn.name} was created at\n{where}"
-            )
+def _check_finite(fn: Any, index: int, grad: Grad) -> None:
+    if not np.isfinite(grad.data).all():
+        where = fn.created_at or "(created outside detect_anomaly)\n"
+        raise AnomalyError(
+            f"{fn.name}: backward produced NaN/inf in the gradient of input {index} "
+            f"(shape {fn.inputs[index].shape}); the {fn.name} was created at\n{where}"
+        )
 
 
 def backward_steps(
@@ -277,7 +278,7 @@ def backward_steps(
     seed = _seed(root, grad)
     walk.pending[id(root)] = seed
     walk.shared.add(id(seed.data))  # the caller still holds it
-    keep = create_graph if retain_graph is None else retain_graph
+    consumed = not (create_graph if retain_graph is None else retain_graph)
     for node in reversed(toposort(root)):
         node_grad = walk.take(node)
         if node_grad is None:
@@ -289,7 +290,7 @@ def backward_steps(
             yield BackwardStep(node, None, "accumulate into .grad", node_grad, (), ())
         else:
             sent = _apply_rule(fn, node, node_grad, walk)
-            fn.consumed = not keep
+            fn.consumed = consumed
             yield BackwardStep(node, fn.name, fn.formula, node_grad, fn.inputs, sent)
 
 
@@ -310,24 +311,17 @@ def _apply_rule(fn: Any, node: Tensor, grad: Tensor, walk: _Walk) -> tuple[Grad 
             raise GraphError(
                 f"{fn.name}: backward returned {len(raw)} gradients for {len(fn.inputs)} inputs"
             )
-        sent = tuple(
-            [
-                None if g is None or not x.requires_grad else _fit(g, x, fn.name)
-                for x, g in zip(fn.inputs, raw, strict=True)
-            ]
-        )
-        if MODE.anomaly:
-            _check_finite(fn, sent)
-        for x, g in zip(fn.inputs, sent, strict=False):
-            if g is not None:
-                walk.send(x, g)
+        sent: list[Grad | None] = []
+        for x, g in zip(fn.inputs, raw, strict=True):
+            if g is None or not x.requires_grad:
+                sent.append(None)
+                continue
+            if type(g) is not SparseGrad and g.data.shape != x.data.shape:
+                g = unbroadcast(g, x.shape, fn.name)  # undo the forward's broadcasting
+            if anomaly:
+                _check_finite(fn, len(sent), g)
+            walk.send(x, g)
+            sent.append(g)
     finally:
         MODE.grad_enabled, MODE.anomaly = saved_mode, anomaly
-    return sent
-
-
-def _fit(grad: Grad, x: Tensor, op: str) -> Grad:
-    """Bring an op's gradient to its input's shape (undo broadcasting)."""
-    if isinstance(grad, SparseGrad) or grad.data.shape == x.data.shape:
-        return grad
-    return unbroadcast(grad, x.shape, op)
+    return tuple(sent)

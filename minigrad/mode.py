@@ -60,16 +60,23 @@ def enable_grad() -> _GradMode:
     return _GradMode(True)
 
 
-@contextlib.contextmanager
-def scope(name: str) -> Iterator[str]:
-    """Tag every tensor created inside with ``name`` (nested: ``outer/inner``)."""
-    if not isinstance(name, str) or not name:
-        raise ValueError(f"scope: expected a non-empty string name, got {name!r}")
-    MODE.scopes.append(name)
-    MODE.scope_name = "/".join(MODE.scopes)
-    try:
-        yield MODE.scope_name
-    finally:
+class scope:  # noqa: N801 (used like a function: ``with mg.scope("t=3"):``)
+    """Tag every tensor created inside with ``name`` (nested: ``outer/inner``).
+
+    ``with mg.scope("t=3") as full_name:`` gives the joined name.
+    """
+
+    def __init__(self, name: str) -> None:
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"scope: expected a non-empty string name, got {name!r}")
+        self.name = name
+
+    def __enter__(self) -> str:
+        MODE.scopes.append(self.name)
+        MODE.scope_name = "/".join(MODE.scopes)
+        return MODE.scope_name
+
+    def __exit__(self, *exc: object) -> None:
         MODE.scopes.pop()
         MODE.scope_name = "/".join(MODE.scopes)
 

@@ -108,10 +108,14 @@ class Recurrent(nn.Module):
         return self.cell.b
 
     def head(self, h: mg.Tensor) -> mg.Tensor:
-        """Logits V h + c for h of shape (B, hidden) or (T, B, hidden)."""
+        """Logits V h + c for h of shape (B, hidden) or (T, B, hidden).
+
+        One step is drawn as the textbook's matmul and add; all T steps at once
+        use the fused ``addmm`` (one (T*B, output) array instead of two).
+        """
         if h.ndim == 2:
             return h @ self.V.T + self.c
-        flat = h.reshape(-1, self.cell.hidden_size) @ self.V.T + self.c
+        flat = mg.addmm(self.c, h.reshape(-1, self.cell.hidden_size), self.V.T)
         return flat.reshape(*h.shape[:-1], self.output_size)
 
     def check_sequence(self, xs: Any, state: State | None) -> tuple[Any, State]:

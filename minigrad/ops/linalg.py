@@ -67,9 +67,9 @@ class Addmm(Function):
         if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
             raise ShapeError(f"addmm: expected A (n, k) and B (k, m), got {a.shape} and {b.shape}")
         out = a @ b
-        if np.broadcast_shapes(c.shape, out.shape) != out.shape:
+        if c.shape != out.shape and np.broadcast_shapes(c.shape, out.shape) != out.shape:
             raise ShapeError(f"addmm: C of shape {c.shape} does not broadcast to {out.shape}")
-        if np.result_type(out, c) != out.dtype:
+        if c.dtype != out.dtype and np.result_type(out, c) != out.dtype:
             return out + c
         out += c
         return out

@@ -153,10 +153,15 @@ def transpose(x: Any, *axes: Any) -> Tensor:
     return Transpose.apply(x, axes=_shape_args(axes) if axes else None)
 
 
+_BASIC_INDEX = (int, slice)  # kept as they are
+
+
 def _plain_index(index: Any) -> Any:
     """Tensors and lists inside an index become numpy arrays."""
+    if type(index) in _BASIC_INDEX:
+        return index
     if isinstance(index, tuple):
-        return tuple(_plain_index(i) for i in index)
+        return tuple([_plain_index(i) for i in index])
     if isinstance(index, Tensor):
         index = index.data
     if isinstance(index, list):
