@@ -29,6 +29,9 @@ def _describe(tensors: tuple[Tensor, ...]) -> str:
     return ", ".join(f"{t.shape} {t.dtype}" for t in tensors)
 
 
+_NUMBERS = (int, float)  # Python numbers (and bool, numpy floats) take the partner's dtype
+
+
 def _as_tensors(inputs: tuple[Any, ...]) -> tuple[Tensor, ...]:
     """Wrap plain numbers/arrays as constant tensors of the tensors' float dtype.
 
@@ -39,11 +42,11 @@ def _as_tensors(inputs: tuple[Any, ...]) -> tuple[Tensor, ...]:
         if isinstance(x, Tensor) and x.data.dtype.kind == "f":
             like = x.data.dtype
             break
-    return tuple(x if isinstance(x, Tensor) else _constant(x, like) for x in inputs)
+    return tuple([x if isinstance(x, Tensor) else _constant(x, like) for x in inputs])
 
 
 def _constant(value: Any, like: np.dtype | None) -> Tensor:
-    if like is not None and isinstance(value, int | float):
+    if like is not None and isinstance(value, _NUMBERS):
         return Tensor._from_op(np.array(value, dtype=like), None)
     return Tensor._from_op(to_array(value), None)
 

@@ -38,7 +38,7 @@ class Transpose(Function):
         self.axes = axes
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        return np.transpose(x, self.axes)
+        return x.transpose(self.axes)
 
     def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
         if self.axes is None:

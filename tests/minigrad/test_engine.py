@@ -287,3 +287,15 @@ def test_second_derivative_of_pow_at_base_one_exponent_zero() -> None:
     assert dy_db is not None
     dy_db.backward()
     assert a.grad is not None and a.grad.item() == 1.0
+
+
+@pytest.mark.parametrize("distinct", [3, 1000])  # few ids: a loop of slice sums; many: reduceat
+def test_row_lookup_gradient_sums_repeated_ids_like_add_at(distinct: int) -> None:
+    rng = np.random.default_rng(distinct)
+    table = Tensor(rng.standard_normal((distinct, 4)), requires_grad=True)
+    ids = rng.integers(-distinct, distinct, (50, 60))  # negative ids count from the end
+    upstream = rng.standard_normal((50, 60, 4))
+    table[ids].backward(upstream)
+    expected = np.zeros((distinct, 4))
+    np.add.at(expected, ids, upstream)
+    np.testing.assert_allclose(table.grad.data, expected, rtol=1e-12, atol=1e-12)
