@@ -9,6 +9,7 @@ import platform
 import time
 import tracemalloc
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -41,6 +42,24 @@ def peak_memory(fn: Callable[[], object]) -> int:
         return tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
+
+
+def page_faults(fn: Callable[[], object], repeats: int = 5) -> float | None:
+    """Minor page faults per call of ``fn`` (first touches of fresh memory), or None off Unix.
+
+    Each costs a trap into the kernel, about a microsecond on bare metal and
+    several on a virtual machine: a step that returns its memory to the OS
+    and takes it back every time pays for it on every page.
+    """
+    try:
+        import resource
+    except ImportError:
+        return None
+    fn()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(repeats):
+        fn()
+    return (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / repeats
 
 
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc mallopt parameters
@@ -101,3 +120,21 @@ def markdown_table(header: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One target of the benchmark and what this run measured for it."""
+
+    target: str  # e.g. "teaching float64: minigrad / reference <= 1.0"
+    value: float
+    limit: float
+    unit: str = "x"
+
+    @property
+    def met(self) -> bool:
+        return self.value <= self.limit
+
+    def verdict(self) -> str:
+        value = f"{self.value:.2f}{self.unit}"
+        return f"{value} met" if self.met else f"{value} NOT met"
