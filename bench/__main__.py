@@ -41,19 +41,21 @@ def blas_threads(limit: int | None) -> Iterator[None]:
         yield
 
 
-Config = tuple[str, int | None, bool]  # label, BLAS thread limit, keep freed memory
+Config = tuple[str, str, int | None, bool]  # label, part, BLAS thread limit, keep freed memory
 
 CONFIGS: list[Config] = [
-    ("default threads", None, False),
-    ("1 thread", 1, False),
-    ("default threads, memory kept", None, True),
-    ("1 thread, memory kept", 1, True),
+    ("default threads", "engine", None, False),
+    ("default threads", "rnn", None, False),
+    ("1 thread", "rnn", 1, False),
+    ("default threads, memory kept", "rnn", None, True),
+    ("1 thread, memory kept", "rnn", 1, True),
 ]
+PARTS = {"engine": engine.run, "rnn": rnn.run}
 
 
 def summary(checks: dict[str, dict[str, Check]]) -> str:
     """One row per target, one column per configuration: the measured value and its verdict."""
-    labels = [label for label, _, _ in CONFIGS]
+    labels = list(dict.fromkeys(label for label, *_ in CONFIGS))
     targets = list(dict.fromkeys(t for by_target in checks.values() for t in by_target))
     measured = [checks.get(label, {}) for label in labels]
     rows = [
@@ -65,23 +67,17 @@ def summary(checks: dict[str, dict[str, Check]]) -> str:
 
 def measure_config(index: int, quick: bool) -> dict[str, Any]:
     """Run configuration ``index`` in this process: its tables and its checks (JSON-ready)."""
-    label, limit, keep = CONFIGS[index]
+    label, part, limit, keep = CONFIGS[index]
+    title = f"# {part.upper() if part == 'rnn' else part.capitalize()}, {label}"
     if keep and not keep_freed_memory():
         return {
-            "text": f"# {label}: skipped (not glibc; the allocator cannot be tuned)",
+            "text": f"{title}: skipped (not glibc; the allocator cannot be tuned)",
             "checks": [],
         }
-    sections, checks = [], []
     with blas_threads(limit):
-        sections.append(f"# {label} ({blas_info()})")
-        if index == 0:
-            text, found = engine.run(quick=quick)
-            sections.append(text)
-            checks += found
-        text, found = rnn.run(quick=quick)
-        sections.append("## RNN training step (forward + full BPTT)\n\n" + text)
-        checks += found
-    return {"text": "\n\n".join(sections), "checks": [dataclasses.astuple(c) for c in checks]}
+        title += f" ({blas_info()})"
+        text, checks = PARTS[part](quick=quick)
+    return {"text": f"{title}\n\n{text}", "checks": [dataclasses.astuple(c) for c in checks]}
 
 
 def report(quick: bool) -> str:
@@ -93,7 +89,7 @@ def report(quick: bool) -> str:
     """
     checks: dict[str, dict[str, Check]] = {}
     sections = []
-    for index, (label, _, _) in enumerate(CONFIGS):
+    for index, (label, *_) in enumerate(CONFIGS):
         command = [sys.executable, "-m", "bench", "--config", str(index)]
         done = subprocess.run(
             command + (["--quick"] if quick else []), capture_output=True, text=True, check=False
@@ -102,7 +98,8 @@ def report(quick: bool) -> str:
             raise SystemExit(f"bench: configuration '{label}' failed:\n{done.stderr}")
         result = json.loads(done.stdout)
         sections.append(result["text"])
-        checks[label] = {c.target: c for c in (Check(*fields) for fields in result["checks"])}
+        found = (Check(*fields) for fields in result["checks"])
+        checks.setdefault(label, {}).update({c.target: c for c in found})
     head = [
         "# Benchmark results",
         f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on: {machine()}.",
@@ -121,7 +118,7 @@ CONFIG_NOTE = (
     "keep freed memory for reuse instead of returning it to the OS after every step "
     "(`mallopt`, the same as `MALLOC_TRIM_THRESHOLD_` and `MALLOC_MMAP_THRESHOLD_` in the "
     "environment). Every configuration applies to all contenders alike. The engine "
-    "tables do not depend on these settings much and are measured in the first only."
+    "tables depend little on these settings and are measured once, in a process of their own."
 )
 
 

@@ -237,4 +237,5 @@ def run(quick: bool = False) -> tuple[str, list[Check]]:
             row, case_checks = _measure(case, np.dtype(dtype), repeats)
             rows.append(row)
             checks += case_checks
-    return markdown_table(header, rows), checks
+    title = "## RNN training step (forward + full BPTT)"
+    return f"{title}\n\n{markdown_table(header, rows)}", checks
