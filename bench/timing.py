@@ -47,9 +47,8 @@ def peak_memory(fn: Callable[[], object]) -> int:
 def page_faults(fn: Callable[[], object], repeats: int = 5) -> float | None:
     """Minor page faults per call of ``fn`` (first touches of fresh memory), or None off Unix.
 
-    Each costs a trap into the kernel, about a microsecond on bare metal and
-    several on a virtual machine: a step that returns its memory to the OS
-    and takes it back every time pays for it on every page.
+    Each costs a trap into the kernel: a step that returns its memory to the
+    OS and takes it back every time pays for it on every page.
     """
     try:
         import resource

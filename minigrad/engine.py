@@ -80,29 +80,18 @@ def _hits_each_element_once(index: Any) -> bool:
 def _add_rows(buffer: np.ndarray, ids: np.ndarray, values: np.ndarray) -> None:
     """buffer[ids] += values for an integer array of row ids, repeats included.
 
-    ``np.add.at`` does this one element at a time. Sorting the ids puts each
-    id's rows next to each other; each run of equal ids is then summed in one
-    call (a loop over the distinct ids, when there are few, as with a small
-    vocabulary) or all runs at once with ``np.add.reduceat``.
+    ``np.add.at`` does this one element at a time; sorting the ids and summing
+    each run of equal ids with ``np.add.reduceat`` does it in a few array ops.
     """
     flat = ids.reshape(-1) % len(buffer)  # negative ids count from the end
     if flat.size == 0:
         return
+    rows = values.reshape(flat.size, -1)
     order = np.argsort(flat, kind="stable")
     sorted_ids = flat[order]
     starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])
-    grouped = values.reshape(flat.size, -1)[order]
-    target = buffer.reshape(len(buffer), -1)
-    if len(starts) > _FEW_IDS:
-        target[sorted_ids[starts]] += np.add.reduceat(grouped, starts, axis=0)
-        return
-    ends = np.r_[starts[1:], flat.size]
-    runs = zip(sorted_ids[starts].tolist(), starts.tolist(), ends.tolist(), strict=True)
-    for row, start, end in runs:
-        target[row] += grouped[start:end].sum(axis=0)
-
-
-_FEW_IDS = 256  # up to this many distinct ids, a Python loop of slice sums is faster
+    sums = np.add.reduceat(rows[order], starts, axis=0)
+    buffer.reshape(len(buffer), -1)[sorted_ids[starts]] += sums
 
 
 Grad: TypeAlias = Tensor | SparseGrad

@@ -289,7 +289,7 @@ def test_second_derivative_of_pow_at_base_one_exponent_zero() -> None:
     assert a.grad is not None and a.grad.item() == 1.0
 
 
-@pytest.mark.parametrize("distinct", [3, 1000])  # few ids: a loop of slice sums; many: reduceat
+@pytest.mark.parametrize("distinct", [3, 1000])  # long runs of equal ids, and short ones
 def test_row_lookup_gradient_sums_repeated_ids_like_add_at(distinct: int) -> None:
     rng = np.random.default_rng(distinct)
     table = Tensor(rng.standard_normal((distinct, 4)), requires_grad=True)
