@@ -161,8 +161,12 @@ def unbroadcast(grad: Tensor, shape: tuple[int, ...], op: str) -> Tensor:
     return grad.sum(axis=axes, keepdims=True).reshape(shape) if axes else grad.reshape(shape)
 
 
-def _seed(root: Tensor, grad: Any) -> Tensor:
-    """d(root)/d(root): ones for a scalar root, else the given gradient."""
+def _seed(root: Tensor, grad: Any, create_graph: bool) -> Tensor:
+    """d(root)/d(root): ones for a scalar root, else the given gradient.
+
+    With ``create_graph``, a given gradient that requires grad is kept as it is,
+    so the gradients computed from it can be differentiated with respect to it.
+    """
     if grad is None:
         if root.size != 1:
             raise GraphError(
@@ -175,6 +179,8 @@ def _seed(root: Tensor, grad: Any) -> Tensor:
         raise ShapeError(
             f"backward: grad has shape {array.shape} but the output has shape {root.shape}"
         )
+    if create_graph and isinstance(grad, Tensor) and grad.requires_grad:
+        return grad if grad.dtype == root.dtype else grad.astype(root.dtype)
     return Tensor(array.astype(root.dtype, copy=False))
 
 
@@ -185,11 +191,14 @@ class _Walk:
     (``owned``); an array an op handed out is never written to. A leaf keeps
     the array it received unless that array may be seen elsewhere (the
     caller's seed, an array sent to two nodes, a view), in which case it
-    keeps a copy.
+    keeps a copy. With ``create_graph`` gradients are graph nodes: a node that
+    was already handed out (the caller's seed, another tensor's ``.grad``) is
+    stored through a differentiable copy, so no two ``.grad`` are one object.
     """
 
     def __init__(self, create_graph: bool) -> None:
         self.create_graph = create_graph
+        self.handed_out: set[int] = set()  # create_graph: ids of gradient nodes others hold
         self.pending: dict[int, Tensor] = {}
         self.owned: set[int] = set()  # nodes whose pending array the walk allocated
         self.sent: set[int] = set()  # ids of arrays handed to some node
@@ -242,7 +251,11 @@ class _Walk:
 
     def store(self, node: Tensor, grad: Tensor) -> None:
         """Accumulate into ``node.grad`` (leaves and retain_grad tensors)."""
-        if not self.create_graph and not self._private(node, grad.data):
+        if self.create_graph:
+            if node.grad is None and id(grad) in self.handed_out:
+                grad = grad.astype(grad.dtype)
+            self.handed_out.add(id(grad))
+        elif not self._private(node, grad.data):
             grad = Tensor._from_op(grad.data.copy(), None)
         node.grad = grad if node.grad is None else node.grad + grad
 
@@ -275,9 +288,10 @@ def backward_steps(
             "or it was computed under no_grad)"
         )
     walk = _Walk(create_graph)
-    seed = _seed(root, grad)
+    seed = _seed(root, grad, create_graph)
     walk.pending[id(root)] = seed
     walk.shared.add(id(seed.data))  # the caller still holds it
+    walk.handed_out.add(id(seed))
     consumed = not (create_graph if retain_graph is None else retain_graph)
     for node in reversed(toposort(root)):
         node_grad = walk.take(node)
