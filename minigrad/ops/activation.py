@@ -13,6 +13,7 @@ import numpy as np
 from ..function import Function
 from ..tensor import Tensor
 from .reduce import Axis, keepdims_shape
+from .shape import reshape
 
 
 class Tanh(Function):
@@ -26,10 +27,16 @@ class Tanh(Function):
 
 
 class Sigmoid(Function):
-    """y = 1 / (1 + exp(-x));  dy/dx = y (1 - y)"""
+    """y = 1 / (1 + exp(-x));  dy/dx = y (1 - y)
+
+    Computed from e = exp(-|x|) <= 1: y = 1 / (1 + e) for x >= 0 and
+    y = e / (1 + e) for x < 0, so nothing overflows and tiny values of y keep
+    their relative precision.
+    """
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        return 0.5 * (1 + np.tanh(0.5 * x))  # same function, never overflows
+        e = np.exp(-np.abs(x))
+        return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
     def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
         return (grad * out * (1 - out),)
@@ -46,9 +53,14 @@ class Relu(Function):
         return (grad * (x.data > 0),)
 
 
+def _max(x: np.ndarray, axis: Axis) -> np.ndarray:
+    """max over ``axis`` with the reduced axes kept; -inf over a size-0 axis."""
+    return x.max(axis=axis, keepdims=True, initial=-np.inf)
+
+
 def _shifted_exp(x: np.ndarray, axis: int) -> np.ndarray:
     """exp(x - max(x)): the largest term is 1, nothing overflows."""
-    return np.exp(x - x.max(axis=axis, keepdims=True))
+    return np.exp(x - _max(x, axis))
 
 
 class Softmax(Function):
@@ -72,8 +84,9 @@ class LogSoftmax(Function):
         self.axis = axis
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        shifted = x - x.max(axis=self.axis, keepdims=True)
-        return shifted - np.log(np.exp(shifted).sum(axis=self.axis, keepdims=True))
+        shifted = x - _max(x, self.axis)
+        with np.errstate(divide="ignore"):  # over a size-0 axis: log(0), broadcast to nothing
+            return shifted - np.log(np.exp(shifted).sum(axis=self.axis, keepdims=True))
 
     def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
         return (grad - out.exp() * grad.sum(axis=self.axis, keepdims=True),)
@@ -86,9 +99,10 @@ class LogSumExp(Function):
         self.axis, self.keepdims = axis, keepdims
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        top = x.max(axis=self.axis, keepdims=True)
+        top = _max(x, self.axis)
         top = np.where(np.isfinite(top), top, 0)
-        total = np.log(np.exp(x - top).sum(axis=self.axis, keepdims=True)) + top
+        with np.errstate(divide="ignore"):  # an empty sum is 0, and log(0) = -inf
+            total = np.log(np.exp(x - top).sum(axis=self.axis, keepdims=True)) + top
         return total if self.keepdims else total.reshape(keepdims_shape(x.shape, self.axis, False))
 
     def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
@@ -113,13 +127,22 @@ def relu(x: Any) -> Tensor:
 
 
 def softmax(x: Any, axis: int = -1) -> Tensor:
-    """Probabilities along ``axis``: exp(x) / sum(exp(x))."""
+    """Probabilities along ``axis``: exp(x) / sum(exp(x)); a 0-d x is one probability, 1."""
+    if _is_scalar(x, axis):
+        return Softmax.apply(reshape(x, 1), axis=0).reshape(())
     return Softmax.apply(x, axis=axis)
 
 
 def log_softmax(x: Any, axis: int = -1) -> Tensor:
-    """log(softmax(x)) computed stably."""
+    """log(softmax(x)) computed stably; 0 for a 0-d x."""
+    if _is_scalar(x, axis):
+        return LogSoftmax.apply(reshape(x, 1), axis=0).reshape(())
     return LogSoftmax.apply(x, axis=axis)
+
+
+def _is_scalar(x: Any, axis: int) -> bool:
+    """A 0-d input with axis 0 or -1: treated as a vector of one element."""
+    return np.ndim(x.data if isinstance(x, Tensor) else x) == 0 and axis in (0, -1)
 
 
 def logsumexp(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:

@@ -68,15 +68,22 @@ class Neg(Function):
 
 
 class Pow(Function):
-    """y = a ** b;  dy/da = b * a**(b-1), dy/db = y * log(a)  (dy/db := 0 at a = 0)"""
+    """y = a ** b;  dy/da = b * a**(b-1), dy/db = y * log(a)  (both := 0 at a = b = 0, dy/db at a = 0)
+
+    The derivatives are computed in the dtype of y, so a float32 base with a
+    float64 exponent gets float64 gradients.
+    """
 
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.power(a, b)
 
     def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        a, b = self.inputs
-        grad_a = grad * b * a ** (b - 1) if a.requires_grad else None
-        grad_b = None
+        a, b = (x if x.dtype == out.dtype else x.astype(out.dtype) for x in self.inputs)
+        grad_a = grad_b = None
+        if a.requires_grad:  # at a = b = 0, b * a**(b-1) is 0 * inf: use exponent 1 there
+            undefined = (a.data == 0) & (b.data == 0)
+            exponent = where(undefined, 1.0, b - 1) if undefined.any() else b - 1
+            grad_a = grad * b * a**exponent
         if b.requires_grad:  # y = 0 at a = 0: take log(1) there, not 0 * log(0) = NaN
             grad_b = grad * out * log(where(a.data == 0, 1.0, a))
         return grad_a, grad_b
@@ -255,6 +262,13 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
 
 def clip(x: Any, low: float | None, high: float | None) -> Tensor:
     """Clamp x into [low, high] (None = no bound on that side)."""
+    for side, bound in (("low", low), ("high", high)):
+        if bound is not None and (
+            isinstance(bound, bool) or not isinstance(bound, int | float | np.number)
+        ):
+            raise TypeError(f"clip: {side} must be a number or None, got {bound!r}")
+        if bound is not None and np.isnan(bound):
+            raise ValueError(f"clip: {side} is NaN; a bound must be a number or None")
     if low is not None and high is not None and low > high:
         raise ValueError(f"clip: low ({low}) must not exceed high ({high})")
     return Clip.apply(x, low=low, high=high)

@@ -87,6 +87,11 @@ def mse(pred: Any, target: Any) -> Tensor:
             f"mse: pred shape {pred_shape} != target shape {target_shape}; "
             "they must match exactly (broadcasting here hides bugs)"
         )
+    if 0 in pred_shape:
+        raise ShapeError(
+            f"mse: pred and target of shape {pred_shape} are empty; "
+            "the mean of no squared errors is undefined"
+        )
     return MSE.apply(pred, target)
 
 

@@ -24,6 +24,8 @@ def normalize_axes(ndim: int, axis: Axis) -> tuple[int, ...]:
         return tuple(range(ndim))
     axes = (axis,) if isinstance(axis, int | np.integer) else tuple(axis)
     for a in axes:
+        if isinstance(a, bool) or not isinstance(a, int | np.integer):
+            raise TypeError(f"axis must be None, an int or a tuple of ints, got {axis!r}")
         if not -ndim <= a < ndim:
             raise ShapeError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
     return tuple(sorted(int(a) % ndim for a in axes))

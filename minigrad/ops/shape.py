@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 
 from ..engine import SparseGrad
-from ..errors import ShapeError
+from ..errors import DTypeError, ShapeError
 from ..function import Function
-from ..tensor import Tensor
+from ..tensor import FLOAT_DTYPES, Tensor
 
 
 class Reshape(Function):
@@ -136,21 +136,24 @@ class AsType(Function):
         return (grad.astype(x.dtype),)
 
 
-def _shape_args(args: tuple[Any, ...]) -> tuple[int, ...]:
-    """Accept both ``f(2, 3)`` and ``f((2, 3))``."""
-    if len(args) == 1 and isinstance(args[0], Sequence | np.ndarray):
-        return tuple(int(n) for n in args[0])
+def _shape_args(op: str, args: tuple[Any, ...]) -> tuple[int, ...]:
+    """Accept both ``f(2, 3)`` and ``f((2, 3))``; every entry must be an integer."""
+    if len(args) == 1 and isinstance(args[0], Sequence | np.ndarray) and not isinstance(args[0], str):
+        args = tuple(args[0])
+    for n in args:
+        if isinstance(n, bool) or not isinstance(n, int | np.integer):
+            raise TypeError(f"{op}: expected integers, got {n!r} ({type(n).__name__}) in {args!r}")
     return tuple(int(n) for n in args)
 
 
 def reshape(x: Any, *shape: Any) -> Tensor:
     """View with a new shape (one axis may be -1)."""
-    return Reshape.apply(x, shape=_shape_args(shape))
+    return Reshape.apply(x, shape=_shape_args("reshape", shape))
 
 
 def transpose(x: Any, *axes: Any) -> Tensor:
     """Permute axes (no axes: reverse them, like ``.T``)."""
-    return Transpose.apply(x, axes=_shape_args(axes) if axes else None)
+    return Transpose.apply(x, axes=_shape_args("transpose", axes) if axes else None)
 
 
 _BASIC_INDEX = (int, slice)  # kept as they are
@@ -164,8 +167,8 @@ def _plain_index(index: Any) -> Any:
         return tuple([_plain_index(i) for i in index])
     if isinstance(index, Tensor):
         index = index.data
-    if isinstance(index, list):
-        index = np.asarray(index)
+    if isinstance(index, list):  # an empty list selects nothing, like numpy's x[[]]
+        index = np.asarray(index, dtype=np.intp) if len(index) == 0 else np.asarray(index)
     if isinstance(index, np.ndarray) and index.dtype.kind not in "biu":
         raise IndexError(f"indices must be integers or booleans, got dtype {index.dtype}")
     return index
@@ -205,5 +208,22 @@ def broadcast_to(x: Any, shape: Sequence[int]) -> Tensor:
 
 
 def astype(x: Any, dtype: Any) -> Tensor:
-    """Convert to another dtype (differentiable between float32 and float64)."""
-    return AsType.apply(x, dtype=np.dtype(dtype))
+    """Convert to another dtype: bool, an integer type, float32 or float64.
+
+    Only float -> float casts are differentiable; a cast to bool or an integer
+    (or from one) gives a constant that leaves the graph, since a rounded value
+    has no useful derivative.
+    """
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    try:
+        target = np.dtype(dtype)
+    except TypeError as err:
+        raise DTypeError(f"astype: {dtype!r} is not a dtype: {err}") from None
+    if target.kind not in "biuf" or (target.kind == "f" and target not in FLOAT_DTYPES):
+        raise DTypeError(
+            f"astype: cannot convert a {x.dtype} tensor of shape {x.shape} to {target}; "
+            "expected bool, an integer dtype, float32 or float64"
+        )
+    if target.kind == "f" and x.dtype.kind == "f":
+        return AsType.apply(x, dtype=target)
+    return Tensor._from_op(x.data.astype(target), None)
