@@ -38,16 +38,24 @@ class Module:
         return self.forward(*args, **kwargs)
 
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
-        """(dotted name, parameter) for every parameter, each once, in attribute order."""
+        """(dotted name, parameter) for every parameter, each once, in attribute order.
+
+        Each module, list, tuple and dict is looked into once, so references
+        that form a cycle (``child.parent = parent``) end the walk.
+        """
         seen: set[int] = set()
         stack: list[tuple[str, Any]] = [(prefix.rstrip("."), self)]
         while stack:
             name, value = stack.pop(0)
+            if id(value) in seen:
+                continue
             if isinstance(value, Parameter):
-                if id(value) not in seen:
-                    seen.add(id(value))
-                    yield name, value
-            elif isinstance(value, Module):
+                seen.add(id(value))
+                yield name, value
+                continue
+            if isinstance(value, Module | list | tuple | dict):
+                seen.add(id(value))
+            if isinstance(value, Module):
                 stack[:0] = [(_join(name, k), v) for k, v in vars(value).items()]
             elif isinstance(value, list | tuple):
                 stack[:0] = [(_join(name, str(i)), v) for i, v in enumerate(value)]
@@ -104,6 +112,9 @@ class Linear(Module):
         rng: np.random.Generator | None = None,
         dtype: Any = np.float64,
     ) -> None:
+        for label, n in (("in_features", in_features), ("out_features", out_features)):
+            if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+                raise ValueError(f"Linear: {label} must be an int >= 1, got {n!r}")
         rng = rng or np.random.default_rng()
         bound = 1 / math.sqrt(in_features)
         self.weight = Parameter(uniform((out_features, in_features), bound, rng, dtype), "weight")
@@ -121,13 +132,24 @@ def clip_grad_norm(params: Iterable[Tensor], max_norm: float) -> float:
 
     norm = sqrt(sum_p ||grad_p||^2); if norm > max_norm every grad is multiplied
     by max_norm / norm (the direction is kept). Returns the norm before clipping.
+    When the sum of squares overflows, the norm is computed as m * ||grad / m||
+    with m the largest |grad| element, so finite gradients are never zeroed;
+    gradients holding inf or NaN are left as they are (the norm says so).
+    Each clipped parameter gets a new ``.grad`` tensor: a gradient shared with
+    another tensor is never changed in place.
     """
     if not max_norm > 0:
         raise ValueError(f"clip_grad_norm: max_norm must be positive, got {max_norm}")
-    grads = [p.grad for p in params if p.grad is not None]
-    norm = math.sqrt(sum(float(np.vdot(g.data, g.data)) for g in grads))
-    if norm > max_norm:
-        scale = max_norm / (norm + 1e-12)
-        for g in grads:
-            g.data = g.data * scale
+    params = [p for p in params if p.grad is not None]
+    grads = [p.grad.data for p in params]  # type: ignore[union-attr]
+    with np.errstate(over="ignore"):
+        norm = math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
+    scale = max_norm / (norm + 1e-12)
+    top = max(float(np.max(np.abs(g))) for g in grads) if norm == math.inf else math.inf
+    if math.isfinite(top):  # finite grads whose squares overflowed: norm = m * ||grad / m||
+        rel = math.sqrt(sum(float(np.sum(np.square(g / top, dtype=np.float64))) for g in grads))
+        norm, scale = top * rel, max_norm / top / rel
+    if norm > max_norm and scale > 0:  # scale is 0 for an infinite gradient: left as it is
+        for p, g in zip(params, grads, strict=True):
+            p.grad = Tensor(g * np.asarray(scale, dtype=g.dtype))
     return norm
