@@ -81,11 +81,26 @@ def _as_float64_leaves(inputs: tuple[Any, ...]) -> list[Tensor]:
     return leaves
 
 
-def _prepare(fn: Callable[..., Tensor], inputs: tuple[Any, ...]) -> tuple[list[Tensor], Any]:
+def _prepare(
+    fn: Callable[..., Tensor], inputs: tuple[Any, ...], eps: float
+) -> tuple[list[Tensor], Any]:
     """float64 copies of the inputs, and the shape of ``fn``'s output on them."""
+    if not (isinstance(eps, int | float) and 0 < eps < np.inf):
+        raise ValueError(f"gradcheck: eps must be a positive finite step, got {eps!r}")
     leaves = _as_float64_leaves(inputs)
+    if not any(x.requires_grad for x in leaves):
+        raise ValueError(
+            "gradcheck: no input requires grad, so there is nothing to check; "
+            "pass the inputs to differentiate with requires_grad=True"
+        )
     with no_grad():
-        return leaves, _data(fn(*leaves)).shape
+        y = fn(*leaves)
+    if not isinstance(y, Tensor):
+        raise TypeError(
+            f"gradcheck: {getattr(fn, '__name__', 'fn')} must return a Tensor, "
+            f"got {type(y).__name__} (a plain number or array has no gradient)"
+        )
+    return leaves, y.shape
 
 
 def _projections(size: int, rng: np.random.Generator) -> list[np.ndarray]:
@@ -145,7 +160,7 @@ def gradcheck(
     A pair passes when |analytic - numeric| <= atol + rtol * |numeric|.
     """
     rng = np.random.default_rng(seed)
-    leaves, out_shape = _prepare(fn, inputs)
+    leaves, out_shape = _prepare(fn, inputs, eps)
     mismatches: list[Mismatch] = []
     for flat_weights in _projections(int(np.prod(out_shape)), rng):
         out_weights = flat_weights.reshape(out_shape)
@@ -191,7 +206,7 @@ def gradgradcheck(
     The inner gradient is built with ``create_graph=True``, so the engine's
     backward formulas are themselves differentiated.
     """
-    leaves, out_shape = _prepare(fn, inputs)
+    leaves, out_shape = _prepare(fn, inputs, eps)
     weights = np.random.default_rng(seed + 1).standard_normal(out_shape)
 
     def first_derivative(*xs: Tensor) -> Tensor:

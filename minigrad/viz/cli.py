@@ -167,4 +167,7 @@ def run(args: argparse.Namespace) -> int:
     except (MinigradError, ValueError, OSError) as err:
         print(f"minigrad graph: error: {err}", file=sys.stderr)
         return 2
+    except OverflowError as err:  # an integer literal too large for a float
+        print(f"minigrad graph: error: a number is out of range: {err}", file=sys.stderr)
+        return 2
     return 0
