@@ -26,16 +26,33 @@ Only numeric arrays (bool, integer, float) are stored, so the file never
 contains pickled data, and it is read with ``allow_pickle=False``.
 
 Saving is atomic: the file is written to a temporary file in the same
-directory, flushed and fsynced, then renamed over ``path``; an interrupted save
-leaves the previous file intact and no partial file behind. Loading validates
-everything before it changes anything, and a round trip is bitwise exact.
+directory (``.NAME.minigrad-save-XXXX.tmp``), flushed and fsynced, then renamed
+over ``path``; an interrupted save leaves the previous file intact. A save
+killed outright (SIGKILL, power loss) can leave its temporary file behind; the
+next ``save`` or ``load`` of the same path removes it (a temporary file is
+locked while it is written, so one still being written is never touched).
+
+``save`` refuses to replace anything but a regular file (a directory, device,
+FIFO or socket at ``path`` stays as it is), and refuses to replace a regular
+file that is not a minigrad checkpoint unless ``overwrite=True``. A symlink is
+written through: its target is replaced atomically and the link is kept. An
+existing file keeps its permission bits; a new one gets 0o666 minus the umask.
+
+Loading validates everything before it changes anything, and a round trip is
+bitwise exact. Every entry's declared shape is checked against the bytes the
+file holds before anything is allocated, so what is read is bounded by the
+size of the file (entries are stored uncompressed, as ``save`` writes them),
+and the metadata is at most ``MAX_METADATA_BYTES``. Whatever is wrong with a
+file is reported as a ``CheckpointError`` naming the file and the entry or field.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
+import stat
 import tempfile
 import zipfile
 import zlib
@@ -50,17 +67,33 @@ from .errors import MinigradError
 from .nn import Module
 from .tensor import Tensor
 
+try:
+    import fcntl
+except ImportError:  # no advisory locks (Windows): temp files are never judged abandoned
+    fcntl = None  # type: ignore[assignment]
+
 FORMAT_NAME = "minigrad-checkpoint"
 FORMAT_VERSION = 1
 METADATA_ENTRY = "__metadata__"
 PARAMS_PREFIX = "params/"
 EXTRAS_PREFIX = "extras/"
 NUMERIC_KINDS = "biuf"  # bool, signed and unsigned integers, floats
+MAX_METADATA_BYTES = 64 * 2**20
+MAX_ENTRY_NAME_BYTES = 4096  # a zip entry name may be at most 65535 bytes
+TEMP_MARK = ".minigrad-save-"
 _READ_ERRORS = (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error)
+_FILE_KINDS = {
+    stat.S_ISDIR: "a directory",
+    stat.S_ISCHR: "a character device",
+    stat.S_ISBLK: "a block device",
+    stat.S_ISFIFO: "a FIFO",
+    stat.S_ISSOCK: "a socket",
+}
 
 
 class CheckpointError(MinigradError, ValueError):
-    """A checkpoint that cannot be read, or does not fit the model it is loaded into."""
+    """A checkpoint that cannot be read, that does not fit the model it is loaded
+    into, or a path that a checkpoint must not replace."""
 
 
 @dataclass
@@ -77,15 +110,19 @@ def save(
     path: str | os.PathLike[str],
     metadata: Mapping[str, Any] | None = None,
     extras: Mapping[str, Mapping[str, Tensor | np.ndarray]] | None = None,
+    overwrite: bool = False,
 ) -> Path:
-    """Write ``obj``'s arrays, ``metadata`` and ``extras`` atomically to ``path``; returns it."""
+    """Write ``obj``'s arrays, ``metadata`` and ``extras`` atomically to ``path``; returns it.
+
+    ``overwrite=True`` allows replacing a regular file that is not a checkpoint.
+    """
     path = Path(path)
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"save: directory {path.parent} does not exist")
+    target, mode = _target(path, overwrite)
     entries = {PARAMS_PREFIX + k: v for k, v in _arrays_of(obj, "save").items()}
     for group, arrays in (extras or {}).items():
         if not isinstance(group, str) or not group or "/" in group:
             raise ValueError(f"save: extras group names must be non-empty, without '/': {group!r}")
+        _check_name(group, "save")
         entries.update(
             {f"{EXTRAS_PREFIX}{group}/{k}": v for k, v in _arrays_of(arrays, group).items()}
         )
@@ -96,7 +133,8 @@ def save(
     }
     text = json.dumps(document, allow_nan=False, sort_keys=True)
     entries[METADATA_ENTRY] = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
-    _write_atomic(path, entries)
+    _remove_abandoned_temps(target)
+    _write_atomic(target, entries, mode)
     return path
 
 
@@ -107,6 +145,7 @@ def load(
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"load: no checkpoint file at {path}")
+    _remove_abandoned_temps(Path(os.path.realpath(path)))
     entries = _read_npz(path)
     metadata = _read_metadata(entries.pop(METADATA_ENTRY, None), path)
     checkpoint = Checkpoint({}, metadata)
@@ -142,8 +181,7 @@ def _arrays_of(obj: Any, owner: str) -> dict[str, np.ndarray]:
         )
     out = {}
     for name, value in items:
-        if not isinstance(name, str) or not name:
-            raise ValueError(f"{owner}: array names must be non-empty strings, got {name!r}")
+        _check_name(name, owner)
         array = value.data if isinstance(value, Tensor) else value
         if not isinstance(array, np.ndarray | np.generic):
             raise TypeError(f"{owner}: {name!r} is a {type(value).__name__}, not a Tensor or array")
@@ -154,6 +192,21 @@ def _arrays_of(obj: Any, owner: str) -> dict[str, np.ndarray]:
             )
         out[name] = array
     return out
+
+
+def _check_name(name: Any, owner: str) -> None:
+    """A name that survives as a zip entry name: UTF-8, no NUL, at most 4096 bytes."""
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"{owner}: array names must be non-empty strings, got {name!r}")
+    try:
+        size = len(name.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise ValueError(f"{owner}: array name {name!r} is not valid UTF-8 text") from None
+    if "\x00" in name or size > MAX_ENTRY_NAME_BYTES:
+        raise ValueError(
+            f"{owner}: array name {name[:40]!r} ({size} bytes) must hold no NUL character "
+            f"and be at most {MAX_ENTRY_NAME_BYTES} bytes of UTF-8"
+        )
 
 
 def _metadata(obj: Any, metadata: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -176,21 +229,84 @@ def _metadata(obj: Any, metadata: Mapping[str, Any] | None) -> dict[str, Any]:
     return out
 
 
-def _write_atomic(path: Path, entries: dict[str, np.ndarray]) -> None:
-    """Temp file in the same directory, flush + fsync, then rename over ``path``."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def _target(path: Path, overwrite: bool) -> tuple[Path, int | None]:
+    """The file to replace (a symlink's target) and its permission bits, or None if new."""
+    target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    if not target.parent.is_dir():
+        raise FileNotFoundError(f"save: directory {target.parent} does not exist")
+    try:
+        info = os.stat(target)
+    except FileNotFoundError:
+        return target, None
+    for is_kind, kind in _FILE_KINDS.items():
+        if is_kind(info.st_mode):
+            raise CheckpointError(f"save: {path} is {kind}, not a regular file; not replacing it")
+    if not overwrite and not _is_checkpoint(target):
+        raise CheckpointError(
+            f"save: {path} exists and is not a minigrad checkpoint; not replacing it "
+            "(pass overwrite=True to replace it anyway)"
+        )
+    return target, stat.S_IMODE(info.st_mode)
+
+
+def _is_checkpoint(path: Path) -> bool:
+    """True if ``path`` reads as a zip whose metadata entry names the minigrad format."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            info = zf.getinfo(METADATA_ENTRY + ".npy")
+            _entry_name(info, path.stat().st_size, path)
+            _read_document(_read_entry(zf, info, METADATA_ENTRY, path), path)
+    except (CheckpointError, KeyError, *_READ_ERRORS):
+        return False
+    return True
+
+
+def _write_atomic(path: Path, entries: dict[str, np.ndarray], mode: int | None) -> None:
+    """Locked temp file in the same directory, flush + fsync, then rename over ``path``."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}{TEMP_MARK}", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
+            _lock(f.fileno(), blocking=True)
             np.savez(f, **entries)  # type: ignore[arg-type]  # no entry is named allow_pickle
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
+            os.chmod(tmp, 0o666 & ~_umask() if mode is None else mode)
+            os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
     _fsync_dir(path.parent)
+
+
+def _lock(fd: int, blocking: bool) -> bool:
+    """An exclusive advisory lock on ``fd``; False if another process holds one."""
+    if fcntl is None:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _remove_abandoned_temps(path: Path) -> None:
+    """Delete temp files of ``path`` left by a killed save: those nobody holds locked."""
+    prefix = f".{path.name}{TEMP_MARK}"
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(path.parent):
+            if entry.name.startswith(prefix) and entry.name.endswith(".tmp"):
+                with contextlib.suppress(OSError):
+                    _remove_if_unlocked(Path(entry.path))
+
+
+def _remove_if_unlocked(tmp: Path) -> None:
+    fd = os.open(tmp, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        if stat.S_ISREG(os.fstat(fd).st_mode) and _lock(fd, blocking=False):
+            os.unlink(tmp)
+    finally:
+        os.close(fd)
 
 
 def _umask() -> int:
@@ -211,43 +327,100 @@ def _fsync_dir(directory: Path) -> None:
 
 # ----------------------------------------------------------------- loading
 def _read_npz(path: Path) -> dict[str, np.ndarray]:
-    """Every entry of the .npz, read eagerly with pickles refused."""
+    """Every entry of the .npz, each checked against the file before it is read."""
+    with open(path, "rb") as f:
+        if f.read(6) == b"\x93NUMPY":
+            raise CheckpointError(f"load: {path} holds a single .npy array, not an .npz checkpoint")
+    out: dict[str, np.ndarray] = {}
+    file_size = path.stat().st_size
     try:
-        loaded = np.load(path, allow_pickle=False)
+        with zipfile.ZipFile(path) as zf:
+            for info in zf.infolist():
+                name = _entry_name(info, file_size, path)
+                if name in out:
+                    raise CheckpointError(f"load: {path} holds the entry {name!r} twice")
+                out[name] = _read_entry(zf, info, name, path)
+    except CheckpointError:
+        raise
     except _READ_ERRORS as err:
         raise CheckpointError(f"load: {path} is not a readable .npz checkpoint: {err}") from None
-    if not isinstance(loaded, np.lib.npyio.NpzFile):
-        raise CheckpointError(f"load: {path} holds a single .npy array, not an .npz checkpoint")
-    out = {}
-    with loaded:
-        for name in loaded.files:
-            try:
-                array = loaded[name]
-            except _READ_ERRORS as err:
-                raise CheckpointError(
-                    f"load: entry {name!r} of {path} cannot be read without unpickling "
-                    f"or is corrupt (refused): {err}"
-                ) from None
-            if array.dtype.kind not in NUMERIC_KINDS:
-                raise CheckpointError(f"load: entry {name!r} of {path} has dtype {array.dtype}")
-            out[name] = array
     return out
+
+
+def _entry_name(info: zipfile.ZipInfo, file_size: int, path: Path) -> str:
+    """The array name of a zip entry ``NAME.npy``, stored uncompressed inside the file."""
+    if not info.filename.endswith(".npy"):
+        raise CheckpointError(f"load: {path} has an unexpected entry {info.filename!r}")
+    name = info.filename.removesuffix(".npy")
+    if info.compress_type != zipfile.ZIP_STORED or info.compress_size != info.file_size:
+        raise CheckpointError(
+            f"load: entry {name!r} of {path} is compressed; checkpoints store arrays "
+            "uncompressed (as save writes them)"
+        )
+    if info.header_offset + info.file_size > file_size:
+        raise CheckpointError(
+            f"load: entry {name!r} of {path} declares {info.file_size} bytes, more than "
+            f"the file holds ({file_size} bytes)"
+        )
+    return name
+
+
+def _read_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, path: Path) -> np.ndarray:
+    """One .npy entry: header checked, size checked against the bytes present, then read."""
+    if name == METADATA_ENTRY and info.file_size > MAX_METADATA_BYTES:
+        raise CheckpointError(
+            f"load: the metadata of {path} is {info.file_size} bytes, over the limit of "
+            f"{MAX_METADATA_BYTES} bytes"
+        )
+    with zf.open(info) as f:
+        shape, fortran_order, dtype = _read_header(f, name, path)
+        count = math.prod(shape)
+        present = info.file_size - f.tell()
+        if count * dtype.itemsize != present:
+            raise CheckpointError(
+                f"load: entry {name!r} of {path} declares shape {shape} dtype {dtype} "
+                f"({count * dtype.itemsize} bytes) but holds {present} bytes"
+            )
+        flat = np.empty(count, dtype)
+        view = memoryview(flat).cast("B")
+        done = 0
+        while done < present:
+            chunk = f.read(min(present - done, 2**24))
+            if not chunk:
+                raise EOFError(f"entry {name!r} ends early")
+            view[done : done + len(chunk)] = chunk
+            done += len(chunk)
+    return flat.reshape(shape, order="F" if fortran_order else "C")
+
+
+def _read_header(f: Any, name: str, path: Path) -> tuple[tuple[int, ...], bool, np.dtype]:
+    """The shape, order and dtype an .npy header declares; only numeric dtypes."""
+    version = np.lib.format.read_magic(f)
+    if version == (1, 0):
+        shape, fortran_order, dtype = np.lib.format.read_array_header_1_0(f)
+    elif version == (2, 0):
+        shape, fortran_order, dtype = np.lib.format.read_array_header_2_0(f)
+    else:
+        raise CheckpointError(f"load: entry {name!r} of {path} has .npy format {version}")
+    if dtype.hasobject:
+        raise CheckpointError(
+            f"load: entry {name!r} of {path} has dtype {dtype}, which cannot be read without "
+            "unpickling (refused)"
+        )
+    if dtype.kind not in NUMERIC_KINDS:
+        raise CheckpointError(f"load: entry {name!r} of {path} has dtype {dtype}")
+    if any(n < 0 for n in shape):
+        raise CheckpointError(f"load: entry {name!r} of {path} declares a negative shape {shape}")
+    return shape, fortran_order, dtype
 
 
 def _read_metadata(entry: np.ndarray | None, path: Path) -> dict[str, Any]:
     """Decode and check the JSON document: format name, version, metadata dict."""
     if entry is None:
         raise CheckpointError(f"load: {path} has no {METADATA_ENTRY!r} entry (not written by save)")
-    try:
-        if entry.dtype != np.uint8 or entry.ndim != 1:
-            raise ValueError(f"expected 1-D uint8 bytes, got {entry.dtype} {entry.shape}")
-        document = json.loads(entry.tobytes().decode("utf-8"))
-    except ValueError as err:
-        raise CheckpointError(f"load: metadata of {path} is not valid JSON: {err}") from None
-    if not isinstance(document, dict) or document.get("format") != FORMAT_NAME:
-        raise CheckpointError(f"load: {path} is not a {FORMAT_NAME} file")
+    document = _read_document(entry, path)
     version = document.get("version")
-    if not isinstance(version, int) or version < 1:
+    if type(version) is not int or version < 1:
         raise CheckpointError(f"load: {path} has an invalid format version {version!r}")
     if version > FORMAT_VERSION:
         raise CheckpointError(
@@ -257,7 +430,30 @@ def _read_metadata(entry: np.ndarray | None, path: Path) -> dict[str, Any]:
     metadata = document.get("metadata")
     if not isinstance(metadata, dict):
         raise CheckpointError(f"load: metadata of {path} is not a JSON object")
+    for key, kind in (("class", str), ("config", dict)):
+        if key in metadata and not isinstance(metadata[key], kind):
+            raise CheckpointError(
+                f"load: metadata field {key!r} of {path} must be a {kind.__name__}, "
+                f"got {type(metadata[key]).__name__}"
+            )
     return metadata
+
+
+def _read_document(entry: np.ndarray, path: Path) -> dict[str, Any]:
+    """The JSON document of the metadata entry; NaN and infinities refused, as save does."""
+    try:
+        if entry.dtype != np.uint8 or entry.ndim != 1:
+            raise ValueError(f"expected 1-D uint8 bytes, got {entry.dtype} {entry.shape}")
+        document = json.loads(entry.tobytes().decode("utf-8"), parse_constant=_no_constant)
+    except (ValueError, RecursionError) as err:
+        raise CheckpointError(f"load: metadata of {path} is not valid JSON: {err}") from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT_NAME:
+        raise CheckpointError(f"load: {path} is not a {FORMAT_NAME} file")
+    return document
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number save() writes")
 
 
 def _copy_into(checkpoint: Checkpoint, into: Module | Mapping[str, Tensor], path: Path) -> None:
