@@ -78,13 +78,14 @@ class Pow(Function):
         return np.power(a, b)
 
     def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        needs_a, needs_b = (x.requires_grad for x in self.inputs)
         a, b = (x if x.dtype == out.dtype else x.astype(out.dtype) for x in self.inputs)
         grad_a = grad_b = None
-        if a.requires_grad:  # at a = b = 0, b * a**(b-1) is 0 * inf: use exponent 1 there
+        if needs_a:  # at a = b = 0, b * a**(b-1) is 0 * inf: use exponent 1 there
             undefined = (a.data == 0) & (b.data == 0)
             exponent = where(undefined, 1.0, b - 1) if undefined.any() else b - 1
             grad_a = grad * b * a**exponent
-        if b.requires_grad:  # y = 0 at a = 0: take log(1) there, not 0 * log(0) = NaN
+        if needs_b:  # y = 0 at a = 0: take log(1) there, not 0 * log(0) = NaN
             grad_b = grad * out * log(where(a.data == 0, 1.0, a))
         return grad_a, grad_b
 

@@ -22,7 +22,7 @@ def normalize_axes(ndim: int, axis: Axis) -> tuple[int, ...]:
     """Axes as non-negative ints: None -> all, -1 -> ndim - 1."""
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, int | np.integer) else tuple(axis)
+    axes = axis if isinstance(axis, tuple | list) else (axis,)
     for a in axes:
         if isinstance(a, bool) or not isinstance(a, int | np.integer):
             raise TypeError(f"axis must be None, an int or a tuple of ints, got {axis!r}")

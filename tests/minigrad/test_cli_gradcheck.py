@@ -132,3 +132,10 @@ def test_python_dash_m_minigrad_gradcheck(capsys: pytest.CaptureFixture[str]) ->
 
     assert main(["gradcheck", "--op", "exp", "--examples", "2"]) == 0
     assert _table_rows(capsys.readouterr().out)["exp"][0] == "2"
+
+
+def test_a_negative_seed_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        gradcheck_cli.main(["--op", "tanh", "--seed", "-1"])
+    assert caught.value.code == 2
+    assert "--seed: expected an integer >= 0, got -1" in capsys.readouterr().err

@@ -299,3 +299,30 @@ def test_row_lookup_gradient_sums_repeated_ids_like_add_at(distinct: int) -> Non
     expected = np.zeros((distinct, 4))
     np.add.at(expected, ids, upstream)
     np.testing.assert_allclose(table.grad.data, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_create_graph_differentiates_through_an_upstream_gradient_that_requires_grad() -> None:
+    x = leaf(0.5, 3.0)
+    v = leaf(1.0, -2.0)
+    (x * x).backward(v, create_graph=True)  # x.grad = 2 x v
+    x.grad.sum().backward()  # d/dv sum(2 x v) = 2 x
+    np.testing.assert_array_equal(v.grad.data, [1.0, 6.0])
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_no_two_grads_are_one_object(create_graph: bool) -> None:
+    a, b = leaf(1.0, 2.0), leaf(3.0, 4.0)
+    mid = a.broadcast_to((2,))
+    mid.retain_grad()
+    (mid + b).sum().backward(create_graph=create_graph)
+    grads = [a.grad, b.grad, mid.grad]
+    assert len({id(g) for g in grads}) == 3
+    assert not any(np.shares_memory(g.data, h.data) for g, h in [(a.grad, b.grad), (a.grad, mid.grad)])
+
+
+def test_clipping_grads_built_with_create_graph_scales_each_once() -> None:
+    a, b = leaf(3.0), leaf(4.0)
+    (a + b).sum().backward(create_graph=True)
+    norm = mg.nn.clip_grad_norm([a, b], 1.0)
+    assert norm == pytest.approx(np.sqrt(2))
+    np.testing.assert_allclose([a.grad.item(), b.grad.item()], [0.5**0.5, 0.5**0.5])

@@ -115,3 +115,20 @@ def test_only_inputs_that_require_grad_are_checked() -> None:
     assert mg.gradcheck(lambda a, b: WrongSquare.apply(b) * a, x_of(3), fixed) is True
     with pytest.raises(mg.GradcheckError):
         mg.gradcheck(lambda a, b: WrongSquare.apply(a) * b, x_of(3), fixed)
+
+
+@pytest.mark.parametrize("eps", [0.0, -1e-6, float("nan"), float("inf")])
+def test_gradcheck_refuses_a_step_that_is_not_positive(eps: float) -> None:
+    with pytest.raises(ValueError, match="eps must be a positive finite step"):
+        mg.gradcheck(lambda a: a * a, x_of(3), eps=eps)
+
+
+def test_gradcheck_says_when_there_is_nothing_to_check() -> None:
+    with pytest.raises(ValueError, match="no input requires grad"):
+        mg.gradcheck(lambda a: a * a, Tensor([1.0, 2.0]))
+
+
+@pytest.mark.parametrize("result", [lambda a: 3.0, lambda a: np.ones(2)])
+def test_gradcheck_needs_a_function_that_returns_a_tensor(result) -> None:
+    with pytest.raises(TypeError, match="must return a Tensor, got (float|ndarray)"):
+        mg.gradcheck(result, x_of(2))

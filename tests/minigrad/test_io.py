@@ -1,8 +1,14 @@
 """Checkpoints: exact round trips, atomic writes, and every kind of bad file refused."""
 
+import fcntl
 import io as std_io
 import json
 import os
+import signal
+import stat
+import subprocess
+import sys
+import time
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -296,3 +302,167 @@ def test_bad_save_objects(tmp_path: Path) -> None:
         save({"": np.zeros(1)}, tmp_path / "x.npz")
     with pytest.raises(FileNotFoundError, match="does not exist"):
         save({"a": np.zeros(1)}, tmp_path / "missing" / "x.npz")
+
+
+# ------------------------------------------------- what save may replace
+def test_save_refuses_a_fifo_and_a_device(tmp_path: Path) -> None:
+    fifo, device = tmp_path / "fifo", tmp_path / "null"
+    os.mkfifo(fifo)
+    os.mknod(device, 0o666 | stat.S_IFCHR, os.makedev(1, 3))  # our own /dev/null twin
+    with pytest.raises(CheckpointError, match="is a FIFO, not a regular file"):
+        save(Net(), fifo)
+    with pytest.raises(CheckpointError, match="is a character device, not a regular file"):
+        save(Net(), device)
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and stat.S_ISCHR(os.lstat(device).st_mode)
+    assert sorted(os.listdir(tmp_path)) == ["fifo", "null"]
+
+
+def test_save_refuses_a_directory(tmp_path: Path) -> None:
+    (tmp_path / "d.npz").mkdir()
+    with pytest.raises(CheckpointError, match="is a directory"):
+        save(Net(), tmp_path / "d.npz")
+
+
+def test_save_replaces_a_non_checkpoint_only_with_overwrite(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes")
+    with pytest.raises(CheckpointError, match="not a minigrad checkpoint.*overwrite=True"):
+        save(Net(), notes)
+    assert notes.read_text() == "my notes"
+    save(Net(), notes, overwrite=True)
+    assert params_bytes(Net()) == {k: v.tobytes() for k, v in load(notes).arrays.items()}
+
+
+def test_save_replaces_an_earlier_checkpoint_without_overwrite(tmp_path: Path) -> None:
+    path = save(Net(seed=1), tmp_path / "n.npz")
+    save(Net(seed=2), path)
+    assert {k: v.tobytes() for k, v in load(path).arrays.items()} == params_bytes(Net(seed=2))
+
+
+def test_save_writes_through_a_symlink(tmp_path: Path) -> None:
+    real = save(Net(seed=1), tmp_path / "real.npz")
+    link = tmp_path / "link.npz"
+    link.symlink_to("real.npz")
+    save(Net(seed=2), link)
+    assert link.is_symlink()
+    assert {k: v.tobytes() for k, v in load(real).arrays.items()} == params_bytes(Net(seed=2))
+    assert sorted(os.listdir(tmp_path)) == ["link.npz", "real.npz"]
+
+
+def test_save_keeps_the_mode_of_an_existing_file(tmp_path: Path) -> None:
+    path = save(Net(), tmp_path / "private.npz")
+    os.chmod(path, 0o600)
+    save(Net(seed=3), path)
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+# ---------------------------------------------- a save killed mid-write
+_SAVE_FOREVER = """
+import sys
+import numpy as np
+from minigrad.io import save
+weights = {"w": np.full(2**22, 2.0)}  # 32 MiB: the write takes a while
+while True:
+    save(weights, sys.argv[1])
+"""
+
+
+def _temps(directory: Path) -> list[str]:
+    return [n for n in os.listdir(directory) if n.endswith(".tmp")]
+
+
+def test_a_killed_save_keeps_the_old_file_and_the_next_save_cleans_up(tmp_path: Path) -> None:
+    path = save({"w": np.arange(5.0)}, tmp_path / "ckpt.npz")
+    before = path.read_bytes()
+    caught = False
+    for _ in range(5):  # a handful of tries to kill the writer while a temp file exists
+        writer = subprocess.Popen([sys.executable, "-c", _SAVE_FOREVER, str(path)])
+        deadline = time.monotonic() + 60
+        while not _temps(tmp_path) and writer.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.001)
+        writer.send_signal(signal.SIGKILL)
+        writer.wait()
+        if _temps(tmp_path) and path.read_bytes() == before:
+            caught = True
+            break
+        path.write_bytes(before)  # the writer finished a save first: start over
+    assert caught, "never killed the writer in the middle of a save"
+    assert load(path).arrays["w"].tobytes() == np.arange(5.0).tobytes()
+    save({"w": np.arange(3.0)}, path)
+    assert os.listdir(tmp_path) == ["ckpt.npz"]
+
+
+def test_a_temp_file_being_written_is_left_alone(tmp_path: Path) -> None:
+    path = save({"w": np.zeros(2)}, tmp_path / "c.npz")
+    busy = tmp_path / ".c.npz.minigrad-save-busy.tmp"
+    with open(busy, "wb") as f:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX)  # as a save in progress holds it
+        save({"w": np.ones(2)}, path)
+        assert busy.exists()
+    load(path)
+    assert not busy.exists()
+
+
+# ------------------------------------------------------- hostile files
+def _npy_header(shape: tuple[int, ...]) -> bytes:
+    header = f"{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}"
+    header += " " * (117 - len(header)) + "\n"
+    return b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode()
+
+
+def test_a_tiny_file_claiming_terabytes_is_refused_before_allocating(tmp_path: Path) -> None:
+    path = tmp_path / "huge.npz"
+    write_npz(path, {"__metadata__": metadata_entry(VALID_DOC)})
+    with zipfile.ZipFile(path, "a") as zf:
+        zf.writestr("params/w.npy", _npy_header((2**40,)) + bytes(16))
+    assert path.stat().st_size < 1000
+    with pytest.raises(CheckpointError, match=r"'params/w'.*declares shape \(1099511627776,\)"):
+        load(path)
+
+
+def test_a_compressed_entry_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "bomb.npz"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        buffer = std_io.BytesIO()
+        np.save(buffer, np.zeros(2**20))
+        zf.writestr("params/w.npy", buffer.getvalue())
+    assert path.stat().st_size < 2**16
+    with pytest.raises(CheckpointError, match="'params/w' of .* is compressed"):
+        load(path)
+
+
+def test_random_bytes_get_no_pickle_hint(tmp_path: Path) -> None:
+    path = tmp_path / "noise.npz"
+    path.write_bytes(np.random.default_rng(0).bytes(300))
+    with pytest.raises(CheckpointError, match="not a readable .npz") as err:
+        load(path)
+    assert "pickle" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (b'{"format": "minigrad-checkpoint", "version": 1, "metadata": {"x": NaN}}', "NaN"),
+        (b'{"format": "minigrad-checkpoint", "version": true, "metadata": {}}', "version True"),
+        (b'{"format": "minigrad-checkpoint", "version": 1, "metadata": ' + b"[" * 10**5, "JSON"),
+        (b'{"format": "minigrad-checkpoint", "version": 1, "metadata": {"class": 3}}', "'class'"),
+    ],
+)
+def test_hostile_metadata_is_refused(tmp_path: Path, text: bytes, message: str) -> None:
+    write_npz(tmp_path / "m.npz", {"__metadata__": np.frombuffer(text, np.uint8)})
+    with pytest.raises(CheckpointError, match=message):
+        load(tmp_path / "m.npz")
+
+
+def test_oversized_metadata_is_refused(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(mg.io, "MAX_METADATA_BYTES", 1000)
+    save({"w": np.zeros(1)}, tmp_path / "m.npz", metadata={"notes": "x" * 2000})
+    with pytest.raises(CheckpointError, match="metadata of .* over the limit of 1000 bytes"):
+        load(tmp_path / "m.npz")
+
+
+@pytest.mark.parametrize("name", ["a\x00b", "x" * 70_000, "\udc80"])
+def test_array_names_a_zip_cannot_hold_are_refused(tmp_path: Path, name: str) -> None:
+    with pytest.raises(ValueError, match="array name"):
+        save({name: np.zeros(1)}, tmp_path / "n.npz")
+    assert os.listdir(tmp_path) == []

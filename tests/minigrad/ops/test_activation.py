@@ -1,5 +1,7 @@
 """Activations and the softmax family: stability at extremes, relu's kink, properties."""
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -78,3 +80,31 @@ def test_float32_stays_float32(op) -> None:
     assert y.dtype == np.float32
     (y * y).sum().backward()
     assert x.grad.dtype == np.float32
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sigmoid_keeps_relative_precision_for_negative_inputs(dtype) -> None:
+    xs = np.array([-5.0, -8.5, -15.0, -30.0, -80.0] + ([-700.0] if dtype == np.float64 else []))
+    got = mg.sigmoid(Tensor(xs.astype(dtype))).data
+    exact = np.array([1 / (1 + math.exp(-float(np.float64(dtype(x))))) for x in xs])
+    np.testing.assert_allclose(got, exact, rtol=4 * np.finfo(dtype).eps)
+    assert (got > 0).all()
+
+
+@pytest.mark.parametrize(("op", "value"), [(mg.softmax, 1.0), (mg.log_softmax, 0.0)])
+def test_softmax_family_of_a_0d_tensor(op, value: float) -> None:
+    x = Tensor(2.5, requires_grad=True)
+    y = op(x)
+    assert y.shape == () and y.item() == value
+    y.backward()
+    assert x.grad.item() == 0.0  # the output does not depend on x
+
+
+def test_softmax_family_over_a_size_0_axis() -> None:
+    x = Tensor(np.zeros((3, 0)), requires_grad=True)
+    assert mg.softmax(x, axis=1).shape == (3, 0)
+    assert mg.log_softmax(x, axis=1).shape == (3, 0)
+    total = mg.logsumexp(x, axis=1)
+    assert total.data.tolist() == [-np.inf] * 3  # log of an empty sum
+    (mg.softmax(x, axis=1).sum() + mg.log_softmax(x, axis=1).sum()).backward()
+    assert x.grad.shape == (3, 0)

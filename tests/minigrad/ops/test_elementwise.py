@@ -140,3 +140,37 @@ def test_exponent_gradient_at_base_zero_is_zero_not_nan() -> None:
     (a**b).sum().backward()
     np.testing.assert_allclose(b.grad.data, [0.0, 8.0 * np.log(2.0)], rtol=1e-15)
     np.testing.assert_allclose(a.grad.data, [0.0, 12.0], rtol=1e-15)
+
+
+def test_gradient_of_x_to_the_0_at_0_is_0() -> None:
+    x = Tensor([0.0, 2.0], requires_grad=True)
+    (x**0).sum().backward()
+    assert x.grad.data.tolist() == [0.0, 0.0]
+
+
+def test_second_derivative_of_x_to_the_1_at_0_is_0() -> None:
+    x = Tensor([0.0, 2.0], requires_grad=True)
+    (x**1).sum().backward(create_graph=True)
+    first = x.grad
+    x.grad = None
+    first.sum().backward()
+    assert first.data.tolist() == [1.0, 1.0]
+    assert x.grad.data.tolist() == [0.0, 0.0]
+
+
+def test_pow_of_float32_base_and_float64_exponent_differentiates_in_float64() -> None:
+    a = Tensor(np.array([1.3, 0.4], dtype=np.float32), requires_grad=True)
+    b = Tensor(np.array([0.7, 2.5]), requires_grad=True)
+    (a**b).sum().backward()
+    base = a.data.astype(np.float64)
+    assert a.grad.dtype == np.float32 and b.grad.dtype == np.float64
+    np.testing.assert_allclose(b.grad.data, base**b.data * np.log(base), rtol=1e-14)
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "error"),
+    [(float("nan"), 1.0, ValueError), (0.0, float("nan"), ValueError), ("0", 1.0, TypeError)],
+)
+def test_clip_refuses_bounds_that_are_not_numbers(low, high, error) -> None:
+    with pytest.raises(error, match="clip:"):
+        Tensor([1.0, 2.0]).clip(low, high)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
+from minigrad.errors import ShapeError
 from minigrad import Tensor
 
 LOGITS = np.array([[1.0, 2.0, 3.0], [0.5, 0.5, -1.0]])
@@ -92,3 +93,8 @@ def test_mse_shape_mismatch_names_both_shapes() -> None:
 def test_cross_entropy_of_no_rows_is_refused() -> None:
     with pytest.raises(mg.ShapeError, match=r"N, C >= 1, got \(0, 3\)"):
         mg.cross_entropy(Tensor(np.zeros((0, 3))), np.zeros(0, dtype=np.int64))
+
+
+def test_mse_of_empty_tensors_is_refused() -> None:
+    with pytest.raises(ShapeError, match="mse: .* are empty"):
+        mg.mse(Tensor(np.zeros((0, 2)), requires_grad=True), np.zeros((0, 2)))

@@ -92,3 +92,9 @@ def test_mean_over_a_nonempty_axis_of_an_empty_tensor_is_empty() -> None:
 def test_a_0d_tensor_has_no_axis(op) -> None:
     with pytest.raises(mg.ShapeError, match=f"{op.__name__}: axis -1 is out of range"):
         op(Tensor(1.0, requires_grad=True), axis=-1)
+
+
+@pytest.mark.parametrize("axis", [True, 1.0, (0, False), "0"])
+def test_axis_must_be_an_int(axis) -> None:
+    with pytest.raises(TypeError, match="axis must be None, an int or a tuple of ints"):
+        mg.sum(Tensor(np.zeros((2, 2))), axis=axis)

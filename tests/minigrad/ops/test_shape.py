@@ -144,3 +144,31 @@ def test_float32_stays_float32(fn) -> None:
     assert y.dtype == np.float32
     y.sum().backward()
     assert x.grad.dtype == np.float32
+
+
+def test_an_empty_list_index_selects_nothing() -> None:
+    x = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    y = x[[]]
+    assert y.shape == np.arange(6.0).reshape(2, 3)[[]].shape == (0, 3)
+    y.sum().backward()
+    assert x.grad.data.tolist() == [[0.0] * 3] * 2
+
+
+@pytest.mark.parametrize("shape", [("23",), ("6",), (3.7, 2), (True, 6), ((2.0, 3),)])
+def test_reshape_refuses_shapes_that_are_not_integers(shape) -> None:
+    with pytest.raises(TypeError, match="reshape: expected integers"):
+        Tensor(np.zeros(6)).reshape(*shape)
+
+
+def test_astype_to_an_integer_leaves_the_graph() -> None:
+    x = Tensor([1.7, -2.2], requires_grad=True)
+    n = x.astype(np.int64)
+    assert n.data.tolist() == [1, -2] and not n.requires_grad and n.is_leaf
+    with pytest.raises(mg.GraphError):
+        n.sum().backward()
+
+
+@pytest.mark.parametrize("dtype", [str, complex, object, np.float16])
+def test_astype_refuses_dtypes_a_tensor_cannot_hold(dtype) -> None:
+    with pytest.raises(mg.DTypeError, match="astype: cannot convert a float64 tensor"):
+        Tensor([1.0]).astype(dtype)

@@ -124,3 +124,8 @@ def test_python_dash_m_minigrad_graph(tmp_path: Path) -> None:
     assert done.returncode == 0 and done.stdout.startswith("digraph minigrad {")
     done = subprocess.run([*command, "__import__('os')"], capture_output=True, text=True)
     assert done.returncode == 2 and "not allowed" in done.stderr
+
+
+def test_a_literal_too_large_for_a_float_exits_2(capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["x * " + "9" * 400]) == 2
+    assert "out of range" in capsys.readouterr().err
