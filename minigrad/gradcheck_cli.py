@@ -179,7 +179,9 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help=f"Hypothesis examples per op (default {DEFAULT_EXAMPLES})",
     )
-    parser.add_argument("--seed", type=_seed, default=0, metavar="S", help="random seed (default 0)")
+    parser.add_argument(
+        "--seed", type=_seed, default=0, metavar="S", help="random seed (default 0)"
+    )
     parser.set_defaults(run=run)
 
 

@@ -162,6 +162,11 @@ def load(
     return checkpoint
 
 
+def check_save_path(path: str | os.PathLike[str], overwrite: bool = False) -> None:
+    """Raise now what ``save(..., path, overwrite=overwrite)`` would refuse about ``path``."""
+    _target(Path(path), overwrite)
+
+
 def qualified_name(obj: object) -> str:
     """``module.QualName`` of ``obj``'s class, as stored in ``metadata["class"]``."""
     cls = type(obj)
@@ -382,13 +387,13 @@ def _read_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, path: Pat
                 f"({count * dtype.itemsize} bytes) but holds {present} bytes"
             )
         flat = np.empty(count, dtype)
-        view = memoryview(flat).cast("B")
+        raw = flat.view(np.uint8)
         done = 0
         while done < present:
             chunk = f.read(min(present - done, 2**24))
             if not chunk:
                 raise EOFError(f"entry {name!r} ends early")
-            view[done : done + len(chunk)] = chunk
+            raw[done : done + len(chunk)] = np.frombuffer(chunk, np.uint8)
             done += len(chunk)
     return flat.reshape(shape, order="F" if fortran_order else "C")
 

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from minigrad.errors import MinigradError
+from minigrad.io import Checkpoint
 
-from .data import CORPORA, CharDataset
+from .data import CORPORA, CharDataset, Vocab, load_text
 from .demo import DemoSettings, run_demo, tiny_unrolled
 from .model import GRU, LSTM, RNN, Recurrent
 from .train import OPTIMIZERS, DivergedError, load_model, train
@@ -56,16 +60,14 @@ def _train_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--model",
         choices=["rnn", "lstm", "gru"],
-        default="rnn",
         help="architecture (default: rnn, the textbook h = g1(Ux + Wh + b))",
     )
     p.add_argument(
         "--activation",
         choices=["tanh", "relu"],
-        default="tanh",
         help="g1 of the vanilla RNN (default: tanh)",
     )
-    p.add_argument("--hidden", type=int, default=128, help="hidden size (default: 128)")
+    p.add_argument("--hidden", type=int, help="hidden size (default: 128)")
     p.add_argument(
         "--steps",
         type=int,
@@ -75,12 +77,9 @@ def _train_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--bptt",
         type=int,
-        default=32,
         help="truncated-BPTT window: time steps per update (default: 32)",
     )
-    p.add_argument(
-        "--batch-size", type=int, default=16, help="parallel streams of the corpus (default: 16)"
-    )
+    p.add_argument("--batch-size", type=int, help="parallel streams of the corpus (default: 16)")
     p.add_argument(
         "--optimizer",
         choices=sorted(OPTIMIZERS),
@@ -99,7 +98,6 @@ def _train_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--dtype",
         choices=["float64", "float32"],
-        default="float64",
         help="parameter dtype (default: float64)",
     )
     p.add_argument("--seed", type=int, default=0, help="seed for the initial weights (default 0)")
@@ -114,7 +112,14 @@ def _train_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--resume",
         action="store_true",
-        help="continue from --checkpoint (weights, optimizer, hidden state, history)",
+        help="continue from --checkpoint (weights, optimizer, hidden state, history); "
+        "--lr, --clip and --steps apply, the architecture, --text vocabulary, --bptt and "
+        "--batch-size must match the checkpoint (when left out, they are taken from it)",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="let --checkpoint replace an existing file that is not a checkpoint",
     )
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
@@ -176,6 +181,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _cmd_demo(args: argparse.Namespace) -> None:
+    if args.steps is not None and args.steps < 1:
+        raise ValueError(f"demo: --steps must be >= 1, got {args.steps}")
     fast = args.fast or os.environ.get("RNN_DEMO_FAST", "") not in ("", "0")
     run_demo(
         args.out,
@@ -187,33 +194,112 @@ def _cmd_demo(args: argparse.Namespace) -> None:
     )
 
 
+TRAIN_DEFAULTS = {
+    "model": "rnn",
+    "activation": "tanh",
+    "hidden": 128,
+    "dtype": "float64",
+    "bptt": 32,
+    "batch_size": 16,
+}
+MAX_MODEL_BYTES = 2**30
+GATES = {"rnn": 1, "gru": 3, "lstm": 4}  # weight blocks per cell
+
+
 def _new_model(args: argparse.Namespace, data: CharDataset) -> Recurrent:
     v, dtype, vocab = data.vocab.size, np.dtype(args.dtype), data.vocab.to_list()
+    count = GATES[args.model] * args.hidden * (v + args.hidden + 1) + v * (args.hidden + 1)
+    if count * dtype.itemsize > MAX_MODEL_BYTES:  # refused before anything is allocated
+        raise ValueError(
+            f"train: --hidden {args.hidden} gives a {args.model} with {count} parameters "
+            f"({count * dtype.itemsize / 2**30:.1f} GiB), over the {MAX_MODEL_BYTES // 2**30} GiB "
+            "this command builds"
+        )
     if args.model == "rnn":
         return RNN(v, args.hidden, v, args.activation, dtype=dtype, seed=args.seed, vocab=vocab)
     make = LSTM if args.model == "lstm" else GRU
     return make(v, args.hidden, v, dtype=dtype, seed=args.seed, vocab=vocab)
 
 
+def _settings_of(args: argparse.Namespace, model: Recurrent, ckpt: Checkpoint, path: Path) -> None:
+    """Flags left out take the checkpoint's values; flags given must agree with them."""
+    stored = {
+        "model": type(model).__name__.lower(),
+        "activation": model.config().get("activation"),
+        "hidden": model.cell.hidden_size,
+        "dtype": str(model.dtype),
+        "bptt": ckpt.metadata.get("bptt"),
+        "batch_size": ckpt.metadata.get("batch_size"),
+    }
+    for name, value in stored.items():
+        given, flag = getattr(args, name), "--" + name.replace("_", "-")
+        if given is None:
+            setattr(args, name, TRAIN_DEFAULTS[name] if value is None else value)
+        elif value is not None and given != value:
+            raise ValueError(
+                f"train: {flag} {given} does not match {path}, which was trained with "
+                f"{flag} {value}; a resumed run keeps it (leave {flag} out)"
+            )
+
+
+def _resumed_data(args: argparse.Namespace, model: Recurrent, path: Path) -> CharDataset:
+    """The corpus encoded with the checkpoint's vocabulary, which must cover it."""
+    text = load_text(args.text)
+    if model.vocab is None:
+        return CharDataset.from_text(text)
+    vocab = Vocab.from_list(model.vocab)
+    unknown = sorted(set(text) - set(vocab.chars))
+    if unknown:
+        raise ValueError(
+            f"train: --text {args.text} has a vocabulary of {len(set(text))} characters, "
+            f"{len(unknown)} of them (e.g. {unknown[:5]}) not among the {vocab.size} of {path}; "
+            "a resumed run keeps its vocabulary"
+        )
+    return CharDataset.from_text(text, vocab)
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM (``kill``, a job scheduler) stops training cleanly, as Ctrl-C does."""
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _cmd_train(args: argparse.Namespace) -> None:
-    data = CharDataset.load(args.text)
     checkpoint = Path(args.checkpoint)
     checkpoint.parent.mkdir(parents=True, exist_ok=True)
-    model = load_model(checkpoint)[0] if args.resume else _new_model(args, data)
-    history = train(
-        model,
-        data,
-        steps=args.steps,
-        bptt=args.bptt,
-        batch_size=args.batch_size,
-        clip=args.clip or None,
-        optimizer=args.optimizer,
-        lr=args.lr,
-        checkpoint=checkpoint,
-        checkpoint_every=args.checkpoint_every,
-        resume=args.resume,
-        progress=not args.no_progress,
-    )
+    if args.resume:
+        model, ckpt = load_model(checkpoint)
+        _settings_of(args, model, ckpt, checkpoint)
+        data = _resumed_data(args, model, checkpoint)
+    else:
+        for name, value in TRAIN_DEFAULTS.items():
+            setattr(args, name, value if getattr(args, name) is None else getattr(args, name))
+        data = CharDataset.load(args.text)
+        model = _new_model(args, data)
+    with _sigterm_as_interrupt():
+        history = train(
+            model,
+            data,
+            steps=args.steps,
+            bptt=args.bptt,
+            batch_size=args.batch_size,
+            clip=args.clip or None,
+            optimizer=args.optimizer,
+            lr=args.lr,
+            checkpoint=checkpoint,
+            checkpoint_every=args.checkpoint_every,
+            resume=args.resume,
+            progress=not args.no_progress,
+            overwrite=args.force,
+        )
     if len(history):
         print(
             f"loss {history.loss[0]:.3f} -> {history.smoothed(20)[-1]:.3f} "
@@ -248,8 +334,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, TypeError, OSError, DivergedError, MinigradError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("interrupted; the last checkpoint written is intact", file=sys.stderr)
+    except KeyboardInterrupt as err:  # train names its last checkpoint, which is intact
+        print(f"interrupted{'; ' + str(err) if str(err) else ''}", file=sys.stderr)
         return 130
     return 0
 

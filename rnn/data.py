@@ -32,6 +32,7 @@ import importlib
 import importlib.resources
 import io
 import os
+import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +41,7 @@ from typing import Any
 import numpy as np
 
 CORPORA = ("default", "recurrence", "zen")
+MAX_TEXT_BYTES = 64 * 2**20  # a text file corpus is read whole, so it is bounded
 COPY_BLANK = 0
 Rng = np.random.Generator | int
 Batch = tuple[np.ndarray, np.ndarray]
@@ -75,7 +77,7 @@ def read_text_file(path: str | os.PathLike[str]) -> str:
     if path.is_dir():
         raise IsADirectoryError(f"load_text: {path} is a directory, expected a UTF-8 text file")
     try:
-        raw = path.read_bytes()
+        raw = _read_bounded(path, MAX_TEXT_BYTES)
     except OSError as err:
         raise type(err)(f"load_text: cannot read {path}: {err.strerror or err}") from None
     try:
@@ -88,6 +90,18 @@ def read_text_file(path: str | os.PathLike[str]) -> str:
     if not text.strip():
         raise ValueError(f"load_text: {path} is empty; a corpus needs some text")
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _read_bounded(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes (devices and FIFOs refused)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO must not block
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ValueError(f"load_text: {path} is not a regular file (a device, FIFO, ...)")
+        raw = f.read(limit + 1)
+    if len(raw) > limit:
+        raise ValueError(f"load_text: {path} is larger than {limit} bytes, the limit for a corpus")
+    return raw
 
 
 # ------------------------------------------------------------------- vocab

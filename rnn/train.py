@@ -21,9 +21,17 @@ carried hidden state, history) is written every ``checkpoint_every`` steps and
 at the end; ``resume=True`` continues from it exactly. On resume an iterable is
 read from its start and the batches of the steps already done are skipped, so
 pass it as it was at the start (a list, or a freshly made generator with the
-same seed); a ``CharDataset`` carries on at the window where it stopped. A NaN/inf loss or
-gradient stops training with ``DivergedError`` before the parameters change,
-so the last checkpoint written is a good one.
+same seed); a ``CharDataset`` carries on at the window where it stopped, so
+its ``bptt``, ``batch_size`` and vocabulary must be those of the checkpoint
+(a mismatch is refused, naming both values). ``steps`` and ``clip`` are always
+the ones given; ``lr``, when given (or set on an ``Optimizer`` instance),
+replaces the stored learning rate, otherwise the stored one carries on.
+
+A NaN/inf loss or gradient stops training with ``DivergedError`` before the
+parameters change. A checkpoint due after step k is written only once the
+weights of step k have given a finite loss and gradient (at the start of step
+k + 1, before its update), so the checkpoint a divergence names is a good one;
+the checkpoint at the end of training is written as it is.
 """
 
 from __future__ import annotations
@@ -44,6 +52,7 @@ from minigrad import io, nn, optim
 
 from .bptt import detach
 from .cell import State
+from .data import Vocab
 from .model import Recurrent, build, sequence_loss
 
 OPTIMIZERS: dict[str, tuple[type[optim.Optimizer], float]] = {
@@ -81,12 +90,19 @@ class History:
         return [math.exp(x) for x in self.loss]
 
     def smoothed(self, window: int = 20) -> np.ndarray:
-        """Moving average of the loss over ``window`` steps (shorter at the start)."""
-        loss = np.asarray(self.loss)
-        cumulative = np.concatenate([[0.0], np.cumsum(loss)])
-        ends = np.arange(1, len(loss) + 1)
-        starts = np.maximum(ends - window, 0)
-        return (cumulative[ends] - cumulative[starts]) / (ends - starts)
+        """Moving average of the loss over ``window`` steps (shorter at the start).
+
+        Each window is summed on its own, not as a difference of running sums,
+        so a spike of 1e25 cannot cancel the later, smaller losses away.
+        """
+        if isinstance(window, bool) or not isinstance(window, int) or window < 1:
+            raise ValueError(f"History.smoothed: window must be an int >= 1, got {window!r}")
+        loss = np.asarray(self.loss, dtype=np.float64)
+        if loss.size == 0:
+            return loss
+        padded = np.concatenate([np.zeros(window - 1), loss])
+        sums = np.lib.stride_tricks.sliding_window_view(padded, window).sum(axis=1)
+        return sums / np.minimum(np.arange(1, loss.size + 1), window)
 
     def to_dict(self) -> dict[str, list[float]]:
         return {"loss": list(self.loss), "grad_norm": list(self.grad_norm)}
@@ -108,9 +124,10 @@ def make_optimizer(
             f"Optimizer instance, got {optimizer!r}"
         )
     cls, default_lr = OPTIMIZERS[optimizer]
+    lr = default_lr if lr is None else lr
     if cls is optim.SGD:
-        return optim.SGD(model.parameters(), lr=lr or default_lr, momentum=0.9)
-    return cls(model.parameters(), lr=lr or default_lr)
+        return optim.SGD(model.parameters(), lr=lr, momentum=0.9)
+    return cls(model.parameters(), lr=lr)
 
 
 def _state_arrays(state: State | None) -> dict[str, np.ndarray]:
@@ -136,17 +153,45 @@ class TrainState:
     history: History = field(default_factory=History)
 
 
+@dataclass(frozen=True)
+class Windows:
+    """How a ``CharDataset`` is cut: ``bptt`` steps per window, ``batch_size`` streams."""
+
+    bptt: int
+    batch_size: int
+
+
 def save_checkpoint(
-    path: str | Path, model: Recurrent, opt: optim.Optimizer, run: TrainState | None = None
+    path: str | Path,
+    model: Recurrent,
+    opt: optim.Optimizer,
+    run: TrainState | None = None,
+    windows: Windows | None = None,
+    overwrite: bool = False,
 ) -> Path:
     """Weights + config, optimizer state, carried hidden state and history, atomically."""
     run = run or TrainState()
-    metadata = {"step": run.step, "history": run.history.to_dict(), "optimizer": type(opt).__name__}
+    metadata: dict[str, Any] = {
+        "step": run.step,
+        "history": run.history.to_dict(),
+        "optimizer": type(opt).__name__,
+    }
+    if windows is not None:
+        metadata.update(bptt=windows.bptt, batch_size=windows.batch_size)
     extras = {"optimizer": opt.state_dict(), "hidden": _state_arrays(run.hidden)}
-    return io.save(model, path, metadata=metadata, extras={k: v for k, v in extras.items() if v})
+    return io.save(
+        model,
+        path,
+        metadata=metadata,
+        extras={k: v for k, v in extras.items() if v},
+        overwrite=overwrite,
+    )
 
 
-def _resume(path: Path, model: Recurrent, opt: optim.Optimizer) -> TrainState:
+def _resume(
+    path: Path, model: Recurrent, opt: optim.Optimizer, lr: float | None, windows: Windows | None
+) -> TrainState:
+    """Load weights, optimizer state and the run; the given lr replaces the stored one."""
     ckpt = io.load(path, into=model)
     stored = ckpt.metadata.get("optimizer")
     if stored != type(opt).__name__:
@@ -154,11 +199,74 @@ def _resume(path: Path, model: Recurrent, opt: optim.Optimizer) -> TrainState:
             f"train: {path} was written with optimizer {stored}, "
             f"cannot resume with {type(opt).__name__}"
         )
-    opt.load_state_dict(ckpt.extras["optimizer"])
-    history = History.from_dict(ckpt.metadata["history"])
-    return TrainState(
-        int(ckpt.metadata["step"]), _state_from(ckpt.extras.get("hidden", {})), history
+    if "optimizer" not in ckpt.extras:
+        raise io.CheckpointError(f"train: {path} has no optimizer state (extras/optimizer)")
+    try:
+        opt.load_state_dict(ckpt.extras["optimizer"])
+    except ValueError as err:
+        raise io.CheckpointError(
+            f"train: the optimizer state in {path} is invalid: {err}"
+        ) from None
+    if lr is not None:
+        opt.lr = lr
+    run = TrainState(
+        _stored_step(ckpt.metadata, path),
+        _stored_state(ckpt.extras.get("hidden", {}), path),
+        _stored_history(ckpt.metadata, path),
     )
+    if windows is not None:
+        _check_windows(ckpt.metadata, run.hidden, windows, path)
+    return run
+
+
+def _stored_step(metadata: dict[str, Any], path: Path) -> int:
+    step = metadata.get("step")
+    if type(step) is not int or step < 0:
+        raise io.CheckpointError(
+            f"train: metadata field 'step' of {path} is {step!r}, not an int >= 0"
+        )
+    return step
+
+
+def _stored_history(metadata: dict[str, Any], path: Path) -> History:
+    record = metadata.get("history")
+    fields = ("loss", "grad_norm")
+    if not isinstance(record, dict) or not all(isinstance(record.get(k), list) for k in fields):
+        raise io.CheckpointError(
+            f"train: metadata field 'history' of {path} must hold the lists 'loss' and 'grad_norm'"
+        )
+    for key in fields:
+        values = record[key]
+        if len(values) != metadata["step"] or not all(type(x) in (int, float) for x in values):
+            raise io.CheckpointError(
+                f"train: metadata field 'history.{key}' of {path} must be {metadata['step']} "
+                f"numbers (one per step), got {len(values)} items"
+            )
+    return History.from_dict(record)
+
+
+def _stored_state(arrays: dict[str, np.ndarray], path: Path) -> State | None:
+    if sorted(arrays) not in ([], ["0"], ["0", "1"]):
+        raise io.CheckpointError(
+            f"train: {path} has hidden state entries {sorted(arrays)}; expected ['0'] or ['0', '1']"
+        )
+    return _state_from(arrays)
+
+
+def _check_windows(
+    metadata: dict[str, Any], hidden: State | None, windows: Windows, path: Path
+) -> None:
+    """A CharDataset resumes at the window where it stopped: same bptt and batch size."""
+    first = hidden[0] if isinstance(hidden, tuple) else hidden
+    rows = None if first is None else first.shape[0]
+    stored = {"bptt": metadata.get("bptt"), "batch_size": metadata.get("batch_size", rows)}
+    for name, flag in (("bptt", "--bptt"), ("batch_size", "--batch-size")):
+        value = getattr(windows, name)
+        if stored[name] is not None and stored[name] != value:
+            raise ValueError(
+                f"train: {path} was trained with {name} {stored[name]!r}; resuming with "
+                f"{name} {value} ({flag}) would cut the corpus into other windows"
+            )
 
 
 def _batches(data: Any, bptt: int, batch_size: int, start: int) -> Iterator[tuple[Any, bool]]:
@@ -178,7 +286,7 @@ def _batches(data: Any, bptt: int, batch_size: int, start: int) -> Iterator[tupl
         yield batch, False
 
 
-def _train_step(
+def _gradient(
     model: Recurrent,
     opt: optim.Optimizer,
     batch: Any,
@@ -186,7 +294,7 @@ def _train_step(
     clip: float | None,
     step: int,
 ) -> tuple[float, float, State]:
-    """One update: forward, BPTT, clip, step. Refuses to update on NaN/inf."""
+    """Forward, BPTT, clip; raises DivergedError on a NaN/inf loss or gradient."""
     xs, ys = batch
     out = model.unroll(xs, state)
     loss = sequence_loss(out.logits, ys)
@@ -199,7 +307,6 @@ def _train_step(
             f"train: at step {step + 1} the loss is {loss.item()} and the gradient norm {norm}; "
             f"stopped before updating (try a smaller lr or clip)"
         )
-    opt.step()
     return loss.item(), norm, detach(out.state)
 
 
@@ -226,17 +333,23 @@ def _written(path: Path | None, step: int | None) -> str:
     return "none written yet" if step is None else f"{path} (step {step})"
 
 
+def _good(path: Path | None, saved: int | None, step: int) -> str:
+    """The checkpoint to go back to after the weights of ``step`` diverged."""
+    if path is not None and saved == step:  # resumed from it: these very weights diverged
+        return f"none ({path} holds the weights of step {step}, which diverged)"
+    return _written(path, saved)
+
+
 def _ran_out(
     steps: int,
     path: Path | None,
-    model: Recurrent,
-    opt: optim.Optimizer,
+    save: Any,
     run: TrainState,
     saved: int | None,
 ) -> None:
     """The data ended before ``steps``: checkpoint the steps done (unless just saved), warn."""
     if path is not None and saved != run.step:
-        save_checkpoint(path, model, opt, run)
+        save()
         saved = run.step
     warnings.warn(
         f"train: the data ran out at step {run.step} of {steps}; stopped early "
@@ -244,6 +357,20 @@ def _ran_out(
         DataExhaustedWarning,
         stacklevel=3,  # the caller of train
     )
+
+
+def _is_char_dataset(data: Any) -> bool:
+    return hasattr(data, "windows") and hasattr(data, "vocab")
+
+
+def _check_vocab(model: Recurrent, data: Any) -> None:
+    """A CharDataset's token ids must mean what the model's vocabulary says."""
+    vocab = getattr(model, "vocab", None)
+    if _is_char_dataset(data) and vocab is not None and list(vocab) != data.vocab.to_list():
+        raise ValueError(
+            f"train: the data's vocabulary ({data.vocab.size} characters) is not the model's "
+            f"({len(vocab)} characters); encode the text with the model's vocabulary"
+        )
 
 
 def train(
@@ -259,18 +386,32 @@ def train(
     checkpoint_every: int = 100,
     resume: bool = False,
     progress: bool = True,
+    overwrite: bool = False,
 ) -> History:
-    """Train for ``steps`` updates in total (resumed ones included); see the module doc."""
+    """Train for ``steps`` updates in total (resumed ones included); see the module doc.
+
+    ``overwrite=True`` lets the first checkpoint replace a file that is not one.
+    """
     _check_settings(steps, bptt, batch_size, clip, checkpoint_every)
+    _check_vocab(model, data)
     opt = make_optimizer(model, optimizer, lr)
     path = Path(checkpoint) if checkpoint is not None else None
+    windows = Windows(bptt, batch_size) if _is_char_dataset(data) else None
     run = TrainState()
     saved: int | None = None  # the step of the last checkpoint written
+
+    def save() -> None:
+        assert path is not None
+        save_checkpoint(path, model, opt, run, windows, overwrite)
+
     if resume:
         if path is None or not path.is_file():
             raise FileNotFoundError(f"train: resume=True needs an existing checkpoint, got {path}")
-        run = _resume(path, model, opt)
+        given_lr = lr is not None or isinstance(optimizer, optim.Optimizer)
+        run = _resume(path, model, opt, opt.lr if given_lr else None, windows)
         saved = run.step
+    elif path is not None:
+        io.check_save_path(path, overwrite)
     bar = tqdm(
         total=steps, initial=min(run.step, steps), desc="train", unit="step", disable=not progress
     )
@@ -278,25 +419,31 @@ def train(
         batches = _batches(data, bptt, batch_size, run.step)
         for batch, carry in islice(batches, max(steps - run.step, 0)):
             try:
-                loss, norm, state = _train_step(
+                loss, norm, state = _gradient(
                     model, opt, batch, run.hidden if carry else None, clip, run.step
                 )
             except DivergedError as err:
-                raise DivergedError(
-                    f"{err}; last good checkpoint: {_written(path, saved)}"
-                ) from None
+                good = _good(path, saved, run.step)
+                raise DivergedError(f"{err}; last good checkpoint: {good}") from None
+            due = run.step > 0 and run.step % checkpoint_every == 0
+            if path is not None and due and saved != run.step:
+                save()  # the weights of run.step just gave a finite loss and gradient
+                saved = run.step
+            opt.step()
             run.step += 1
             run.history.append(loss, norm)
             run.hidden = state
             bar.update(1)
             bar.set_postfix(loss=f"{loss:.3f}", ppl=f"{math.exp(min(loss, 50)):.1f}", refresh=False)
-            if path is not None and (run.step % checkpoint_every == 0 or run.step == steps):
-                save_checkpoint(path, model, opt, run)
-                saved = run.step
+        if path is not None and run.step == steps and saved != run.step:
+            save()
+            saved = run.step
+    except KeyboardInterrupt:
+        raise KeyboardInterrupt(f"last checkpoint (intact): {_written(path, saved)}") from None
     finally:
         bar.close()
     if run.step < steps:
-        _ran_out(steps, path, model, opt, run, saved)
+        _ran_out(steps, path, save, run, saved)
     return run.history
 
 
@@ -306,6 +453,32 @@ def load_model(path: str | Path) -> tuple[Recurrent, io.Checkpoint]:
     config = ckpt.metadata.get("config")
     if not isinstance(config, dict):
         raise io.CheckpointError(f"load_model: {path} has no model config (not an rnn checkpoint)")
-    model = build(config)
+    _check_config(config, sum(a.size for a in ckpt.arrays.values()), path)
+    try:
+        model = build(config)
+    except (ValueError, TypeError) as err:
+        raise io.CheckpointError(f"load_model: {path} has an invalid model config: {err}") from None
     io.load(path, into=model)
     return model, ckpt
+
+
+def _check_config(config: dict[str, Any], stored: int, path: str | Path) -> None:
+    """Sizes that fit the arrays the file holds, before anything is allocated; a valid vocab."""
+    sizes: list[Any] = [config.get(k) for k in ("input_size", "hidden_size", "output_size")]
+    if not all(type(n) is int and n >= 1 for n in sizes):
+        raise io.CheckpointError(
+            f"load_model: config fields input_size, hidden_size, output_size of {path} must be "
+            f"ints >= 1, got {sizes}"
+        )
+    n_in, hidden, n_out = sizes
+    if hidden * (n_in + hidden + n_out) > stored:  # U, W and V alone hold that many numbers
+        raise io.CheckpointError(
+            f"load_model: config sizes {sizes} of {path} need more weights than the file holds "
+            f"({stored} numbers)"
+        )
+    vocab = config.get("vocab")
+    if vocab is not None:
+        try:
+            Vocab.from_list(vocab if isinstance(vocab, list) else [vocab])
+        except ValueError as err:
+            raise io.CheckpointError(f"load_model: config field 'vocab' of {path}: {err}") from None

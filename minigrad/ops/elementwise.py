@@ -68,9 +68,10 @@ class Neg(Function):
 
 
 class Pow(Function):
-    """y = a ** b;  dy/da = b * a**(b-1), dy/db = y * log(a)  (both := 0 at a = b = 0, dy/db at a = 0)
+    """y = a ** b;  dy/da = b * a**(b-1), dy/db = y * log(a)  (dy/db := 0 at a = 0)
 
-    The derivatives are computed in the dtype of y, so a float32 base with a
+    dy/da := 0 at a = b = 0 (where b * a**(b-1) would be 0 * inf). The
+    derivatives are computed in the dtype of y, so a float32 base with a
     float64 exponent gets float64 gradients.
     """
 

@@ -138,7 +138,11 @@ class AsType(Function):
 
 def _shape_args(op: str, args: tuple[Any, ...]) -> tuple[int, ...]:
     """Accept both ``f(2, 3)`` and ``f((2, 3))``; every entry must be an integer."""
-    if len(args) == 1 and isinstance(args[0], Sequence | np.ndarray) and not isinstance(args[0], str):
+    if (
+        len(args) == 1
+        and isinstance(args[0], Sequence | np.ndarray)
+        and not isinstance(args[0], str)
+    ):
         args = tuple(args[0])
     for n in args:
         if isinstance(n, bool) or not isinstance(n, int | np.integer):

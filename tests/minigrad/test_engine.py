@@ -317,7 +317,9 @@ def test_no_two_grads_are_one_object(create_graph: bool) -> None:
     (mid + b).sum().backward(create_graph=create_graph)
     grads = [a.grad, b.grad, mid.grad]
     assert len({id(g) for g in grads}) == 3
-    assert not any(np.shares_memory(g.data, h.data) for g, h in [(a.grad, b.grad), (a.grad, mid.grad)])
+    assert not any(
+        np.shares_memory(g.data, h.data) for g, h in [(a.grad, b.grad), (a.grad, mid.grad)]
+    )
 
 
 def test_clipping_grads_built_with_create_graph_scales_each_once() -> None:

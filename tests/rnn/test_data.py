@@ -1,6 +1,8 @@
 """Embedded corpora, the char vocabulary, (T, B) batching and the synthetic tasks."""
 
 import json
+import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -57,10 +59,10 @@ def test_unreadable_file(tmp_path: Path, monkeypatch) -> None:
     path = tmp_path / "locked.txt"
     path.write_text("abc")
 
-    def denied(self: Path) -> bytes:
+    def denied(path: Path, limit: int) -> bytes:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(Path, "read_bytes", denied)
+    monkeypatch.setattr(data, "_read_bounded", denied)
     with pytest.raises(PermissionError, match=r"cannot read .*locked.txt: Permission denied"):
         data.load_text(path)
 
@@ -275,3 +277,19 @@ def test_copy_task_is_seeded_and_uses_every_symbol() -> None:
 def test_copy_task_bad_arguments(kwargs: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         data.copy_task(**{"batch_size": 2, "rng": 0, **kwargs})
+
+
+def test_a_device_or_fifo_is_refused_without_reading(tmp_path: Path) -> None:
+    zero, fifo = tmp_path / "zero", tmp_path / "fifo"
+    os.mknod(zero, 0o444 | stat.S_IFCHR, os.makedev(1, 5))  # our own endless /dev/zero twin
+    os.mkfifo(fifo)  # opening it to read would wait for a writer forever
+    for path in (zero, fifo):
+        with pytest.raises(ValueError, match="is not a regular file"):
+            data.load_text(path)
+
+
+def test_a_corpus_over_the_limit_is_refused(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(data, "MAX_TEXT_BYTES", 100)
+    (tmp_path / "big.txt").write_text("a" * 101)
+    with pytest.raises(ValueError, match="larger than 100 bytes"):
+        data.load_text(tmp_path / "big.txt")

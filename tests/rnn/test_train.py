@@ -192,7 +192,8 @@ def test_resume_refuses_another_optimizer(tmp_path, data):
         train(model, data, steps=4, checkpoint=tmp_path / "none.npz", resume=True, progress=False)
 
 
-def test_divergence_stops_and_keeps_the_last_good_checkpoint(tmp_path, data):
+def diverge(tmp_path, data) -> tuple:
+    """Train with an absurd lr until DivergedError; the checkpoint path and its step."""
     path = tmp_path / "ckpt.npz"
     model = small_model(data, activation="relu")
     with pytest.raises(DivergedError, match=r"(nan|inf).*last good checkpoint: .*ckpt.npz") as err:
@@ -203,8 +204,8 @@ def test_divergence_stops_and_keeps_the_last_good_checkpoint(tmp_path, data):
             bptt=8,
             batch_size=4,
             clip=None,
-            optimizer="sgd",
-            lr=1e4,
+            optimizer="adam",
+            lr=1e8,
             checkpoint=path,
             checkpoint_every=1,
             progress=False,
@@ -213,6 +214,42 @@ def test_divergence_stops_and_keeps_the_last_good_checkpoint(tmp_path, data):
     assert f"(step {ckpt.metadata['step']})" in str(err.value)
     assert all(np.isfinite(a).all() for a in ckpt.arrays.values())
     assert len(ckpt.metadata["history"]["loss"]) == ckpt.metadata["step"]
+    return path, ckpt.metadata["step"]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # lr 1e8 overflows on purpose
+def test_divergence_stops_and_keeps_the_last_good_checkpoint(tmp_path, data):
+    diverge(tmp_path, data)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # lr 1e8 overflows on purpose
+def test_the_good_checkpoint_gives_a_finite_loss_on_the_next_step(tmp_path, data):
+    path, step = diverge(tmp_path, data)
+    model, _ = load_model(path)
+    history = train(  # the step that follows the checkpoint, on the same window and state
+        model,
+        data,
+        steps=step + 1,
+        bptt=8,
+        batch_size=4,
+        clip=None,
+        optimizer="adam",
+        lr=1e-3,
+        checkpoint=path,
+        resume=True,
+        progress=False,
+    )
+    assert len(history) == step + 1 and math.isfinite(history.loss[-1])
+
+
+def test_resume_honours_a_new_lr_and_keeps_the_stored_one_otherwise(tmp_path, data):
+    path = tmp_path / "c.npz"
+    common = {"bptt": 8, "batch_size": 4, "checkpoint": path, "progress": False}
+    train(small_model(data), data, steps=2, lr=0.01, **common)
+    train(load_model(path)[0], data, steps=3, resume=True, **common)
+    assert mg.load(path).extras["optimizer"]["lr"] == 0.01
+    train(load_model(path)[0], data, steps=4, lr=1e-4, resume=True, **common)
+    assert mg.load(path).extras["optimizer"]["lr"] == 1e-4
 
 
 def test_corpus_shorter_than_one_window_is_refused():

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad.errors import ShapeError
 from minigrad import Tensor
+from minigrad.errors import ShapeError
 
 LOGITS = np.array([[1.0, 2.0, 3.0], [0.5, 0.5, -1.0]])
 TARGETS = np.array([2, 0])
