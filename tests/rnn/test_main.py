@@ -1,9 +1,12 @@
 """``python -m rnn``: the demo in fast mode with its outputs checked, and the other commands."""
 
 import math
+import os
 import re
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -166,3 +169,86 @@ def test_env_var_selects_fast_mode(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("RNN_DEMO_FAST", "1")
     assert main(["demo", "--out", str(tmp_path), "--no-progress"]) == 0
     assert "after 60 steps" in capsys.readouterr().out
+
+
+def _train_args(ckpt, *extra):
+    return ["train", "--text", "zen", "--hidden", "8", "--bptt", "8", "--batch-size", "4",
+            "--checkpoint", str(ckpt), "--no-progress", *extra]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--lr", "0"], "lr must be > 0, got 0.0"),
+        (["--hidden", "100000"], "--hidden 100000 gives a rnn with"),
+    ],
+)
+def test_train_arguments_are_checked_before_training(tmp_path, capsys, extra, message):
+    args = _train_args(tmp_path / "m.npz", "--steps", "1")
+    assert main([*args, *extra]) == 1
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_demo_refuses_zero_steps(tmp_path, capsys):
+    assert main(["demo", "--fast", "--steps", "0", "--out", str(tmp_path), "--no-progress"]) == 1
+    assert "--steps must be >= 1, got 0" in capsys.readouterr().err
+
+
+def test_train_replaces_a_text_file_only_with_force(tmp_path, capsys):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes")
+    assert main(_train_args(notes, "--steps", "1")) == 1
+    assert "not a minigrad checkpoint" in capsys.readouterr().err
+    assert notes.read_text() == "my notes"
+    assert main(_train_args(notes, "--steps", "1", "--force")) == 0
+    assert mg.load(notes).metadata["step"] == 1
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--hidden", "16"], "--hidden 16 does not match .*trained with --hidden 8"),
+        (["--model", "gru"], "--model gru does not match .*trained with --model rnn"),
+        (["--bptt", "4"], "--bptt 4 does not match .*trained with --bptt 8"),
+        (["--batch-size", "2"], "--batch-size 2 does not match .*with --batch-size 4"),
+        (["--text", "recurrence"], "--text recurrence has a vocabulary of \\d+ characters"),
+    ],
+)
+def test_resume_refuses_another_architecture_or_corpus(tmp_path, capsys, extra, message):
+    ckpt = tmp_path / "m.npz"
+    assert main(_train_args(ckpt, "--steps", "2")) == 0
+    before = ckpt.read_bytes()
+    resume = ["train", "--resume", "--steps", "3", "--checkpoint", str(ckpt), "--no-progress"]
+    assert main([*resume, "--text", "zen", *extra]) == 1
+    assert re.search(message, capsys.readouterr().err)
+    assert ckpt.read_bytes() == before
+    assert main([*resume, "--text", "zen", "--lr", "1e-4"]) == 0  # flags left out: the stored ones
+    assert mg.load(ckpt).extras["optimizer"]["lr"] == 1e-4
+
+
+def test_sample_from_a_hostile_checkpoint_is_a_clear_error(tmp_path, capsys):
+    ckpt = tmp_path / "m.npz"
+    assert main(_train_args(ckpt, "--steps", "1")) == 0
+    data = ckpt.read_bytes().replace(b'"hidden_size": 8', b'"hidden_size": 9999999')
+    ckpt.write_bytes(data)  # the entry's CRC no longer matches: still refused cleanly
+    assert main(["sample", "--checkpoint", str(ckpt)]) == 1
+    assert "error: load" in capsys.readouterr().err
+
+
+def test_sigterm_stops_training_cleanly(tmp_path):
+    ckpt = tmp_path / "m.npz"
+    command = [sys.executable, "-m", "rnn", *_train_args(ckpt, "--steps", "100000")]
+    trainer = subprocess.Popen(
+        [*command, "--checkpoint-every", "1"], stderr=subprocess.PIPE, text=True, cwd=tmp_path
+    )
+    deadline = time.monotonic() + 120
+    while not ckpt.exists() and trainer.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)  # a few more steps, so the signal lands in training, not in the first save
+    trainer.send_signal(signal.SIGTERM)
+    _, err = trainer.communicate(timeout=60)
+    assert trainer.returncode == 130, err
+    assert re.search(r"interrupted; last checkpoint \(intact\): .*m.npz \(step \d+\)", err)
+    assert os.listdir(tmp_path) == ["m.npz"]
+    assert mg.load(ckpt).metadata["step"] >= 1

@@ -1,6 +1,7 @@
 """Training: learning, clipping, history, checkpoints, exact resume, divergence."""
 
 import importlib
+import json
 import math
 
 import numpy as np
@@ -8,6 +9,8 @@ import pytest
 
 import minigrad as mg
 import rnn
+from minigrad import optim
+from minigrad.io import CheckpointError
 from rnn.data import CharDataset
 from rnn.train import DataExhaustedWarning, DivergedError, History, load_model, train
 
@@ -288,7 +291,7 @@ def test_load_model_rebuilds_the_architecture(tmp_path, data):
     loaded, ckpt = load_model(path)
     assert type(loaded) is rnn.GRU and loaded.dtype == np.float32
     assert loaded.sample("the", 5, seed=0) == model.sample("the", 5, seed=0)
-    with pytest.raises(mg.io.CheckpointError, match="no model config"):
+    with pytest.raises(CheckpointError, match="no model config"):
         mg.save({"x": np.zeros(2)}, tmp_path / "plain.npz")
         load_model(tmp_path / "plain.npz")
 
@@ -298,3 +301,99 @@ def test_float32_training_stays_float32(data):
     history = train(model, data, steps=5, bptt=8, batch_size=4, progress=False)
     assert all(np.isfinite(history.loss))
     assert all(p.dtype == np.float32 for p in model.parameters())
+
+
+def test_smoothed_loss_recovers_after_a_huge_spike():
+    h = History([5e25, 5e25] + [4.0] * 30, [1.0] * 32)
+    smooth = h.smoothed(20)
+    assert smooth[-1] == 4.0
+    assert smooth[1] == 5e25
+
+
+def test_resume_refuses_another_bptt_or_batch_size(tmp_path, data):
+    path = tmp_path / "c.npz"
+    train(small_model(data), data, steps=2, bptt=8, batch_size=4, checkpoint=path, progress=False)
+    for kwargs, message in [
+        ({"bptt": 6, "batch_size": 4}, "trained with bptt 8; resuming with bptt 6 .--bptt."),
+        ({"bptt": 8, "batch_size": 2}, "batch_size 4; resuming with batch_size 2 .--batch-size."),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            train(load_model(path)[0], data, steps=3, checkpoint=path, resume=True, **kwargs)
+
+
+def test_training_refuses_data_in_another_vocabulary(tmp_path, data):
+    other = CharDataset.from_text(TEXT + " xyz")
+    with pytest.raises(
+        ValueError, match=r"data's vocabulary \(\d+ characters\) is not the model's"
+    ):
+        train(small_model(data), other, steps=1, bptt=8, batch_size=4, progress=False)
+
+
+def test_an_interrupt_names_the_last_checkpoint(tmp_path, data, monkeypatch):
+    path = tmp_path / "c.npz"
+    calls = []
+
+    def interrupt_on_third_step(*args):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real_step(*args)
+
+    real_step = optim.Adam.step
+    monkeypatch.setattr(optim.Adam, "step", interrupt_on_third_step)
+    common = {"bptt": 8, "batch_size": 4, "checkpoint": path, "progress": False}
+    with pytest.raises(KeyboardInterrupt, match=r"last checkpoint \(intact\): .*c.npz \(step 2\)"):
+        train(small_model(data), data, steps=10, checkpoint_every=2, **common)
+    calls.clear()
+    with pytest.raises(KeyboardInterrupt, match="none written yet"):
+        train(
+            small_model(data),
+            data,
+            steps=10,
+            checkpoint_every=5,
+            **{**common, "checkpoint": tmp_path / "d.npz"},
+        )
+
+
+def test_training_refuses_to_replace_a_file_that_is_not_a_checkpoint(tmp_path, data):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("keep me")
+    common = {"steps": 1, "bptt": 8, "batch_size": 4, "checkpoint": notes, "progress": False}
+    with pytest.raises(CheckpointError, match="not a minigrad checkpoint"):
+        train(small_model(data), data, **common)
+    assert notes.read_text() == "keep me"
+    train(small_model(data), data, overwrite=True, **common)
+    assert mg.load(notes).metadata["step"] == 1
+
+
+def _rewrite_metadata(path, change):
+    """A copy of the checkpoint at ``path`` with ``change(metadata)`` applied, saved as is."""
+    ckpt = mg.load(path)
+    metadata = ckpt.metadata
+    change(metadata)
+    model_entries = {f"params/{k}": v for k, v in ckpt.arrays.items()}
+    extras = {f"extras/{g}/{k}": v for g, d in ckpt.extras.items() for k, v in d.items()}
+    document = {"format": "minigrad-checkpoint", "version": 1, "metadata": metadata}
+    meta = np.frombuffer(json.dumps(document).encode(), np.uint8)
+    np.savez(path, __metadata__=meta, **model_entries, **extras)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda m: m["config"].update(hidden_size=10**6), "need more weights than the file holds"),
+        (lambda m: m["config"].update(hidden_size="16"), "must be ints >= 1"),
+        (lambda m: m["config"].update(vocab=["a", "a"] + m["config"]["vocab"][2:]), "'vocab'"),
+        (lambda m: m["config"].update(vocab=["ab"] + m["config"]["vocab"][1:]), "'vocab'"),
+        (lambda m: m.update(step="3"), "'step'"),
+        (lambda m: m.update(history={"loss": [1.0]}), "'history'"),
+        (lambda m: m["history"].update(loss=[None, 2.0]), "'history.loss'"),
+    ],
+)
+def test_hostile_checkpoint_fields_are_checkpoint_errors(tmp_path, data, change, message):
+    path = tmp_path / "c.npz"
+    train(small_model(data), data, steps=2, bptt=8, batch_size=4, checkpoint=path, progress=False)
+    _rewrite_metadata(path, change)
+    with pytest.raises(CheckpointError, match=message):
+        model, _ = load_model(path)
+        train(model, data, steps=3, bptt=8, batch_size=4, checkpoint=path, resume=True)
