@@ -207,7 +207,7 @@ def _read_metadata(path: Path) -> dict[str, str]:
     """The header's ``__metadata__`` (empty if none); CheckpointError if not safetensors."""
     _regular_file(path)
     try:
-        with safetensors.safe_open(path, framework="numpy") as f:
+        with safetensors.safe_open(str(path), framework="numpy") as f:
             return dict(f.metadata() or {})
     except (safetensors.SafetensorError, OSError, ValueError) as err:
         raise CheckpointError(
@@ -217,7 +217,7 @@ def _read_metadata(path: Path) -> dict[str, str]:
 
 def _read_tensors(path: Path) -> dict[str, np.ndarray]:
     try:
-        return safetensors.numpy.load_file(path)
+        return safetensors.numpy.load_file(str(path))
     except (safetensors.SafetensorError, OSError, ValueError, TypeError) as err:
         raise CheckpointError(
             f"from_pytorch: the tensors of {path} cannot be read as numpy arrays "
