@@ -8,7 +8,7 @@
 The file holds the weights under PyTorch's names: the keys ``rnn.*`` are the
 ``state_dict`` of ``torch.nn.RNN`` / ``LSTM`` / ``GRU`` with one layer,
 ``batch_first=False``, and the keys ``head.*`` that of ``torch.nn.Linear(hidden,
-output)``. In PyTorch (``H`` hidden, ``G`` = 1, 4, 3 gate blocks)::
+output)``. In PyTorch (``H`` hidden, ``G`` gate blocks: 1 RNN, 4 LSTM, 3 GRU)::
 
     net = torch.nn.ModuleDict({"rnn": torch.nn.GRU(input_size, H), "head": torch.nn.Linear(H, O)})
     net.double().load_state_dict(safetensors.torch.load_file("char_gru.safetensors"))
@@ -27,12 +27,23 @@ PyTorch key               shape               minigrad       note
 ========================  ==================  =============  ==========================
 
 Both libraries stack the gate blocks in the same order, so U, W and b are
-copied unchanged. PyTorch has two biases per block where minigrad has one: in
-the RNN, the LSTM and the GRU's r and z blocks only their sum enters the step,
-so the export writes bias_hh = 0 and the import adds the two. The GRU's
-candidate is ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``: there b_hn sits
-inside the reset gate's product, where minigrad has no bias, so ``from_pytorch``
-refuses a file whose ``rnn.bias_hh_l0[2H:3H]`` is not zero.
+copied unchanged. The rows of U, W, b and of PyTorch's four rnn.* tensors:
+
+=============  ======  ===  =====================================================
+rows           LSTM    GRU  GRU bias: minigrad b  <-  PyTorch bias_ih, bias_hh
+=============  ======  ===  =====================================================
+[0, H)         i       r    b_r = b_ir + b_hr    (export: b_ir = b_r, b_hr = 0)
+[H, 2H)        f       z    b_z = b_iz + b_hz    (export: b_iz = b_z, b_hz = 0)
+[2H, 3H)       g       n    b_n = b_in, b_hn = 0 (b_hn != 0 is refused)
+[3H, 4H)       o
+=============  ======  ===  =====================================================
+
+PyTorch has two biases per block where minigrad has one: in the RNN, the LSTM
+and the GRU's r and z blocks only their sum enters the step, so the export
+writes bias_hh = 0 and the import adds the two. The GRU's candidate is
+``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``: there b_hn sits inside the
+reset gate's product, where minigrad has no bias, so ``from_pytorch`` refuses
+a file whose ``rnn.bias_hh_l0[2H:3H]`` is not zero.
 
 Token ids i are one-hot inputs e_i on the PyTorch side
 (``torch.nn.functional.one_hot(ids, input_size)`` as floats): U e_i is what

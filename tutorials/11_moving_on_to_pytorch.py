@@ -74,10 +74,20 @@ print("V", model.V.shape, " c", model.c.shape)
 # | `head.bias`          | (O,)               | c        |                             |
 #
 # `_l0` means layer 0 (minigrad's models have one layer), `ih` input to
-# hidden, `hh` hidden to hidden. PyTorch has two biases where minigrad has
-# one: it adds `bias_ih` to U x and `bias_hh` to W h. Wherever only their sum
-# matters, b = bias_ih + bias_hh, and the export writes b and zeros. The
-# GRU's candidate is the exception:
+# hidden, `hh` hidden to hidden. Both libraries stack the gate blocks along
+# the rows in the same order, so the matrices are copied as they are:
+#
+# | rows      | LSTM | GRU | GRU bias: minigrad b ← PyTorch (bias_ih, bias_hh) |
+# | --------- | ---- | --- | ------------------------------------------------ |
+# | [0, H)    | i    | r   | b_r = b_ir + b_hr  (export: b_ir = b_r, b_hr = 0) |
+# | [H, 2H)   | f    | z   | b_z = b_iz + b_hz  (export: b_iz = b_z, b_hz = 0) |
+# | [2H, 3H)  | g    | n   | b_n = b_in, and b_hn must be 0                    |
+# | [3H, 4H)  | o    |     |                                                  |
+#
+# PyTorch has two biases where minigrad has one: it adds `bias_ih` to U x and
+# `bias_hh` to W h. Wherever only their sum matters (the RNN, the LSTM, the
+# GRU's r and z), b = bias_ih + bias_hh, and the export writes b and zeros.
+# The GRU's candidate is the exception:
 #
 #     PyTorch:   n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
 #     minigrad:  n = tanh(U_n x + b_n + r ⊙ (W_n h))
