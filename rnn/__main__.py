@@ -173,8 +173,8 @@ def _export_parser(sub: argparse._SubParsersAction) -> None:
         "rnn.* load into torch.nn.RNN/LSTM/GRU (one layer), the keys head.* into "
         "torch.nn.Linear; the vocabulary and config go into the metadata.",
     )
-    p.add_argument("checkpoint", help="checkpoint written by train or demo")
-    p.add_argument("out", help="the .safetensors file to write (atomically)")
+    p.add_argument("checkpoint", metavar="CHECKPOINT", help="checkpoint written by train or demo")
+    p.add_argument("out", metavar="OUT", help="the .safetensors file to write (atomically)")
     p.add_argument(
         "--force", action="store_true", help="replace OUT even if export did not write it"
     )

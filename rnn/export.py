@@ -96,7 +96,7 @@ KEYS = (
     "head.weight",
     "head.bias",
 )
-DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+DTYPES = ("F32", "F64")  # float32, float64 as the safetensors header names them
 
 
 # ------------------------------------------------------------------ export
@@ -189,11 +189,8 @@ def from_pytorch(path: str | os.PathLike[str], *, nonlinearity: str | None = Non
     represent exactly (module doc).
     """
     path = Path(path)
-    meta = _read_metadata(path)
-    arrays = _read_tensors(path)
-    _check_keys(arrays, path)
-    dtype = _check_dtypes(arrays, path)
-    config = _config(meta, arrays, dtype, nonlinearity, path)
+    meta, arrays = _read(path)
+    config = _config(meta, arrays, arrays[KEYS[0]].dtype, nonlinearity, path)
     try:
         model = build(config)
     except (ValueError, TypeError, KeyError) as err:
@@ -209,36 +206,34 @@ def from_pytorch(path: str | os.PathLike[str], *, nonlinearity: str | None = Non
     return model
 
 
-def _regular_file(path: Path) -> None:
-    if not path.is_file():
-        raise FileNotFoundError(f"from_pytorch: no regular file at {path}")
-
-
 def _read_metadata(path: Path) -> dict[str, str]:
     """The header's ``__metadata__`` (empty if none); CheckpointError if not safetensors."""
-    _regular_file(path)
+    return _read(path, tensors=False)[0]
+
+
+def _read(path: Path, tensors: bool = True) -> tuple[dict[str, str], dict[str, np.ndarray]]:
+    """Metadata and the six tensors, once the header shows the keys and dtypes are right."""
+    if not path.is_file():
+        raise FileNotFoundError(f"from_pytorch: no regular file at {path}")
     try:
         with safetensors.safe_open(str(path), framework="numpy") as f:
-            return dict(f.metadata() or {})
+            meta = dict(f.metadata() or {})
+            if not tensors:
+                return meta, {}
+            _check_keys(set(f.keys()), path)
+            _check_dtypes({key: f.get_slice(key).get_dtype() for key in KEYS}, path)
+            return meta, {key: f.get_tensor(key) for key in KEYS}
     except (safetensors.SafetensorError, OSError, ValueError) as err:
+        if isinstance(err, CheckpointError):
+            raise
         raise CheckpointError(
             f"from_pytorch: {path} is not a readable safetensors file: {err}"
         ) from None
 
 
-def _read_tensors(path: Path) -> dict[str, np.ndarray]:
-    try:
-        return safetensors.numpy.load_file(str(path))
-    except (safetensors.SafetensorError, OSError, ValueError, TypeError) as err:
-        raise CheckpointError(
-            f"from_pytorch: the tensors of {path} cannot be read as numpy arrays "
-            f"(float32 or float64 expected): {err}"
-        ) from None
-
-
-def _check_keys(arrays: dict[str, np.ndarray], path: Path) -> None:
+def _check_keys(keys: set[str], path: Path) -> None:
     """Exactly the six keys of one-layer, one-direction modules; say why others are refused."""
-    for key in sorted(arrays.keys() - set(KEYS)):
+    for key in sorted(keys - set(KEYS)):
         if key.endswith("_reverse"):
             why = "a bidirectional module (bidirectional=True); minigrad's cells run forwards only"
         elif key.startswith("rnn.") and not key.endswith("_l0"):
@@ -248,7 +243,7 @@ def _check_keys(arrays: dict[str, np.ndarray], path: Path) -> None:
         else:
             why = "not a tensor of a one-layer torch.nn.RNN/LSTM/GRU plus a Linear head"
         raise CheckpointError(f"from_pytorch: {path} holds {key!r}: {why}")
-    missing = [key for key in KEYS if key not in arrays]
+    missing = [key for key in KEYS if key not in keys]
     if missing:
         raise CheckpointError(
             f"from_pytorch: {path} has no tensor {missing[0]!r} (missing: {missing}); "
@@ -256,17 +251,16 @@ def _check_keys(arrays: dict[str, np.ndarray], path: Path) -> None:
         )
 
 
-def _check_dtypes(arrays: dict[str, np.ndarray], path: Path) -> np.dtype:
-    """One float dtype, float32 or float64, for all six tensors."""
-    dtype = arrays[KEYS[0]].dtype
-    for key in KEYS:
-        got = arrays[key].dtype
-        if got not in DTYPES or got != dtype:
+def _check_dtypes(dtypes: dict[str, str], path: Path) -> None:
+    """One float dtype, F32 or F64 (safetensors' names), for all six tensors."""
+    first = dtypes[KEYS[0]]
+    for key, got in dtypes.items():
+        if got not in DTYPES or got != first:
             raise CheckpointError(
                 f"from_pytorch: tensor {key!r} of {path} has dtype {got}; expected "
-                f"{dtype if dtype in DTYPES else 'float32 or float64'}, the same for every tensor"
+                f"{first if first in DTYPES else 'F32 (float32) or F64 (float64)'}, "
+                "the same for every tensor"
             )
-    return dtype
 
 
 def _config(

@@ -216,9 +216,12 @@ REFUSALS = {
     "unknown-key": (dict(extra=np.zeros(2)), ["'extra'"]),
     "missing": (dict(head__bias=None), ["'head.bias'", "missing"]),
     "shape": (dict(head__weight=np.zeros((O, H + 1))), ["'head.weight'", "(6, 5)", "(6, 4)"]),
-    "float16": (dict(head__bias=np.zeros(O, np.float16)), ["'head.bias'", "float16"]),
-    "int": (dict(rnn__bias_ih_l0=np.zeros(3 * H, np.int64)), ["'rnn.bias_ih_l0'", "int64"]),
-    "mixed-floats": (dict(head__bias=np.zeros(O, np.float32)), ["'head.bias'", "float32"]),
+    "float16": (dict(head__bias=np.zeros(O, np.float16)), ["'head.bias'", "F16"]),
+    "int": (dict(rnn__bias_ih_l0=np.zeros(3 * H, np.int64)), ["'rnn.bias_ih_l0'", "I64"]),
+    "mixed-floats": (
+        dict(head__bias=np.zeros(O, np.float32)),
+        ["'head.bias'", "dtype F32; expected F64"],
+    ),
 }
 
 
@@ -229,6 +232,27 @@ def test_refuses_what_minigrad_cannot_hold_naming_the_tensor(tmp_path, changes, 
         rnn.from_pytorch(path)
     for word in words:
         assert word in str(err.value), (word, str(err.value))
+
+
+def test_refuses_bfloat16_by_name_from_the_header(tmp_path):
+    """numpy has no bfloat16: the header's dtype is read before any tensor is."""
+    _, t = exported(tmp_path, make("GRU", None))
+    header, offset = {}, 0
+    for key, array in t.items():
+        size = array.size * (2 if key == "head.weight" else 8)
+        dtype = "BF16" if key == "head.weight" else "F64"
+        header[key] = {
+            "dtype": dtype,
+            "shape": list(array.shape),
+            "data_offsets": [offset, offset + size],
+        }
+        offset += size
+    text = json.dumps(header).encode()
+    text += b" " * (-len(text) % 8)
+    path = tmp_path / "bf16.safetensors"
+    path.write_bytes(len(text).to_bytes(8, "little") + text + bytes(offset))
+    with pytest.raises(CheckpointError, match="'head.weight' .* has dtype BF16"):
+        rnn.from_pytorch(path)
 
 
 def test_refuses_an_lstm_file_whose_config_says_gru(tmp_path):
