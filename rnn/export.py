@@ -157,7 +157,7 @@ def _writable_target(path: Path, overwrite: bool) -> Path:
 
 def _written_by_us(path: Path) -> bool:
     try:
-        return _read_metadata(path).get("format") == FORMAT
+        return _read(path, tensors=False)[0].get("format") == FORMAT
     except CheckpointError:
         return False
 
@@ -206,13 +206,8 @@ def from_pytorch(path: str | os.PathLike[str], *, nonlinearity: str | None = Non
     return model
 
 
-def _read_metadata(path: Path) -> dict[str, str]:
-    """The header's ``__metadata__`` (empty if none); CheckpointError if not safetensors."""
-    return _read(path, tensors=False)[0]
-
-
 def _read(path: Path, tensors: bool = True) -> tuple[dict[str, str], dict[str, np.ndarray]]:
-    """Metadata and the six tensors, once the header shows the keys and dtypes are right."""
+    """Metadata and (``tensors``) the six tensors, read once the header's keys and dtypes fit."""
     if not path.is_file():
         raise FileNotFoundError(f"from_pytorch: no regular file at {path}")
     try:
