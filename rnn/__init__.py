@@ -8,6 +8,7 @@ behind ``python -m rnn demo``.
 """
 
 from . import bptt, data
+from .export import from_pytorch, to_pytorch
 from .model import GRU, LSTM, RNN, Recurrent, Unrolled, build, sequence_loss
 from .train import (
     DataExhaustedWarning,
@@ -31,9 +32,11 @@ __all__ = [
     "bptt",
     "build",
     "data",
+    "from_pytorch",
     "load_model",
     "save_checkpoint",
     "sequence_loss",
+    "to_pytorch",
     "TrainState",
     "train",
 ]

@@ -29,6 +29,7 @@ FIGURES = {
     "07_vanishing_and_exploding_gradients.py": ["07_profiles.png", "07_heat.svg"],
     "08_training_a_character_model.py": ["08_loss.png"],
     "09_lstm_and_gru.py": ["09_copy_task.png"],
+    "11_moving_on_to_pytorch.py": ["11_gate_blocks.png"],
 }
 
 
