@@ -24,7 +24,7 @@ import minigrad as mg
 
 from . import bptt, plots, reference
 from .data import CharDataset
-from .model import RNN, sequence_loss
+from .model import GRU, LSTM, RNN, Recurrent, sequence_loss
 from .train import History, train
 
 Say = Callable[[str], None]
@@ -45,11 +45,16 @@ class DemoSettings:
         return cls(steps=60, hidden=64, bptt=16, batch_size=8, lr=1e-2)
 
 
+def tiny_model(kind: str, T: int, seed: int = 0) -> tuple[Recurrent, np.ndarray, np.ndarray]:
+    """A tiny model (3 tokens, hidden 2; kind rnn, lstm or gru) and T random tokens, targets."""
+    model = {"rnn": RNN, "lstm": LSTM, "gru": GRU}[kind](3, 2, 3, seed=seed)
+    rng = np.random.default_rng(seed)
+    return model, rng.integers(0, 3, (T, 1)), rng.integers(0, 3, (T, 1))
+
+
 def tiny_unrolled(T: int, seed: int = 0, per_step: bool = True) -> mg.Tensor:
     """The loss of a tiny RNN (3 tokens, hidden 2) over T steps, ready to draw."""
-    model = RNN(3, 2, 3, seed=seed)
-    rng = np.random.default_rng(seed)
-    xs, ys = rng.integers(0, 3, (T, 1)), rng.integers(0, 3, (T, 1))
+    model, xs, ys = tiny_model("rnn", T, seed)
     loss = sequence_loss(model(xs, per_step=per_step)[0], ys)
     loss.name = "L"
     return loss
