@@ -444,21 +444,38 @@ class _Builder:
             self._arrow(tail, head, None, grad)
             return
         colour = FADED if self.grads else WEIGHT_COLOURS[name]
-        self.g.edge(tail, head, label=_label((name, colour)), color=colour)
+        self.g.edge(
+            tail, head, label=_label((name, colour)), color=colour, weight=_pull(tail, head)
+        )
 
     def _arrow(
         self, tail: str, head: str, extra: tuple[str, str] | None, grad: float | None
     ) -> None:
         """tail -> head drawn forward, or as a red arrow head -> tail carrying ``grad``."""
         if grad is None:
-            self.g.edge(tail, head, color=FADED)
+            self.g.edge(tail, head, color=FADED, weight=_pull(tail, head))
             return
         colour, width = _shade(grad, self.top)
         lines = [(_num(grad), GRAD_TEXT)] + ([extra] if extra else [])
         label = (
             "<" + "<BR/>".join(f'<FONT COLOR="{c}">{_html(text)}</FONT>' for text, c in lines) + ">"
         )
-        self.g.edge(tail, head, label=label, color=colour, penwidth=width, dir="back")
+        self.g.edge(
+            tail,
+            head,
+            label=label,
+            color=colour,
+            penwidth=width,
+            dir="back",
+            weight=_pull(tail, head),
+        )
+
+
+def _pull(tail: str, head: str) -> str:
+    """Edge weight: x_t -> h_t -> y_t straight up (one column per step), y_t -> L free."""
+    if head == "L":
+        return "0"
+    return "8" if tail[0] != head[0] else "1"
 
 
 # ------------------------------------------------------------- the entry point
