@@ -196,12 +196,12 @@ def _sub(t: int) -> str:
 
 
 def _num(v: float) -> str:
-    """A norm in 3 significant digits: 0.0421, 12.3, 1.23e-5."""
+    """A norm in 2 significant digits: 0.042, 1.0, 12, 4.2e-5 (exact ones in the tooltips)."""
     if v == 0:
         return "0"
-    if 1e-3 <= abs(v) < 1e4:
-        return f"{v:.3g}"
-    mantissa, exponent = f"{v:.2e}".split("e")
+    if 1e-3 <= abs(v) < 1e3:
+        return f"{v:#.2g}".rstrip(".")
+    mantissa, exponent = f"{v:.1e}".split("e")
     return f"{mantissa}e{int(exponent)}"
 
 
@@ -245,10 +245,10 @@ def _shade(v: float, top: float) -> tuple[str, str]:
 
 def _graph(view: str) -> graphviz.Digraph:
     g = graphviz.Digraph(name=f"rnn_{view}")
-    g.attr(rankdir="BT", newrank="true", nodesep="0.12", ranksep="0.3", labeljust="l")
+    g.attr(rankdir="BT", newrank="true", nodesep="0.1", ranksep="0.3", labeljust="l")
     g.attr(fontname=FONT, fontsize="11", labelloc="b")
     g.attr("node", shape="box", style="rounded,filled", fontname=FONT, fontsize="11")
-    g.attr("node", margin="0.06,0.03", height="0.3", penwidth="0.8")
+    g.attr("node", margin="0.04,0.03", height="0.3", penwidth="0.8")
     g.attr("edge", fontname=FONT, fontsize="11", arrowsize="0.6", penwidth="1.1")
     return g
 
@@ -270,18 +270,18 @@ def _kind(model: Recurrent) -> str:
 def _formula(model: Recurrent) -> list[str]:
     """The cell's equations in one or two lines."""
     kind = _kind(model)
-    head = "y_t = softmax(V h_t + c)"
+    head = "yₜ = softmax(V hₜ + c)"
     if kind == "LSTM":
         return [
-            "gates i, f, g, o from U x_t + W h_t-1 + b (U, W, b stack the four)",
-            f"c_t = f * c_t-1 + i * g,   h_t = o * tanh(c_t),   {head}",
+            "gates i, f, g, o from U xₜ + W hₜ₋₁ + b (U, W, b stack the four)",
+            f"cₜ = f ⊙ cₜ₋₁ + i ⊙ g,   hₜ = o ⊙ tanh(cₜ),   {head}",
         ]
     if kind == "GRU":
         return [
-            "gates r, z and candidate n from U x_t + b and W h_t-1 (U, W, b stack the three)",
-            f"h_t = (1 - z) * n + z * h_t-1,   {head}",
+            "gates r, z and candidate n from U xₜ + b and W hₜ₋₁ (U, W, b stack the three)",
+            f"hₜ = (1 − z) ⊙ n + z ⊙ hₜ₋₁,   {head}",
         ]
-    return [f"h_t = {kind}(U x_t + W h_t-1 + b),   {head}"]
+    return [f"hₜ = {kind}(U xₜ + W hₜ₋₁ + b),   {head}"]
 
 
 # ------------------------------------------------------------- folded
@@ -309,7 +309,7 @@ def folded(model: Recurrent, with_loss: bool) -> tuple[graphviz.Digraph, int]:
         g.node("L", _label(("L", None), ("cross-entropy", None)), fillcolor=FILLS["L"])
         g.edge("y", "L", color=FADED)
         count += 1
-    _caption(g, ["W: h_t-1 -> h_t, the loop that carries the memory", *_formula(model)])
+    _caption(g, ["W: hₜ₋₁ → hₜ, the loop that carries the memory", *_formula(model)])
     return g, count
 
 
@@ -355,8 +355,10 @@ class _Builder:
         values = [*tr.logit_grad, *tr.via_output, *tr.via_next] if self.grads else []
         self.top = max(values, default=0.0)
 
-    def node(self, row: graphviz.Digraph, name: str, label: str, fill: str) -> None:
-        row.node(name, label, fillcolor=fill)
+    def node(
+        self, row: graphviz.Digraph, name: str, label: str, fill: str, tooltip: str = ""
+    ) -> None:
+        row.node(name, label, fillcolor=fill, **({"tooltip": tooltip} if tooltip else {}))
         self.count += 1
 
     def gap(self, row: graphviz.Digraph, name: str, visible: bool) -> None:
@@ -394,9 +396,16 @@ class _Builder:
                 if t is None:
                     self.gap(row, node, visible=kind == "h")
                 else:
-                    self.node(row, node, label(t), FILLS[kind])
+                    self.node(row, node, label(t), FILLS[kind], self._tooltip(kind, t))
             if kind != "h":  # the h row is kept in order by its W edges
                 self._order(row, names)
+
+    def _tooltip(self, kind: str, t: int) -> str:
+        """The exact ||dL/dh_t|| (and ||dL/dc_t||) of a state in bptt."""
+        if kind != "h" or not self.grads:
+            return ""
+        parts = zip(("h", "c"), self.tr.state_grad[t], strict=False)
+        return "; ".join(f"||dL/d{n}_{t}|| = {v:.6g}" for n, v in parts)
 
     def _x_label(self, t: int) -> str:
         return _label((f"x{_sub(t)}", None), (_x_text(self.model, self.tr.inputs[t - 1]), None))
@@ -425,57 +434,61 @@ class _Builder:
                 continue
             self._chain(previous, f"h{t}", t)
             previous = f"h{t}"
-            self._weight(f"x{t}", f"h{t}", "U", None)
-            self._weight(f"h{t}", f"y{t}", "V", self.tr.via_output[t - 1] if self.grads else None)
-            if self.tr.loss is not None:
-                self._arrow(f"y{t}", "L", None, self.tr.logit_grad[t - 1] if self.grads else None)
+            self._forward(f"x{t}", f"h{t}", "U")
+            if not self.grads:
+                self._forward(f"h{t}", f"y{t}", "V")
+                if self.tr.loss is not None:
+                    self.g.edge(f"y{t}", "L", color=FADED)
+                continue
+            self._back(f"h{t}", f"y{t}", self.tr.via_output[t - 1], f"dL/dh_{t} through y_{t}")
+            self._back(f"y{t}", "L", self.tr.logit_grad[t - 1], f"dL/do_{t}, o_{t} = V h_{t} + c")
 
     def _chain(self, tail: str, head: str, t: int) -> None:
-        """The W edge of step t: h_t-1 -> h_t (into or out of the ellipsis)."""
+        """The W edge of step t, h_t-1 -> h_t (into or out of the ellipsis); in bptt, back."""
         if not self.grads:
-            self._weight(tail, head, "W", None)
+            self._forward(tail, head, "W")
             return
-        share = f"W {_num(self.tr.w_share[t - 1])}"
-        self._arrow(tail, head, (share, WEIGHT_COLOURS["W"]), self.tr.via_next[t - 1])
-
-    def _weight(self, tail: str, head: str, name: str, grad: float | None) -> None:
-        """A forward edge through a shared weight, or in bptt the gradient going back along it."""
-        if grad is not None:
-            self._arrow(tail, head, None, grad)
-            return
-        colour = FADED if self.grads else WEIGHT_COLOURS[name]
-        self.g.edge(
-            tail, head, label=_label((name, colour)), color=colour, weight=_pull(tail, head)
-        )
-
-    def _arrow(
-        self, tail: str, head: str, extra: tuple[str, str] | None, grad: float | None
-    ) -> None:
-        """tail -> head drawn forward, or as a red arrow head -> tail carrying ``grad``."""
-        if grad is None:
-            self.g.edge(tail, head, color=FADED, weight=_pull(tail, head))
-            return
-        colour, width = _shade(grad, self.top)
-        lines = [(_num(grad), GRAD_TEXT)] + ([extra] if extra else [])
-        label = (
-            "<" + "<BR/>".join(f'<FONT COLOR="{c}">{_html(text)}</FONT>' for text, c in lines) + ">"
-        )
-        self.g.edge(
+        state = f"(h_{t - 1}, c_{t - 1})" if len(self.tr.states[t]) > 1 else f"h_{t - 1}"
+        share = self.tr.w_share[t - 1]
+        self._back(
             tail,
             head,
-            label=label,
-            color=colour,
-            penwidth=width,
-            dir="back",
-            weight=_pull(tail, head),
+            self.tr.via_next[t - 1],
+            f"dL/d{state} through step {t}",
+            (f"W {_num(share)}", WEIGHT_COLOURS["W"]),
+            f"; ||dL/dW|_{t}|| = {share:.6g}",
         )
+
+    def _forward(self, tail: str, head: str, name: str) -> None:
+        """A forward edge through a shared weight (faded behind the gradient in bptt)."""
+        colour = FADED if self.grads else WEIGHT_COLOURS[name]
+        label = _label((name, colour))
+        self.g.edge(tail, head, label=label, color=colour, weight=_pull(tail, head))
+
+    def _back(
+        self,
+        tail: str,
+        head: str,
+        grad: float,
+        what: str,
+        extra: tuple[str, str] | None = None,
+        more: str = "",
+    ) -> None:
+        """The edge tail -> head as a red arrow head -> tail carrying a gradient of norm ``grad``.
+
+        The label shows ``grad`` (and ``extra``); the tooltip the full ``||what|| = ...``.
+        """
+        colour, width = _shade(grad, self.top)
+        lines = [(_num(grad), GRAD_TEXT)] + ([extra] if extra else [])
+        label = "<" + "<BR/>".join(f'<FONT COLOR="{c}">{_html(s)}</FONT>' for s, c in lines) + ">"
+        tooltip = f"||{what}|| = {grad:.6g}{more}"
+        attrs = {"color": colour, "penwidth": width, "dir": "back", "tooltip": tooltip}
+        self.g.edge(tail, head, label=label, weight=_pull(tail, head), **attrs)
 
 
 def _pull(tail: str, head: str) -> str:
-    """Edge weight: x_t -> h_t -> y_t straight up (one column per step), y_t -> L free."""
-    if head == "L":
-        return "0"
-    return "8" if tail[0] != head[0] else "1"
+    """Edge weight: x_t -> h_t -> y_t straight up (one column per step) pull hardest."""
+    return "8" if tail[0] != head[0] and head != "L" else "1"
 
 
 # ------------------------------------------------------------- the entry point
@@ -527,14 +540,11 @@ def diagram(
 def _explain(model: Recurrent, view: str) -> list[str]:
     if view == "unrolled":
         return ["the same U, W, V at every step (shared weights)", *_formula(model)]
+    lstm = isinstance(model.cell, LSTMCell)
     return [
-        "red: the gradient flowing back from L; every number is a norm ||.||",
-        f"shade and width: log10 of the norm (palest: {DECADES} decades below the largest)",
-        "at h_t: ||dL/dh_t||, the sum of what comes back from y_t and from h_t+1",
-        "W: ||dL/dW|_t||, the part of dL/dW that step t contributes",
-        *(
-            ["LSTM: h and c both carry gradient back; an arrow's norm counts both"]
-            if isinstance(model.cell, LSTMCell)
-            else []
-        ),
+        "red: the gradient flowing back from L; every number is a norm ‖·‖",
+        f"shade and width: log₁₀ of the norm (palest: {DECADES} decades below the largest)",
+        "at hₜ: ‖∂L/∂hₜ‖, the sum of what comes back from yₜ and from hₜ₊₁",
+        *(["at cₜ: ‖∂L/∂cₜ‖; an arrow between two states carries both parts, h and c"] * lstm),
+        "W: ‖∂L/∂W|ₜ‖, the part of ∂L/∂W that step t contributes",
     ]

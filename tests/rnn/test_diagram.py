@@ -13,6 +13,7 @@ from rnn import bptt, reference
 from rnn.diagram import DiagramError, shown_steps
 
 SVG = "{http://www.w3.org/2000/svg}"
+XLINK = "{http://www.w3.org/1999/xlink}"
 SUB = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 
 
@@ -35,17 +36,26 @@ def nodes(root):
     return out
 
 
-def edges(root):
-    """'tail->head' -> the edge's <g> element."""
+def edges(root, kind="edge"):
+    """'tail->head' -> the edge's <g> element (kind="node": node name -> its <g>)."""
     return {
         g.find(f"{SVG}title").text.replace("&#45;&gt;", "->"): g
         for g in root.iter(f"{SVG}g")
-        if g.get("class") == "edge"
+        if g.get("class") == kind
     }
 
 
 def number(text):
     return float(text.split()[-1])
+
+
+def tooltip(group):
+    """The exact values behind a label: the numbers after each '=' of the hover text."""
+    link = group.find(f".//{SVG}a")
+    return [float(v) for v in re.findall(r"= ([-\d.e+]+)", link.get(XLINK + "title"))]
+
+
+SHOWN = 0.05  # labels show 2 significant digits; the tooltips hold 6
 
 
 def width_pt(root):
@@ -145,7 +155,7 @@ def test_big_states_show_their_norm():
     for t in range(1, 5):
         label = drawn[f"h{t}"][2][1]
         assert label.startswith("‖h‖")
-        assert number(label) == pytest.approx(np.linalg.norm(hs.data[t - 1]), rel=5e-3)
+        assert number(label) == pytest.approx(np.linalg.norm(hs.data[t - 1]), rel=SHOWN)
     assert drawn["y1"][2][1].startswith("mean p(target)")
 
 
@@ -153,12 +163,15 @@ def test_big_states_show_their_norm():
 def test_bptt_states_show_the_hidden_gradient_norms(kind):
     model = {"RNN": rnn.RNN, "LSTM": rnn.LSTM, "GRU": rnn.GRU}[kind](5, 4, 5, seed=2)
     xs, ys = toy(6, B=2, vocab=5, seed=2)
-    drawn = nodes(render(model, xs, ys, view="bptt"))
+    root = render(model, xs, ys, view="bptt")
+    drawn = nodes(root)
+    groups = edges(root, kind="node")
     want = bptt.hidden_grad_norms(model, xs, ys)
     for t in range(1, 7):
         line = drawn[f"h{t}"][2][1]
         assert line.startswith("h ") == (kind == "LSTM")
-        assert number(line) == pytest.approx(want[t - 1], rel=5e-3)
+        assert number(line) == pytest.approx(want[t - 1], rel=SHOWN)
+        assert tooltip(groups[f"h{t}"])[0] == pytest.approx(want[t - 1], rel=1e-5)
     assert model.W.grad is None  # the model's own gradients stay untouched
 
 
@@ -169,30 +182,34 @@ def test_bptt_arrows_carry_the_terms_of_the_hand_derivation():
     params = {k: getattr(model, k).data for k in "UWVbc"}
     cache = reference.forward(params, xs, ys)
     n = ys.size
-    root = render(model, xs, ys, view="bptt")
-    lines = {name: texts(g) for name, g in edges(root).items()}
+    drawn = edges(render(model, xs, ys, view="bptt"))
     da_next = np.zeros((2, 4))
     for t in range(6, 0, -1):
         do = (cache.ps[t - 1] - np.eye(5)[ys[t - 1]]) / n
         dh = do @ params["V"] + da_next @ params["W"]
         da = dh * (1 - cache.hs[t] ** 2)
-        assert number(lines[f"y{t}->L"][0]) == pytest.approx(np.linalg.norm(do), rel=5e-3)
-        head = np.linalg.norm(do @ params["V"])
-        assert number(lines[f"h{t}->y{t}"][0]) == pytest.approx(head, rel=5e-3)
-        back, share = lines[f"h{t - 1}->h{t}"]
-        assert number(back) == pytest.approx(np.linalg.norm(da @ params["W"]), rel=5e-3)
-        assert share.startswith("W ")
-        dw = np.linalg.norm(da.T @ cache.hs[t - 1])
-        assert number(share) == pytest.approx(dw, rel=5e-3, abs=1e-12)
+        want = {
+            f"y{t}->L": [np.linalg.norm(do)],
+            f"h{t}->y{t}": [np.linalg.norm(do @ params["V"])],
+            f"h{t - 1}->h{t}": [
+                np.linalg.norm(da @ params["W"]),
+                np.linalg.norm(da.T @ cache.hs[t - 1]),
+            ],
+        }
+        for name, values in want.items():
+            np.testing.assert_allclose(tooltip(drawn[name]), values, rtol=1e-5, atol=1e-12)
+            shown = texts(drawn[name])
+            assert [number(s) for s in shown] == pytest.approx(values, rel=SHOWN, abs=1e-12)
+        assert texts(drawn[f"h{t - 1}->h{t}"])[1].startswith("W ")
         da_next = da
     contributions = np.linalg.norm(bptt.contributions(model, xs, ys)["W"], axis=(1, 2))
-    shares = [number(lines[f"h{t - 1}->h{t}"][1]) for t in range(1, 7)]
-    np.testing.assert_allclose(shares, contributions, rtol=5e-3, atol=1e-12)
+    shares = [tooltip(drawn[f"h{t - 1}->h{t}"])[1] for t in range(1, 7)]
+    np.testing.assert_allclose(shares, contributions, rtol=1e-5, atol=1e-12)
 
 
 def arrowhead_near_tail(edge, drawn, tail, head):
     """True if the edge's arrowhead polygon is closer to ``tail``'s node than to ``head``'s."""
-    points = edge.find(f"{SVG}polygon").get("points").split()
+    points = edge.find(f".//{SVG}polygon").get("points").split()
     tip = np.mean([[float(v) for v in p.split(",")] for p in points], axis=0)
     dist = {name: np.hypot(*(tip - np.array(drawn[name][:2]))) for name in (tail, head)}
     return dist[tail] < dist[head]
@@ -210,7 +227,7 @@ def test_gradient_arrows_point_backwards_and_forward_arrows_forwards():
 
 
 def stroke(edge):
-    path = edge.find(f"{SVG}path")
+    path = edge.find(f".//{SVG}path")
     colour = path.get("stroke").lstrip("#")
     lightness = colorsys.rgb_to_hls(*(int(colour[i : i + 2], 16) / 255 for i in (0, 2, 4)))[1]
     return lightness, float(path.get("stroke-width", "1"))
@@ -222,9 +239,9 @@ def test_shade_and_width_follow_the_gradient_norm():
     model.W.data *= 0.02  # a contracting recurrence: little gradient goes back along W
     xs, ys = toy(8, vocab=5)
     root = render(model, xs, ys, view="bptt")
-    red = [e for name, e in edges(root).items() if e.find(f"{SVG}path").get("stroke") != "#b8b8b8"]
+    red = [e for name, e in edges(root).items() if e.find(f".//{SVG}path").get("stroke") != "#b8b8b8"]
     assert len(red) == 8 * 3  # L -> y_t, y_t -> h_t, h_t -> h_t-1
-    looks = sorted((number(texts(e)[0]), *stroke(e)) for e in red)
+    looks = sorted((tooltip(e)[0], *stroke(e)) for e in red)
     assert looks[-1][0] > 30 * looks[0][0]  # the values span more than a decade
     for (v1, light1, width1), (v2, light2, width2) in zip(looks, looks[1:], strict=False):
         assert light1 >= light2 and width1 <= width2, (v1, v2)
