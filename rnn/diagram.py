@@ -358,7 +358,8 @@ class _Builder:
     def _forward(self, tail: str, head: str, name: str) -> None:
         """A forward edge through a shared weight (faded behind the gradient in bptt)."""
         colour = FADED if self.grads else WEIGHT_COLOURS[name]
-        label = _label((name, colour))
+        text = f" {name} " if name == "W" else name  # room for the arrow between two states
+        label = _label((text, colour))
         self.g.edge(tail, head, label=label, color=colour, weight=_pull(tail, head))
 
     def _back(

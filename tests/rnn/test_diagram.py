@@ -239,7 +239,9 @@ def test_shade_and_width_follow_the_gradient_norm():
     model.W.data *= 0.02  # a contracting recurrence: little gradient goes back along W
     xs, ys = toy(8, vocab=5)
     root = render(model, xs, ys, view="bptt")
-    red = [e for name, e in edges(root).items() if e.find(f".//{SVG}path").get("stroke") != "#b8b8b8"]
+    red = [
+        e for name, e in edges(root).items() if e.find(f".//{SVG}path").get("stroke") != "#b8b8b8"
+    ]
     assert len(red) == 8 * 3  # L -> y_t, y_t -> h_t, h_t -> h_t-1
     looks = sorted((tooltip(e)[0], *stroke(e)) for e in red)
     assert looks[-1][0] > 30 * looks[0][0]  # the values span more than a decade
