@@ -224,7 +224,7 @@ def _y_text(model: Recurrent, probs: np.ndarray, targets: np.ndarray | None) -> 
     p = probs[np.arange(len(targets)), targets]
     if len(targets) == 1:
         return f"p({_token(model, int(targets[0]))}) {p[0]:.2f}"
-    return f"mean p(target) {p.mean():.2f}"
+    return f"mean p {p.mean():.2f}"
 
 
 def _state_lines(model: Recurrent, tr: Trace, t: int, grads: bool) -> list[tuple[str, str | None]]:

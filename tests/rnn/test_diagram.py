@@ -151,12 +151,16 @@ def test_big_states_show_their_norm():
     model = rnn.RNN(20, 32, 20, seed=1)
     xs, ys = toy(4, B=3, vocab=20, seed=1)
     drawn = nodes(render(model, xs, ys))
-    _, hs = model(xs)
+    logits, hs = model(xs)
+    probs = np.exp(logits.data) / np.exp(logits.data).sum(axis=-1, keepdims=True)
     for t in range(1, 5):
         label = drawn[f"h{t}"][2][1]
         assert label.startswith("‖h‖")
         assert number(label) == pytest.approx(np.linalg.norm(hs.data[t - 1]), rel=SHOWN)
-    assert drawn["y1"][2][1].startswith("mean p(target)")
+        y = drawn[f"y{t}"][2][1]
+        p_target = probs[t - 1, np.arange(3), ys[t - 1]].mean()
+        assert y.startswith("mean p ") and number(y) == pytest.approx(p_target, abs=0.006)
+        assert drawn[f"x{t}"][2][1] == " ".join(str(i) for i in xs[t - 1])
 
 
 @pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
