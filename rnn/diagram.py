@@ -192,10 +192,10 @@ def folded(model: Recurrent, with_loss: bool) -> tuple[graphviz.Digraph, int]:
     lstm = isinstance(cell, LSTMCell)
     x_what = "one-hot" if model.vocab is not None else "input"
     g.node("x", _label(("x", None), (f"{x_what}, {cell.input_size}", None)), fillcolor=FILLS["x"])
-    state = f"{_kind(model)}, {cell.hidden_size}" + (" + cell c" if lstm else "")
+    state = f"{_kind(model)}, {cell.hidden_size}" + (" each" if lstm else "")
     g.node("h", _label(("h, c" if lstm else "h", None), (state, None)), fillcolor=FILLS["h"])
     g.node("y", _label(("y", None), (f"softmax, {model.output_size}", None)), fillcolor=FILLS["y"])
-    for tail, head, name in (("x", "h", "U"), ("h", "h", "W"), ("h", "y", "V")):
+    for tail, head, name in (("x", "h", "U"), ("h:n", "h:s", "W"), ("h", "y", "V")):  # W: round h
         weight = getattr(model, name)
         colour = WEIGHT_COLOURS[name]
         text = f" {name} ({_shape(weight)}) "

@@ -268,7 +268,7 @@ def test_folded_view_has_the_three_weights_with_their_shapes(make, shapes):
     root = render(make(65, 128, 65, seed=0), *toy(3, vocab=65), view="folded")
     drawn = edges(root)
     assert texts(drawn["x->h"]) == [f" U ({shapes['U']}) "]
-    assert texts(drawn["h->h"]) == [f" W ({shapes['W']}) "]  # the loop
+    assert texts(drawn["h:n->h:s"]) == [f" W ({shapes['W']}) "]  # the loop round h
     assert texts(drawn["h->y"]) == [f" V ({shapes['V']}) "]
     assert set(nodes(root)) == {"x", "h", "y", "L"}
 
