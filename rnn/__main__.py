@@ -254,6 +254,11 @@ def _cmd_graph(args: argparse.Namespace) -> None:
             f"graph: --heat and --fast-path draw the op-level graph; use them with --view ops "
             f"(--view {args.view} got them)"
         )
+    if args.view == "ops" and args.model != "rnn":
+        raise ValueError(
+            f"graph: --view ops draws the textbook RNN; --model {args.model} works with "
+            "--view folded, unrolled or bptt"
+        )
     default = "out/unrolled.svg" if args.view == "ops" else f"out/rnn_{args.view}.svg"
     out = Path(args.out or default)
     out.parent.mkdir(parents=True, exist_ok=True)
