@@ -412,7 +412,11 @@ def diagram(
         raise DiagramError(f"rnn.diagram: view must be one of {', '.join(VIEWS)}; got {view!r}")
     if view == "bptt" and targets is None:
         raise DiagramError("rnn.diagram: view='bptt' needs targets (T, B) to compute the loss")
-    T = len(model.check_sequence(xs, h0)[0])
+    if isinstance(xs, mg.Tensor):
+        xs = xs.detach()  # the caller's inputs and state get no gradient from a picture
+    x, state = model.check_sequence(xs, h0)
+    h0 = None if h0 is None else bptt.detach(state)
+    T = len(x)
     if targets is not None:
         shape = np.shape(targets.data if isinstance(targets, mg.Tensor) else targets)
         batch = np.shape(xs.data if isinstance(xs, mg.Tensor) else xs)[:2]

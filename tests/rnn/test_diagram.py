@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
+import minigrad as mg
 import rnn
 from minigrad.errors import ShapeError
 from rnn import bptt, reference
@@ -299,6 +300,10 @@ def test_dense_inputs_and_an_initial_state():
     assert drawn["h0"][2][1] == "[0.50 -0.25]"
     assert drawn["x1"][2][1] == "[" + " ".join(f"{v:.2f}" for v in xs[0, 0]) + "]"
     assert "L" not in nodes(render(model, xs))  # no targets, no loss node
+    dense = mg.Tensor(xs, requires_grad=True)
+    h0.requires_grad = True
+    render(model, dense, toy(3)[1], view="bptt", h0=h0)
+    assert dense.grad is None and h0.grad is None and model.U.grad is None  # .grad left alone
 
 
 @pytest.mark.parametrize(
