@@ -64,8 +64,11 @@ def collapsed_source(
         ops = sum(1 for k, s in layout.scope_of.items() if k[0] == "o" and outermost(s) == scope)
         out.append(f"  {box[scope]} {attrs(_box_style(scope, ops, outputs[box[scope]], limit))}")
     out += [f"  {e[0]} -> {e[1]} {attrs(a)}" for e, a in plain]
+    boxes = set(box.values())
     for (a, b), names in crossing.items():
         label = {"label": escape(truncate(", ".join(names), limit), limit)} if names else {}
+        if a in boxes and b in boxes:
+            label["weight"] = "20"  # keep the chain of scopes straight
         out.append(f"  {a} -> {b} {attrs(label)}")
     out += [f"  {line}" for line in extra]
     out.append("}")
@@ -89,5 +92,6 @@ def _box_style(scope: str, ops: int, outputs: list[str], limit: int) -> dict[str
         "fillcolor": "#f6f6f6",
         "color": "#9a9a9a",
         "tooltip": f"scope {scope}: {ops} ops",
+        "group": "scopes",  # one straight line of boxes
         "label": lines(parts),
     }
