@@ -2,8 +2,11 @@
 
 ``draw(root)`` returns a ``Graph`` (``.source`` DOT text, ``.save("g.svg")``,
 inline display in Jupyter); ``flipbook(root, "backprop.html")`` writes one
-self-contained page with a frame per backward step. Start reading in dot.py;
-heat.py holds the gradient colours and render.py the calls to Graphviz.
+self-contained page that steps through backward. Start reading in dot.py;
+layout.py decides what is drawn where, labels.py makes text safe, heat.py
+holds the gradient colours, collapse.py the one-box-per-scope view,
+render.py the calls to Graphviz; flipbook.py, chain.py and page.py build
+the step-through.
 """
 
 from .dot import GraphTooLargeError, draw
