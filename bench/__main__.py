@@ -130,7 +130,7 @@ def report(quick: bool) -> str:
         "# Benchmark results",
         f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on: {machine()}.",
         "Regenerate with `make bench`. Ratios are minigrad / baseline, medians of "
-        "interleaved repetitions in one process.",
+        "interleaved repetitions in one process." + (QUICK_NOTE if quick else ""),
         CONFIG_NOTE,
         "## Targets",
         summary(checks),
@@ -138,6 +138,10 @@ def report(quick: bool) -> str:
     return "\n\n".join(head + sections) + "\n"
 
 
+QUICK_NOTE = (
+    " This was a quick run (`python -m bench --quick`): few repetitions and no 1M-node "
+    "chain, so single ratios can be off by more than usual."
+)
 CONFIG_NOTE = (
     "Configurations, each in a fresh process started without `MALLOC_*` variables: "
     "**default** is a plain `python` process (importing minigrad keeps freed memory for "
