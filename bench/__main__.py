@@ -1,12 +1,15 @@
 """``python -m bench [--quick]``: the engine and RNN tables, printed and written to RESULTS.md.
 
-Every figure is measured in this run. BLAS threads move results on small
-machines, so the tables are produced with the default thread count and
-limited to one thread (threadpoolctl); the allocator moves them too (fresh
-pages cost a page fault each), so the RNN tables are repeated with glibc
-keeping freed memory for reuse (``keep_freed_memory``). Each configuration
-runs in its own process; the targets table on top gathers every target's
-measurement in every configuration.
+Every figure is measured in this run, each configuration in a fresh process
+started with the default environment (no ``MALLOC_*`` variables): as a learner's
+``python train.py`` runs, where importing minigrad sets glibc up to keep freed
+memory (``minigrad/memory.py``). The RNN tables are repeated with BLAS limited
+to one thread (threadpoolctl; small machines move with the thread count), with
+glibc left as it comes (``MINIGRAD_KEEP_MEMORY=0``), and, in a process of
+their own, beside the other libraries of ``bench/peers.py`` where installed
+(one thread for every library, so that their thread pools do not fight over
+the cores). The targets table on top gathers every target's measurement in
+every configuration.
 """
 
 from __future__ import annotations
@@ -23,8 +26,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from bench import engine, rnn
-from bench.timing import Check, blas_info, keep_freed_memory, machine, markdown_table
+import minigrad
+from bench import engine, peers, rnn
+from bench.timing import Check, blas_info, machine, markdown_table
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 
@@ -41,21 +45,30 @@ def blas_threads(limit: int | None) -> Iterator[None]:
         yield
 
 
-Config = tuple[str, str, int | None, bool]  # label, part, BLAS thread limit, keep freed memory
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """One configuration: what it measures, and how its process is set up."""
 
-CONFIGS: list[Config] = [
-    ("default threads", "engine", None, False),
-    ("default threads", "rnn", None, False),
-    ("1 thread", "rnn", 1, False),
-    ("default threads, memory kept", "rnn", None, True),
-    ("1 thread, memory kept", "rnn", 1, True),
+    label: str
+    part: str  # "engine" or "rnn"
+    threads: int | None = None  # thread limit for BLAS (and PyTorch); None: as they come
+    env: tuple[tuple[str, str], ...] = ()  # set in the configuration's process
+    with_peers: bool = False
+
+
+CONFIGS = [
+    Config("default", "engine"),
+    Config("default", "rnn"),
+    Config("1 thread", "rnn", threads=1),
+    Config("glibc as it comes", "rnn", env=(("MINIGRAD_KEEP_MEMORY", "0"),)),
+    Config("beside peers, 1 thread", "rnn", threads=1, with_peers=True),
 ]
-PARTS = {"engine": engine.run, "rnn": rnn.run}
+CHOSEN_BY_GLIBC = ("MALLOC_",)  # environment variables a configuration's process starts without
 
 
 def summary(checks: dict[str, dict[str, Check]]) -> str:
     """One row per target, one column per configuration: the measured value and its verdict."""
-    labels = list(dict.fromkeys(label for label, *_ in CONFIGS))
+    labels = list(dict.fromkeys(config.label for config in CONFIGS))
     targets = list(dict.fromkeys(t for by_target in checks.values() for t in by_target))
     measured = [checks.get(label, {}) for label in labels]
     rows = [
@@ -67,17 +80,25 @@ def summary(checks: dict[str, dict[str, Check]]) -> str:
 
 def measure_config(index: int, quick: bool) -> dict[str, Any]:
     """Run configuration ``index`` in this process: its tables and its checks (JSON-ready)."""
-    label, part, limit, keep = CONFIGS[index]
-    title = f"# {part.upper() if part == 'rnn' else part.capitalize()}, {label}"
-    if keep and not keep_freed_memory():
-        return {
-            "text": f"{title}: skipped (not glibc; the allocator cannot be tuned)",
-            "checks": [],
-        }
-    with blas_threads(limit):
-        title += f" ({blas_info()})"
-        text, checks = PARTS[part](quick=quick)
+    config = CONFIGS[index]
+    kept = "kept" if minigrad.memory.KEPT else "as it comes"
+    title = f"# {config.part.upper() if config.part == 'rnn' else config.part.capitalize()}"
+    with blas_threads(config.threads):
+        title += f", {config.label} ({blas_info()}; freed memory {kept})"
+        if config.part == "engine":
+            text, checks = engine.run(quick=quick)
+        else:
+            if config.threads is not None:
+                peers.limit_threads(config.threads)
+            text, checks = rnn.run(quick=quick, with_peers=config.with_peers)
     return {"text": f"{title}\n\n{text}", "checks": [dataclasses.astuple(c) for c in checks]}
+
+
+def config_env(config: Config) -> dict[str, str]:
+    """The environment a configuration's process starts with: ours, minus glibc's tuning."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(CHOSEN_BY_GLIBC)}
+    env.pop(minigrad.memory.OPT_OUT, None)
+    return {**env, **dict(config.env)}
 
 
 def report(quick: bool) -> str:
@@ -89,10 +110,15 @@ def report(quick: bool) -> str:
     """
     checks: dict[str, dict[str, Check]] = {}
     sections = []
-    for index, (label, *_) in enumerate(CONFIGS):
+    for index, config in enumerate(CONFIGS):
+        label = config.label
         command = [sys.executable, "-m", "bench", "--config", str(index)]
         done = subprocess.run(
-            command + (["--quick"] if quick else []), capture_output=True, text=True, check=False
+            command + (["--quick"] if quick else []),
+            capture_output=True,
+            text=True,
+            check=False,
+            env=config_env(config),
         )
         if done.returncode != 0:
             raise SystemExit(f"bench: configuration '{label}' failed:\n{done.stderr}")
@@ -104,7 +130,7 @@ def report(quick: bool) -> str:
         "# Benchmark results",
         f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on: {machine()}.",
         "Regenerate with `make bench`. Ratios are minigrad / baseline, medians of "
-        "interleaved repetitions in one process.",
+        "interleaved repetitions in one process." + (QUICK_NOTE if quick else ""),
         CONFIG_NOTE,
         "## Targets",
         summary(checks),
@@ -112,13 +138,18 @@ def report(quick: bool) -> str:
     return "\n\n".join(head + sections) + "\n"
 
 
+QUICK_NOTE = (
+    " This was a quick run (`python -m bench --quick`): few repetitions and no 1M-node "
+    "chain, so single ratios can be off by more than usual."
+)
 CONFIG_NOTE = (
-    "Configurations, each in a fresh process: BLAS with its default thread count and "
-    "limited to one thread (threadpoolctl); glibc's allocator as it comes, then told to "
-    "keep freed memory for reuse instead of returning it to the OS after every step "
-    "(`mallopt`, the same as `MALLOC_TRIM_THRESHOLD_` and `MALLOC_MMAP_THRESHOLD_` in the "
-    "environment). Every configuration applies to all contenders alike. The engine "
-    "tables depend little on these settings and are measured once, in a process of their own."
+    "Configurations, each in a fresh process started without `MALLOC_*` variables: "
+    "**default** is a plain `python` process (importing minigrad keeps freed memory for "
+    "reuse, `minigrad/memory.py`) with BLAS's default thread count; **1 thread** limits BLAS "
+    "to one thread (threadpoolctl); **glibc as it comes** sets `MINIGRAD_KEEP_MEMORY=0`; "
+    "**beside peers** adds PyTorch and HIPS autograd where installed (`pip install -e "
+    "'.[bench]'`), every library on one thread. A setting of the process applies to all "
+    "contenders in it alike. The engine tables are measured once, in a process of their own."
 )
 
 

@@ -8,10 +8,11 @@ Contenders, all on the same parameters and data, in one process:
 - floor: the same maths in numpy with the input projection (one-hot matmul)
   and the output projection done for all T steps in one matmul each, leaving
   only W h_{t-1} in the loop: the fastest plain-numpy step we know;
-- if PyTorch is installed: torch eager (the same primitives in a Python loop)
-  and ``torch.nn.RNN`` (fused), each with a Linear head.
+- the peers in ``bench/peers.py`` (PyTorch eager and nn.RNN, HIPS autograd),
+  when installed.
 
-Times are medians of interleaved repetitions; the ratio is minigrad / baseline.
+Every contender's gradients are checked against the reference before timing.
+Times are medians of interleaved repetitions; the ratio is minigrad / contender.
 Peak memory is tracemalloc's peak over one step (numpy's buffers included).
 Page faults per step count the fresh memory each step touches: minigrad
 keeps the whole unrolled graph (it stays drawable after backward), so it
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import rnn
+from bench import peers
 from bench.timing import (
     Check,
     fmt_ms,
@@ -55,8 +57,8 @@ class Case:
 
 
 CASES = [
-    Case("teaching", 32, 65, 128, 64, {"reference": 1.0, "floor": 1.5}),
-    Case("long", 8, 65, 64, 1000, {"reference": 1.2}, memory_target=1.5),
+    Case("teaching", 32, 65, 128, 64, {"reference": 1.1, "floor": 1.5}),
+    Case("long", 8, 65, 64, 1000, {"reference": 1.2}, memory_target=2.0),
 ]
 
 
@@ -106,72 +108,47 @@ def _setup(case: Case, dtype: np.dtype) -> tuple[rnn.RNN, Params, np.ndarray, np
     return model, params, xs, ys
 
 
-def _minigrad_step(model: rnn.RNN, xs: np.ndarray, ys: np.ndarray) -> Callable[[], None]:
-    def step() -> None:
+def _minigrad_step(model: rnn.RNN, xs: np.ndarray, ys: np.ndarray) -> Callable[[], Params]:
+    def step() -> Params:
         model.zero_grad()
         rnn.sequence_loss(model(xs)[0], ys).backward()
+        return {k: getattr(model, k).grad.data for k in "UWVbc"}
 
     return step
 
 
-def _torch_steps(params: Params, xs: np.ndarray, ys: np.ndarray) -> dict[str, Callable[[], None]]:
-    """PyTorch eager (primitives loop) and nn.RNN, when torch is installed."""
-    try:
-        import torch
-    except ImportError:
-        return {}
-    p = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
-    x = torch.tensor(xs)
-    y = torch.tensor(ys).reshape(-1)
-    hidden, vocab = params["W"].shape[0], params["U"].shape[1]
-    fused = torch.nn.RNN(vocab, hidden, nonlinearity="tanh").to(p["U"].dtype)
-    head = torch.nn.Linear(hidden, vocab).to(p["U"].dtype)
-    onehot = torch.nn.functional.one_hot(x, vocab).to(p["U"].dtype)
-
-    def eager() -> None:
-        for t in p.values():
-            t.grad = None
-        h = torch.zeros(xs.shape[1], hidden, dtype=p["U"].dtype)
-        logits = []
-        for t in range(xs.shape[0]):
-            h = torch.tanh(p["U"].T[x[t]] + h @ p["W"].T + p["b"])
-            logits.append(h @ p["V"].T + p["c"])
-        torch.nn.functional.cross_entropy(torch.cat(logits), y).backward()
-
-    def nn_rnn() -> None:
-        fused.zero_grad()
-        head.zero_grad()
-        out, _ = fused(onehot)
-        logits = head(out).reshape(-1, vocab)
-        torch.nn.functional.cross_entropy(logits, y).backward()
-
-    return {"torch eager": eager, "torch nn.RNN": nn_rnn}
-
-
-def _check_agreement(model: rnn.RNN, params: Params, xs: np.ndarray, ys: np.ndarray) -> None:
-    """All contenders compute the same gradients (else the timing means nothing)."""
-    _minigrad_step(model, xs, ys)()
-    tol = 1e-8 if model.dtype == np.float64 else 1e-3
-    for name, (_, grads) in {
-        "reference": reference.loss_and_grads(params, xs, ys),
-        "floor": floor_step(params, xs, ys),
-    }.items():
+def _check_agreement(
+    params: Params, xs: np.ndarray, ys: np.ndarray, steps: dict[str, Callable[[], Params]]
+) -> None:
+    """Every contender computes the reference's gradients (else the timing means nothing)."""
+    _, want = reference.loss_and_grads(params, xs, ys)
+    tol = 1e-8 if params["U"].dtype == np.float64 else 1e-3
+    for name, step in steps.items():
+        got = step()
         for k in "UWVbc":
-            got, want = getattr(model, k).grad.data, grads[k]
-            err = np.abs(got - want).max() / max(np.abs(want).max(), 1e-30)
+            err = np.abs(got[k] - want[k]).max() / max(np.abs(want[k]).max(), 1e-30)
             if err > tol:
-                raise AssertionError(f"bench: {name} disagrees with minigrad on d{k}: {err:.1e}")
+                raise AssertionError(
+                    f"bench: {name} disagrees with the reference on d{k}: {err:.1e}"
+                )
 
 
-def _measure(case: Case, dtype: np.dtype, repeats: int) -> tuple[list[str], list[Check]]:
+def _measure(
+    case: Case, dtype: np.dtype, repeats: int, with_peers: bool
+) -> tuple[list[str], list[Check]]:
     """One table row for ``case`` in ``dtype``, and the targets it checks."""
     model, params, xs, ys = _setup(case, dtype)
-    _check_agreement(model, params, xs, ys)
+    others = peers.steps(params, xs, ys) if with_peers else {}
+    mine_step = _minigrad_step(model, xs, ys)
+    _check_agreement(
+        params, xs, ys, {"minigrad": mine_step, "floor": lambda: floor_step(params, xs, ys)[1]}
+    )
+    _check_agreement(params, xs, ys, others)
     candidates: dict[str, Callable[[], object]] = {
-        "minigrad": _minigrad_step(model, xs, ys),
+        "minigrad": mine_step,
         "reference": lambda: reference.loss_and_grads(params, xs, ys),
         "floor": lambda: floor_step(params, xs, ys),
-        **_torch_steps(params, xs, ys),
+        **others,
     }
     times = interleaved_medians(candidates, repeats=repeats)
     mine = times["minigrad"]
@@ -188,8 +165,11 @@ def _measure(case: Case, dtype: np.dtype, repeats: int) -> tuple[list[str], list
         str(np.dtype(dtype)),
         fmt_ms(mine),
     ]
-    for name in ("reference", "floor", "torch eager", "torch nn.RNN"):
-        row.append(f"{fmt_ms(times[name])} ({mine / times[name]:.2f}x)" if name in times else "-")
+    for name in ("reference", "floor", *peers.NAMES):
+        if name in times:
+            row.append(f"{fmt_ms(times[name])} ({mine / times[name]:.2f}x)")
+        else:
+            row.append("not installed" if with_peers else "-")
     ratio = memory["minigrad"] / memory["reference"]
     if case.memory_target is not None:
         target = f"{label}: peak memory / reference <= {case.memory_target}"
@@ -204,16 +184,18 @@ def _measure(case: Case, dtype: np.dtype, repeats: int) -> tuple[list[str], list
     return row, checks
 
 
-def run(quick: bool = False) -> tuple[str, list[Check]]:
-    """The RNN table in markdown (time per training step, peak memory, page faults), both dtypes."""
+def run(quick: bool = False, with_peers: bool = False) -> tuple[str, list[Check]]:
+    """The RNN table in markdown (time per training step, peak memory, page faults), both dtypes.
+
+    ``with_peers`` adds the other libraries' columns (``bench/peers.py``) where installed.
+    """
     header = [
         "case",
         "dtype",
         "minigrad",
         "reference (ratio)",
         "floor (ratio)",
-        "torch eager (ratio)",
-        "torch nn.RNN (ratio)",
+        *(f"{name} (ratio)" for name in peers.NAMES),
         "peak memory minigrad / reference / floor (ratio to reference)",
         "page faults per step minigrad / reference / floor",
     ]
@@ -221,7 +203,7 @@ def run(quick: bool = False) -> tuple[str, list[Check]]:
     for case in CASES:
         repeats = (3 if quick else 15) if case.T >= 1000 else (5 if quick else 51)
         for dtype in (np.float64, np.float32):
-            row, case_checks = _measure(case, np.dtype(dtype), repeats)
+            row, case_checks = _measure(case, np.dtype(dtype), repeats, with_peers)
             rows.append(row)
             checks += case_checks
     title = "## RNN training step (forward + full BPTT)"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import os
 import platform
 import time
@@ -59,28 +57,6 @@ def page_faults(fn: Callable[[], object], repeats: int = 5) -> float | None:
     for _ in range(repeats):
         fn()
     return (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / repeats
-
-
-M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc mallopt parameters
-
-
-def keep_freed_memory() -> bool:
-    """Ask glibc to keep freed memory for reuse instead of returning it to the OS.
-
-    By default glibc gives large freed blocks back to the kernel, so the next
-    step's large arrays start on fresh pages, and every first touch of a page
-    is a page fault (slow on virtual machines). This affects every contender
-    in the process alike; it is how one configures glibc for numpy workloads
-    with large temporaries. Returns False where it does not apply (no glibc).
-    """
-    name = ctypes.util.find_library("c")
-    if not name or platform.system() != "Linux":
-        return False
-    libc = ctypes.CDLL(name)
-    mallopt = getattr(libc, "mallopt", None)
-    if mallopt is None:
-        return False
-    return bool(mallopt(M_TRIM_THRESHOLD, 1 << 30) and mallopt(M_MMAP_THRESHOLD, 1 << 28))
 
 
 def blas_info() -> str:

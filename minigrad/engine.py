@@ -302,40 +302,44 @@ def backward_steps(
             walk.store(node, node_grad)
         if fn is None:
             yield BackwardStep(node, None, "accumulate into .grad", node_grad, (), ())
-        else:
-            sent = _apply_rule(fn, node, node_grad, walk)
-            fn.consumed = consumed
-            yield BackwardStep(node, fn.name, fn.formula, node_grad, fn.inputs, sent)
-
-
-def _apply_rule(fn: Any, node: Tensor, grad: Tensor, walk: _Walk) -> tuple[Grad | None, ...]:
-    """Call the op's backward and send each input its share of the gradient."""
-    if fn.consumed:
-        raise GraphError(
-            f"backward: the graph through '{fn.name}' was already consumed by a backward pass; "
-            f"call backward(retain_graph=True) the first time to go through it again"
-        )
-    saved_mode, anomaly = MODE.grad_enabled, MODE.anomaly
-    MODE.grad_enabled = walk.create_graph  # backward formulas record only for create_graph
-    MODE.anomaly = False  # blame the op being differentiated, not the ops in its formula
-    try:
-        raw = fn.backward(grad, node)
-        MODE.anomaly = anomaly
-        if len(raw) != len(fn.inputs):
+            continue
+        if fn.consumed:
             raise GraphError(
-                f"{fn.name}: backward returned {len(raw)} gradients for {len(fn.inputs)} inputs"
+                f"backward: the graph through '{fn.name}' was already consumed by a backward "
+                f"pass; call backward(retain_graph=True) the first time to go through it again"
             )
-        sent: list[Grad | None] = []
-        for x, g in zip(fn.inputs, raw, strict=True):
-            if g is None or not x.requires_grad:
-                sent.append(None)
-                continue
-            if type(g) is not SparseGrad and g.data.shape != x.data.shape:
-                g = unbroadcast(g, x.shape, fn.name)  # undo the forward's broadcasting
-            if anomaly:
-                _check_finite(fn, len(sent), g)
-            walk.send(x, g)
-            sent.append(g)
-    finally:
-        MODE.grad_enabled, MODE.anomaly = saved_mode, anomaly
+        # The caller's modes are read at every node: between two steps the code
+        # looping over backward_steps() runs, and may change them.
+        grad_mode, anomaly = MODE.grad_enabled, MODE.anomaly
+        MODE.grad_enabled = create_graph  # backward formulas record only for create_graph
+        MODE.anomaly = False  # blame the op being differentiated, not the ops in its formula
+        try:
+            sent = _apply_rule(fn, node, node_grad, walk, anomaly)
+        finally:
+            MODE.grad_enabled, MODE.anomaly = grad_mode, anomaly
+        fn.consumed = consumed
+        yield BackwardStep(node, fn.name, fn.formula, node_grad, fn.inputs, sent)
+
+
+def _apply_rule(
+    fn: Any, node: Tensor, grad: Tensor, walk: _Walk, anomaly: bool
+) -> tuple[Grad | None, ...]:
+    """Call the op's backward and send each input its share of the gradient."""
+    raw = fn.backward(grad, node)
+    inputs = fn.inputs
+    if len(raw) != len(inputs):
+        raise GraphError(
+            f"{fn.name}: backward returned {len(raw)} gradients for {len(inputs)} inputs"
+        )
+    sent: list[Grad | None] = []
+    for x, g in zip(inputs, raw):  # noqa: B905 (lengths checked above)
+        if g is None or not x.requires_grad:
+            sent.append(None)
+            continue
+        if type(g) is not SparseGrad and g.data.shape != x.data.shape:
+            g = unbroadcast(g, x.shape, fn.name)  # undo the forward's broadcasting
+        if anomaly:
+            _check_finite(fn, len(sent), g)
+        walk.send(x, g)
+        sent.append(g)
     return tuple(sent)

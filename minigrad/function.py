@@ -42,13 +42,15 @@ def _as_tensors(inputs: tuple[Any, ...]) -> tuple[Tensor, ...]:
         if isinstance(x, Tensor) and x.data.dtype.kind == "f":
             like = x.data.dtype
             break
-    return tuple([x if isinstance(x, Tensor) else _constant(x, like) for x in inputs])
-
-
-def _constant(value: Any, like: np.dtype | None) -> Tensor:
-    if like is not None and isinstance(value, _NUMBERS):
-        return Tensor._from_op(np.array(value, dtype=like), None)
-    return Tensor._from_op(to_array(value), None)
+    wrapped = []
+    for x in inputs:  # a plain loop: this runs for every `1 - y` in a backward formula
+        if isinstance(x, Tensor):
+            wrapped.append(x)
+        elif like is not None and isinstance(x, _NUMBERS):
+            wrapped.append(Tensor._from_op(np.array(x, dtype=like), None))
+        else:
+            wrapped.append(Tensor._from_op(to_array(x), None))
+    return tuple(wrapped)
 
 
 def _check_finite(name: str, inputs: tuple[Tensor, ...], data: np.ndarray) -> None:

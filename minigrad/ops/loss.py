@@ -24,17 +24,20 @@ class CrossEntropy(Function):
         self.targets, self.reduction = targets, reduction
 
     def forward(self, logits: np.ndarray) -> np.ndarray:
-        shifted = logits - logits.max(axis=1, keepdims=True)
-        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        losses = -log_probs[np.arange(len(logits)), self.targets]
+        # L_n = log sum_c exp(z_nc - m_n) - (z_nt - m_n), m_n = max_c z_nc: one (N, C)
+        # temporary, exponentiated in place, instead of the whole log-softmax table.
+        top = logits.max(axis=1, keepdims=True)
+        shifted = np.subtract(logits, top)
+        picked = shifted[np.arange(len(logits)), self.targets]
+        losses = np.log(np.exp(shifted, out=shifted).sum(axis=1)) - picked
         if self.reduction == "mean":
             return losses.mean()
         return losses.sum() if self.reduction == "sum" else losses
 
     def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
         (logits,) = self.inputs
-        onehot = np.zeros(logits.shape, dtype=logits.dtype)
-        onehot[np.arange(logits.shape[0]), self.targets] = 1
+        onehot = np.zeros(logits.shape, dtype=bool)  # a byte per entry; subtracts as 0 or 1
+        onehot[np.arange(logits.shape[0]), self.targets] = True
         if self.reduction == "none":
             grad = grad.reshape(-1, 1)
         elif self.reduction == "mean":
