@@ -81,7 +81,7 @@ NUMERIC_KINDS = "biuf"  # bool, signed and unsigned integers, floats
 MAX_METADATA_BYTES = 64 * 2**20
 MAX_ENTRY_NAME_BYTES = 4096  # a zip entry name may be at most 65535 bytes
 TEMP_MARK = ".minigrad-save-"
-_READ_ERRORS = (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error)
+_READ_ERRORS = (ValueError, OSError, EOFError, NotImplementedError, zipfile.BadZipFile, zlib.error)
 _FILE_KINDS = {
     stat.S_ISDIR: "a directory",
     stat.S_ISCHR: "a character device",
@@ -357,6 +357,8 @@ def _entry_name(info: zipfile.ZipInfo, file_size: int, path: Path) -> str:
     if not info.filename.endswith(".npy"):
         raise CheckpointError(f"load: {path} has an unexpected entry {info.filename!r}")
     name = info.filename.removesuffix(".npy")
+    if info.flag_bits & 0x1:
+        raise CheckpointError(f"load: entry {name!r} of {path} is encrypted")
     if info.compress_type != zipfile.ZIP_STORED or info.compress_size != info.file_size:
         raise CheckpointError(
             f"load: entry {name!r} of {path} is compressed; checkpoints store arrays "
