@@ -277,11 +277,21 @@ def _write_atomic(path: Path, entries: dict[str, np.ndarray], mode: int | None) 
             os.fsync(f.fileno())
             os.chmod(tmp, 0o666 & ~_umask() if mode is None else mode)
             os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        interrupt = _interrupt_behind(err)
+        if interrupt is not None:  # zipfile turns an interrupt while closing into a ValueError
+            raise interrupt from None
         raise
     _fsync_dir(path.parent)
+
+
+def _interrupt_behind(err: BaseException) -> KeyboardInterrupt | None:
+    """The KeyboardInterrupt that ``err`` was raised while handling, if any."""
+    while err is not None and not isinstance(err, KeyboardInterrupt):
+        err = err.__context__  # type: ignore[assignment]
+    return err
 
 
 def _lock(fd: int, blocking: bool) -> bool:

@@ -491,3 +491,20 @@ def test_entries_zipfile_cannot_read_plainly_are_refused(
     _patch_central_record(path, b"params/w.npy", offset, value)
     with pytest.raises(CheckpointError, match=message):
         load(path)
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # zipfile's __del__
+def test_an_interrupt_while_zipfile_closes_stays_an_interrupt(tmp_path: Path, monkeypatch) -> None:
+    real_close = zipfile._ZipWriteFile.close  # type: ignore[attr-defined]
+    calls = []
+
+    def interrupted_close(self: Any) -> None:
+        calls.append(1)
+        if len(calls) == 1:  # Ctrl-C or SIGTERM lands inside the entry's close
+            raise KeyboardInterrupt
+        real_close(self)
+
+    monkeypatch.setattr(zipfile._ZipWriteFile, "close", interrupted_close)  # type: ignore[attr-defined]
+    with pytest.raises(KeyboardInterrupt):
+        save(Net(), tmp_path / "net.npz")
+    assert os.listdir(tmp_path) == []
