@@ -81,7 +81,7 @@ NUMERIC_KINDS = "biuf"  # bool, signed and unsigned integers, floats
 MAX_METADATA_BYTES = 64 * 2**20
 MAX_ENTRY_NAME_BYTES = 4096  # a zip entry name may be at most 65535 bytes
 TEMP_MARK = ".minigrad-save-"
-_READ_ERRORS = (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error)
+_READ_ERRORS = (ValueError, OSError, EOFError, NotImplementedError, zipfile.BadZipFile, zlib.error)
 _FILE_KINDS = {
     stat.S_ISDIR: "a directory",
     stat.S_ISCHR: "a character device",
@@ -277,11 +277,21 @@ def _write_atomic(path: Path, entries: dict[str, np.ndarray], mode: int | None) 
             os.fsync(f.fileno())
             os.chmod(tmp, 0o666 & ~_umask() if mode is None else mode)
             os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        interrupt = _interrupt_behind(err)
+        if interrupt is not None:  # zipfile turns an interrupt while closing into a ValueError
+            raise interrupt from None
         raise
     _fsync_dir(path.parent)
+
+
+def _interrupt_behind(err: BaseException) -> KeyboardInterrupt | None:
+    """The KeyboardInterrupt that ``err`` was raised while handling, if any."""
+    while err is not None and not isinstance(err, KeyboardInterrupt):
+        err = err.__context__  # type: ignore[assignment]
+    return err
 
 
 def _lock(fd: int, blocking: bool) -> bool:
@@ -357,6 +367,8 @@ def _entry_name(info: zipfile.ZipInfo, file_size: int, path: Path) -> str:
     if not info.filename.endswith(".npy"):
         raise CheckpointError(f"load: {path} has an unexpected entry {info.filename!r}")
     name = info.filename.removesuffix(".npy")
+    if info.flag_bits & 0x1:
+        raise CheckpointError(f"load: entry {name!r} of {path} is encrypted")
     if info.compress_type != zipfile.ZIP_STORED or info.compress_size != info.file_size:
         raise CheckpointError(
             f"load: entry {name!r} of {path} is compressed; checkpoints store arrays "

@@ -102,6 +102,7 @@ class Linear(Module):
     """y = x W^T + b, with W of shape (out_features, in_features).
 
     Initialised U(-1/sqrt(in), 1/sqrt(in)), so activations keep their scale.
+    Both sizes must be at least 1 (a layer without inputs has no scale to keep).
     """
 
     def __init__(

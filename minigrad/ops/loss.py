@@ -83,7 +83,10 @@ def cross_entropy(logits: Tensor, targets: Any, reduction: str = "mean") -> Tens
 
 
 def mse(pred: Any, target: Any) -> Tensor:
-    """Mean squared error; ``pred`` and ``target`` must have the same shape."""
+    """Mean squared error; ``pred`` and ``target`` must have the same shape.
+
+    Empty inputs are refused, as ``mean`` refuses to average no elements.
+    """
     pred_shape, target_shape = np.shape(_data(pred)), np.shape(_data(target))
     if pred_shape != target_shape:
         raise ShapeError(

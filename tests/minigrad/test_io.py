@@ -1,6 +1,7 @@
 """Checkpoints: exact round trips, atomic writes, and every kind of bad file refused."""
 
 import fcntl
+import gc
 import io as std_io
 import json
 import os
@@ -466,3 +467,46 @@ def test_array_names_a_zip_cannot_hold_are_refused(tmp_path: Path, name: str) ->
     with pytest.raises(ValueError, match="array name"):
         save({name: np.zeros(1)}, tmp_path / "n.npz")
     assert os.listdir(tmp_path) == []
+
+
+def _patch_central_record(path: Path, entry: bytes, offset: int, value: int) -> None:
+    """Overwrite a 2-byte field of ``entry``'s record in the zip's central directory."""
+    raw = bytearray(path.read_bytes())
+    start = raw.find(b"PK\x01\x02")
+    while start != -1:
+        name_len = int.from_bytes(raw[start + 28 : start + 30], "little")
+        if raw[start + 46 : start + 46 + name_len] == entry:
+            raw[start + offset : start + offset + 2] = value.to_bytes(2, "little")
+        start = raw.find(b"PK\x01\x02", start + 1)
+    path.write_bytes(bytes(raw))
+
+
+@pytest.mark.parametrize(
+    ("offset", "value", "message"),
+    [(8, 0x1, "is encrypted"), (10, 99, "is compressed")],  # flag bits; compression method
+)
+def test_entries_zipfile_cannot_read_plainly_are_refused(
+    tmp_path: Path, offset: int, value: int, message: str
+) -> None:
+    path = save({"w": np.zeros(3)}, tmp_path / "c.npz")
+    _patch_central_record(path, b"params/w.npy", offset, value)
+    with pytest.raises(CheckpointError, match=message):
+        load(path)
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # zipfile's __del__
+def test_an_interrupt_while_zipfile_closes_stays_an_interrupt(tmp_path: Path, monkeypatch) -> None:
+    real_close = zipfile._ZipWriteFile.close  # type: ignore[attr-defined]
+    calls = []
+
+    def interrupted_close(self: Any) -> None:
+        calls.append(1)
+        if len(calls) == 1:  # Ctrl-C or SIGTERM lands inside the entry's close
+            raise KeyboardInterrupt
+        real_close(self)
+
+    monkeypatch.setattr(zipfile._ZipWriteFile, "close", interrupted_close)  # type: ignore[attr-defined]
+    with pytest.raises(KeyboardInterrupt):
+        save(Net(), tmp_path / "net.npz")
+    assert os.listdir(tmp_path) == []
+    gc.collect()  # the half-closed ZipFile goes now, while its warning is filtered
