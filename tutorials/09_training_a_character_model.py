@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 8. Training a character-level language model
+# # 9. Training a character-level language model
 #
 # **You will learn**
 #
@@ -12,7 +12,7 @@
 # - how to generate text, and what the sampling *temperature* does;
 # - how to save a trained model to a checkpoint and load it back.
 #
-# You need tutorials 5–7. The corpus is embedded in the package: nothing is
+# You need tutorials 5–8. The corpus is embedded in the package: nothing is
 # downloaded. Set the environment variable `MINIGRAD_FAST=1` to train only a
 # few steps (the tests do).
 
@@ -64,7 +64,7 @@ for b in range(3):
     )
 
 # %% [markdown]
-# For truncated BPTT (tutorial 7), `windows` instead cuts the corpus into B
+# For truncated BPTT (tutorial 8), `windows` instead cuts the corpus into B
 # long streams and walks them in order, yielding one (inputs, targets) pair
 # per window: column b of window k+1 continues
 # column b of window k, so the hidden state can be carried from one window to
@@ -145,9 +145,9 @@ print(f"perplexity {history.perplexity[0]:.1f} -> {history.perplexity[-1]:.1f}")
 
 # %%
 rnn.plots.loss_curve(
-    history.loss, OUT / "08_loss.png", vocab_size=data.vocab.size, smoothed=history.smoothed()
+    history.loss, OUT / "09_loss.png", vocab_size=data.vocab.size, smoothed=history.smoothed()
 )
-print("saved", OUT / "08_loss.png")
+print("saved", OUT / "09_loss.png")
 
 # %% [markdown]
 # This corpus is small (a few thousand characters), so a long run ends up

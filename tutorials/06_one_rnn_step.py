@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 5. One step of a recurrent network
+# # 6. One step of a recurrent network
 #
 # **You will learn**
 #
@@ -42,7 +42,7 @@ OUT.mkdir(exist_ok=True)
 # - b (hidden) and c (output) are biases.
 #
 # The same U, W, V, b, c are used at **every** time step: the network has one
-# set of weights however long the sequence is. Tutorial 6 follows what that
+# set of weights however long the sequence is. Tutorial 7 follows what that
 # sharing means for the gradients.
 
 # %%
@@ -100,7 +100,7 @@ print(
 #   and 0 for a < 0.
 #
 # These derivatives multiply the gradient at every step of backpropagation
-# through time, which is why the choice matters so much (tutorial 7).
+# through time, which is why the choice matters so much (tutorial 8).
 
 # %%
 a = mg.Tensor(np.linspace(-4, 4, 201), requires_grad=True)
@@ -120,9 +120,9 @@ for ax, (name, (value, slope)) in zip(axes, curves.items(), strict=True):
     ax.set_xlabel("a")
     ax.legend()
 fig.tight_layout()
-fig.savefig(OUT / "05_activations.png", dpi=120)
+fig.savefig(OUT / "06_activations.png", dpi=120)
 plt.close(fig)
-print("saved", OUT / "05_activations.png")
+print("saved", OUT / "06_activations.png")
 
 # %% [markdown]
 # A ReLU network is built with `activation="relu"`; everything else is the same.
@@ -171,8 +171,8 @@ print(f"loss = {loss.item():.6f}   by hand: {by_hand:.6f}")
 
 # %%
 loss.backward()
-draw(loss, rankdir="TB").save(OUT / "05_one_step.svg")
-print("saved", OUT / "05_one_step.svg")
+draw(loss, rankdir="TB").save(OUT / "06_one_step.svg")
+print("saved", OUT / "06_one_step.svg")
 print("dL/dW is all zero, because h_0 = 0:", not W.grad.data.any())
 
 # %% [markdown]

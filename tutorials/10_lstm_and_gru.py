@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 9. LSTM and GRU: gates against vanishing gradients
+# # 10. LSTM and GRU: gates against vanishing gradients
 #
 # **You will learn**
 #
@@ -11,7 +11,7 @@
 # - which of them learns the copy task, where the answer depends on inputs
 #   seen many steps earlier.
 #
-# You need tutorials 5–8 (the RNN step, BPTT, vanishing gradients, training).
+# You need tutorials 5–9 (gradient descent, the RNN step, BPTT, vanishing gradients, training).
 
 # %%
 import os
@@ -55,7 +55,7 @@ print("forget-gate bias starts at", lstm.b.data[2:4], "(keep the cell by default
 
 # %% [markdown]
 # One step by hand, for a batch of one, from h_0 = c_0 = 0 (row form, as in
-# tutorial 5). `lstm.step` takes and returns the state as a pair (h, c):
+# tutorial 6). `lstm.step` takes and returns the state as a pair (h, c):
 
 # %%
 x_t = mg.Tensor([[0.5, -1.0, 2.0]])
@@ -83,7 +83,7 @@ assert np.allclose(h_t.data, h_model.data) and np.allclose(c_t.data, c_model.dat
 # No multiplication by a matrix W, no squashing derivative: just the forget
 # gate. Where f ≈ 1, the gradient passes back unchanged, step after step — and
 # f is *learned*, so the network decides what to remember. Compare the RNN,
-# where every step multiplies by Wᵀ diag(g1') (tutorial 7).
+# where every step multiplies by Wᵀ diag(g1') (tutorial 8).
 #
 # ## The GRU
 #
@@ -100,7 +100,7 @@ assert np.allclose(h_t.data, h_model.data) and np.allclose(c_t.data, c_model.dat
 #
 # ## Gradient profiles
 #
-# As in tutorial 7: a loss on the last step only, and ‖dL/dh_t‖ for every t,
+# As in tutorial 8: a loss on the last step only, and ‖dL/dh_t‖ for every t,
 # read with `retain_grad()` from the unrolled graph. Same sizes and inputs for
 # the three models, all freshly initialised.
 
@@ -125,8 +125,8 @@ profiles = {
 }
 for name, p in profiles.items():
     print(f"{name:10}: ‖dL/dh_1‖ / ‖dL/dh_T‖ = {p[0] / p[-1]:.1e}")
-rnn.plots.grad_norm_profile(profiles, OUT / "09_profiles.png")
-print("saved", OUT / "09_profiles.png")
+rnn.plots.grad_norm_profile(profiles, OUT / "10_profiles.png")
+print("saved", OUT / "10_profiles.png")
 
 # %% [markdown]
 # At initialisation the LSTM passes more of the gradient back than the RNN,
@@ -200,9 +200,9 @@ ax.set_ylabel("loss (moving average)")
 ax.set_title(f"copy task: recall {LENGTH} symbols after {DELAY} blanks")
 ax.legend()
 fig.tight_layout()
-fig.savefig(OUT / "09_copy_task.png", dpi=120)
+fig.savefig(OUT / "10_copy_task.png", dpi=120)
 plt.close(fig)
-print("saved", OUT / "09_copy_task.png")
+print("saved", OUT / "10_copy_task.png")
 
 # %% [markdown]
 # With the full training run, the vanilla RNN stays at chance on the recall

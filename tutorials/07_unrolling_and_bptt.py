@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 6. Unrolling in time, and backpropagation through time
+# # 7. Unrolling in time, and backpropagation through time
 #
 # **You will learn**
 #
@@ -13,7 +13,7 @@
 # - the BPTT recursion derived by hand, and a check that the engine and the
 #   hand derivation (`rnn.reference`, plain numpy) agree.
 #
-# You need tutorial 5 (one RNN step) and tutorials 2–3 (backward, and "a
+# You need tutorial 6 (one RNN step) and tutorials 2–3 (backward, and "a
 # tensor used several times receives the sum").
 
 # %%
@@ -46,7 +46,7 @@ print("inputs", xs.shape, xs.ravel(), "  targets", targets.ravel())
 # %% [markdown]
 # ## Unrolling
 #
-# Running the network over the sequence is a Python loop of tutorial 5's
+# Running the network over the sequence is a Python loop of tutorial 6's
 # step: h_1 from (x_1, h_0), h_2 from (x_2, h_1), and so on. Every operation
 # is recorded, so after the loop we hold one graph for all T steps: the
 # *unrolled* network. `model.unroll(xs, per_step=True)` runs that loop,
@@ -73,7 +73,7 @@ print(f"loss = {loss.item():.4f}   (guessing uniformly: ln 5 = {np.log(5):.4f})"
 #
 # Count the operations of the graph that take each parameter as an input
 # (`.inputs`, tutorial 1). Each parameter is used once per time step: U, W and
-# V through a transpose (the row form x @ Uᵀ of tutorial 5), b and c through an
+# V through a transpose (the row form x @ Uᵀ of tutorial 6), b and c through an
 # add.
 
 # %%
@@ -89,8 +89,8 @@ for name in ("U", "W", "V", "b", "c"):
 # every step. h_0 (dashed, top) is a constant zero.
 
 # %%
-draw(loss, values=False, grads=False, rankdir="TB").save(OUT / "06_unrolled.svg")
-print("saved", OUT / "06_unrolled.svg")
+draw(loss, values=False, grads=False, rankdir="TB").save(OUT / "07_unrolled.svg")
+print("saved", OUT / "07_unrolled.svg")
 
 # %% [markdown]
 # ## BPTT is `backward()`
@@ -126,7 +126,7 @@ for name in ("U", "W", "V", "b", "c"):
     print(f"{name}: ‖dL/d{name}|_t‖ for t=1..4 = {norms}   sum equals .grad: {same}")
 
 # %% [markdown]
-# The W term at t = 1 is zero: W multiplies h_0 = 0 there (as in tutorial 5).
+# The W term at t = 1 is zero: W multiplies h_0 = 0 there (as in tutorial 6).
 # A picture of the four terms of each weight matrix:
 
 # %%
@@ -140,9 +140,9 @@ ax.set_ylabel("norm of the step's term")
 ax.set_title("BPTT: each time step adds one term to the shared weights' gradient")
 ax.legend()
 fig.tight_layout()
-fig.savefig(OUT / "06_contributions.png", dpi=120)
+fig.savefig(OUT / "07_contributions.png", dpi=120)
 plt.close(fig)
-print("saved", OUT / "06_contributions.png")
+print("saved", OUT / "07_contributions.png")
 
 # %% [markdown]
 # ## The same gradients, derived by hand

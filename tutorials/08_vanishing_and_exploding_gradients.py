@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 7. Vanishing and exploding gradients
+# # 8. Vanishing and exploding gradients
 #
 # **You will learn**
 #
@@ -12,7 +12,7 @@
 # - two remedies for the practical problems: clipping the gradient norm
 #   (exploding), and truncated BPTT (cost) — and what truncation cuts.
 #
-# You need tutorials 5 and 6 (the RNN step, unrolling, BPTT).
+# You need tutorials 6 and 7 (the RNN step, unrolling, BPTT).
 
 # %%
 from pathlib import Path
@@ -31,7 +31,7 @@ OUT.mkdir(exist_ok=True)
 # %% [markdown]
 # ## Where the product comes from
 #
-# From tutorial 6, the gradient at h_t has a part carried back from step t+1:
+# From tutorial 7, the gradient at h_t has a part carried back from step t+1:
 #
 #     δh_t = Vᵀ δo_t + Wᵀ δa_{t+1},    δa_{t+1} = δh_{t+1} ⊙ g1'(a_{t+1})
 #
@@ -72,7 +72,7 @@ targets = rng.integers(0, VOCAB, size=(T, BATCH))
 # ## Measuring ‖dL/dh_t‖
 #
 # `model.unroll(xs)` returns, besides the logits, every hidden state h_t as a
-# graph node (`.steps`), as in tutorial 6. Without `per_step=True` it computes
+# graph node (`.steps`), as in tutorial 7. Without `per_step=True` it computes
 # the same numbers with fewer graph nodes (U x_t + b for all t in one matrix
 # product), which is faster and makes no difference to the gradients.
 # `retain_grad()` on each h_t keeps its gradient after backward (tutorial 2).
@@ -114,11 +114,11 @@ for ax, act in zip(axes, ("tanh", "relu"), strict=True):
     ax.legend()
 axes[0].set_ylabel("gradient norm (log scale)")
 fig.tight_layout()
-fig.savefig(OUT / "07_profiles.png", dpi=120)
+fig.savefig(OUT / "08_profiles.png", dpi=120)
 plt.close(fig)
 for (act, rho), p in profiles.items():
     print(f"{act:4} ρ={rho}: ‖dL/dh_1‖ / ‖dL/dh_T‖ = {p[0] / p[-1]:.1e}")
-print("saved", OUT / "07_profiles.png")
+print("saved", OUT / "08_profiles.png")
 
 # %% [markdown]
 # What the plot shows:
@@ -146,8 +146,8 @@ small.W.data *= 0.5
 short = small.unroll(xs[:6, :1], per_step=True)
 short_loss = mg.cross_entropy(short.logits[-1], targets[5, :1])
 heat = draw(short_loss, values=False, heat=True, steps=short_loss.backward_steps(), rankdir="TB")
-heat.save(OUT / "07_heat.svg")
-print("saved", OUT / "07_heat.svg")
+heat.save(OUT / "08_heat.svg")
+print("saved", OUT / "08_heat.svg")
 
 # %% [markdown]
 # ## With a loss at every step
@@ -210,7 +210,7 @@ print(f"norm before {norm_before:.3g}, after {norm_after:.3g}, cosine of directi
 
 # %% [markdown]
 # Clipping does nothing for *vanishing* gradients: a tiny component stays
-# tiny. That needs a different architecture (tutorial 9).
+# tiny. That needs a different architecture (tutorial 10).
 #
 # ## Truncated BPTT: what it cuts
 #
@@ -267,9 +267,9 @@ ax.set_xlabel("truncation length k")
 ax.set_ylabel("relative error of dL/dW")
 ax.set_title(f"truncated BPTT on T = {T} steps")
 fig.tight_layout()
-fig.savefig(OUT / "07_truncation.png", dpi=120)
+fig.savefig(OUT / "08_truncation.png", dpi=120)
 plt.close(fig)
-print("saved", OUT / "07_truncation.png")
+print("saved", OUT / "08_truncation.png")
 
 # %% [markdown]
 # Two things show. A window boundary cuts every dependency that crosses it,
