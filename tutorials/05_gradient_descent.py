@@ -16,6 +16,7 @@
 
 # %%
 import sys
+from functools import partial
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -50,7 +51,9 @@ def mse(w, b):
 
 
 def fresh_parameters():
-    return mg.Tensor(0.0, requires_grad=True, name="w"), mg.Tensor(0.0, requires_grad=True, name="b")
+    return mg.Tensor(0.0, requires_grad=True, name="w"), mg.Tensor(
+        0.0, requires_grad=True, name="b"
+    )
 
 
 w, b = fresh_parameters()
@@ -248,9 +251,9 @@ print(f"loss after 100 steps: gradient descent {losses[-1]:.4f}, Adam {adam_loss
 # √v̂ ≈ ±1 at t = 1): on this problem that is a little slower than gradient
 # descent at first, and its momentum m makes it overshoot and wiggle before
 # it settles on the same line (the floor of both curves, 0.028, is the noise
-# in the data, which no line can fit). Its strength is problems whose parameters have gradients of very
-# different sizes, like the recurrent networks of tutorials 9 and 10, where
-# it is the optimizer used.
+# in the data, which no line can fit). Its strength is problems whose
+# parameters have gradients of very different sizes, like the recurrent
+# networks of tutorials 9 and 10, where it is the optimizer used.
 
 # %%
 fig, ax = plt.subplots(figsize=(6.4, 3.4))
@@ -281,26 +284,26 @@ fig
 
 # %%
 def check_momentum_descent(momentum_descent):
-    momentum_descent = answer_or_solution(
-        momentum_descent, "gradient_descent", "momentum_descent"
-    )
+    momentum_descent = answer_or_solution(momentum_descent, "gradient_descent", "momentum_descent")
     rng = np.random.default_rng(1)
     x = mg.Tensor(rng.uniform(-1, 1, 30))
     y = mg.Tensor(3 * x.data + 0.5)
+
+    def line_loss(w, b):
+        return ((w * x + b - y) ** 2).mean()
+
     for lr, mu in ((0.1, 0.9), (0.05, 0.5)):
         w, b = mg.Tensor(0.0, requires_grad=True), mg.Tensor(0.0, requires_grad=True)
         opt = optim.SGD([w, b], lr=lr, momentum=mu)
         expected = []
         for _ in range(40):
             opt.zero_grad()
-            loss = ((w * x + b - y) ** 2).mean()
+            loss = line_loss(w, b)
             loss.backward()
             opt.step()
             expected.append(loss.item())
         w, b = mg.Tensor(0.0, requires_grad=True), mg.Tensor(0.0, requires_grad=True)
-        got = np.asarray(
-            momentum_descent(lambda: ((w * x + b - y) ** 2).mean(), [w, b], 40, lr, mu), float
-        )
+        got = np.asarray(momentum_descent(partial(line_loss, w, b), [w, b], 40, lr, mu), float)
         assert got.shape == (40,), f"expected 40 losses, got an array of shape {got.shape}"
         worst = int(np.argmax(np.abs(got - expected)))
         assert np.allclose(got, expected, rtol=1e-10, atol=1e-12), (

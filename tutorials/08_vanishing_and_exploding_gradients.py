@@ -15,6 +15,7 @@
 # You need tutorials 6 and 7 (the RNN step, unrolling, BPTT).
 
 # %%
+import sys
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -27,6 +28,8 @@ from minigrad.viz import draw
 
 OUT = Path("figures")
 OUT.mkdir(exist_ok=True)
+sys.path.append(str(Path(mg.__file__).resolve().parents[1] / "tutorials"))
+from solutions import answer_or_solution  # the exercise's worked solution, out of sight
 
 # %% [markdown]
 # ## Where the product comes from
@@ -278,7 +281,8 @@ print("saved", OUT / "08_truncation.png")
 # ρ(W) = 1, windows of 16 steps still lose about 40% of dL/dW; with
 # ρ(W) = 0.5, about 12%. Either way, a network trained with windows of k steps
 # never gets a gradient signal to remember anything for longer than k steps.
-#
+
+# %% [markdown]
 # ## Exercise: clipping by hand
 #
 # Write `clip_by_global_norm(grads, max_norm)` in numpy: given a list of
@@ -289,39 +293,33 @@ print("saved", OUT / "08_truncation.png")
 
 # %%
 def check_clip_by_global_norm(clip_by_global_norm):
+    clip_by_global_norm = answer_or_solution(
+        clip_by_global_norm, "vanishing_and_exploding_gradients", "clip_by_global_norm"
+    )
+    rng = np.random.default_rng(5)
     for max_norm in (0.5, 1e6):
-        big.zero_grad()
-        rnn.sequence_loss(big.unroll(xs).logits, targets).backward()
-        grads = [p.grad.data.copy() for p in big.parameters()]
-        mine, my_norm = clip_by_global_norm(grads, max_norm)
-        norm = nn.clip_grad_norm(big.parameters(), max_norm)
-        assert np.isclose(my_norm, norm), (my_norm, norm)
-        for g, p in zip(mine, big.parameters(), strict=True):
-            assert np.allclose(g, p.grad.data), "clipped gradients differ"
+        grads = [10 * rng.standard_normal(shape) for shape in ((4, 3), (4, 4), (4,))]
+        params = [mg.Tensor(np.zeros_like(g), requires_grad=True) for g in grads]
+        sum(((p * g).sum() for p, g in zip(params, grads, strict=True)), mg.Tensor(0.0)).backward()
+        mine, my_norm = clip_by_global_norm([g.copy() for g in grads], max_norm)
+        norm = nn.clip_grad_norm(params, max_norm)
+        assert np.isclose(my_norm, norm), (
+            f"max_norm={max_norm}: expected norm {norm}, got {my_norm}"
+        )
+        for i, (g, p) in enumerate(zip(mine, params, strict=True)):
+            assert np.allclose(g, p.grad.data), (
+                f"max_norm={max_norm}, gradient {i}: expected\n{p.grad.data}\ngot\n{g}"
+            )
     print("exercise check passed")
 
 
 # %% [markdown]
-# **Your turn.** Write `clip_by_global_norm` in the cell below, then run
-# `check_clip_by_global_norm(clip_by_global_norm)`.
+# **Your turn.** Replace `None` with your function and run the check. While
+# it is `None`, the check runs on the worked solution
+# (`tutorials/solutions/vanishing_and_exploding_gradients.py`) instead.
 
 # %%
-# your answer here
-
-# %% [markdown]
-# ## Solution (try it yourself first)
-#
-# The global norm is the square root of the sum of every array's squared
-# entries. The scale is max_norm / norm, but never above 1: a gradient that is
-# already short enough stays as it is.
-
-
-# %%
-def clip_by_global_norm(grads, max_norm):
-    norm = float(np.sqrt(sum((g**2).sum() for g in grads)))
-    scale = min(1.0, max_norm / norm)
-    return [g * scale for g in grads], norm
-
+clip_by_global_norm = None  # your answer here
 
 # %%
 check_clip_by_global_norm(clip_by_global_norm)

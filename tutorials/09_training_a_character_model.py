@@ -18,6 +18,7 @@
 
 # %%
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,9 @@ from minigrad import nn, optim
 
 OUT = Path("figures")
 OUT.mkdir(exist_ok=True)
+sys.path.append(str(Path(mg.__file__).resolve().parents[1] / "tutorials"))
+from solutions import answer_or_solution  # the exercise's worked solution, out of sight
+
 FAST = os.environ.get("MINIGRAD_FAST") == "1"
 STEPS = 40 if FAST else 600
 
@@ -218,50 +222,40 @@ print(f"history now has {len(more)} steps; last loss {more.loss[-1]:.3f}")
 # %% [markdown]
 # ## Exercise: greedy decoding
 #
-# Write `greedy(model, prefix, n)`: feed the prefix one character at a time
-# with `model.step` (starting from no state, `None`), then repeatedly pick the
-# most likely next character (argmax of the logits), append it and feed it
-# back. Return the n new characters as a string. Do it under `mg.no_grad()`:
-# no gradient is needed. The check compares with `model.sample` at a
-# temperature so low that sampling always picks the most likely character.
+# Write `greedy(model, vocab, prefix, n)`: feed the prefix one character at a
+# time with `model.step` (starting from no state, `None`; `vocab.encode` gives
+# the ids), then repeatedly pick the most likely next character (argmax of the
+# logits), append it and feed it back. Return the n new characters as a string
+# (`vocab.decode`). Do it under `mg.no_grad()`: no gradient is needed. The
+# check runs your function on an untrained model with sharp predictions and
+# compares it with the slow way: rerunning the whole text through the model
+# for every new character.
 
 
 # %%
 def check_greedy(greedy):
-    mine = greedy(model, "The ", 60)
-    print(repr(mine))
-    assert mine == model.sample("The ", 60, temperature=1e-4, seed=0), "differs from sampling"
+    greedy = answer_or_solution(greedy, "training_a_character_model", "greedy")
+    vocab = rnn.data.Vocab.from_text("abcdefgh ")
+    untrained = rnn.RNN(vocab.size, 16, vocab.size, seed=4)
+    untrained.V.data *= 5  # sharp, varied predictions, so every slip shows
+    ids = list(vocab.encode("be a "))
+    with mg.no_grad():
+        for _ in range(30):  # the slow way: rerun the whole text for every new character
+            logits, _ = untrained(np.array(ids).reshape(-1, 1))
+            ids.append(int(logits.data[-1, 0].argmax()))
+    expected = vocab.decode(np.array(ids[5:]))
+    got = greedy(untrained, vocab, "be a ", 30)
+    assert got == expected, f"expected {expected!r}, got {got!r}"
     print("exercise check passed")
 
 
 # %% [markdown]
-# **Your turn.** Write `greedy` in the cell below, then run
-# `check_greedy(greedy)`.
+# **Your turn.** Replace `None` with your function and run the check. While
+# it is `None`, the check runs on the worked solution
+# (`tutorials/solutions/training_a_character_model.py`) instead.
 
 # %%
-# your answer here
-
-# %% [markdown]
-# ## Solution (try it yourself first)
-#
-# `model.step` takes a batch of token ids, here a batch of one, and returns
-# the new state and the logits (B, vocabulary). After the prefix, the last
-# logits predict the first new character; each chosen character is fed back
-# to predict the next.
-
-
-# %%
-def greedy(model, prefix, n):
-    chosen = []
-    with mg.no_grad():
-        state = None
-        for token in data.vocab.encode(prefix):
-            state, logits = model.step(np.array([token]), state)
-        for _ in range(n):
-            chosen.append(int(logits.data[0].argmax()))
-            state, logits = model.step(np.array(chosen[-1:]), state)
-    return data.vocab.decode(np.array(chosen))
-
+greedy = None  # your answer here
 
 # %%
 check_greedy(greedy)

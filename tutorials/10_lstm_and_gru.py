@@ -15,6 +15,7 @@
 
 # %%
 import os
+import sys
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -26,6 +27,9 @@ import rnn.plots
 
 OUT = Path("figures")
 OUT.mkdir(exist_ok=True)
+sys.path.append(str(Path(mg.__file__).resolve().parents[1] / "tutorials"))
+from solutions import answer_or_solution  # the exercise's worked solution, out of sight
+
 FAST = os.environ.get("MINIGRAD_FAST") == "1"
 TRAIN_STEPS = 20 if FAST else 1000
 
@@ -212,7 +216,8 @@ print("saved", OUT / "10_copy_task.png")
 # carry the symbols, and the gradient, across the delay.
 # (With `MINIGRAD_FAST=1` the models train for only a few steps and none of
 # them has learned anything yet.)
-#
+
+# %% [markdown]
 # ## Exercise: a GRU step from primitives
 #
 # Write `gru_step(x, h_prev, U, W, b, n)` for hidden size n, following the GRU
@@ -225,41 +230,27 @@ print("saved", OUT / "10_copy_task.png")
 
 # %%
 def check_gru_step(gru_step):
+    gru_step = answer_or_solution(gru_step, "lstm_and_gru", "gru_step")
     gru = rnn.GRU(3, 2, 3, seed=1)
     rng = np.random.default_rng(1)
     x = mg.Tensor(rng.standard_normal((2, 3)))
     h_prev = mg.Tensor(rng.standard_normal((2, 2)))
     mine = gru_step(x, h_prev, gru.U, gru.W, gru.b, 2)
     expected, _ = gru.step(x, h_prev)
-    assert np.allclose(mine.data, expected.data), "differs from GRU.step"
-    assert mg.gradcheck(lambda U, W, b: gru_step(x, h_prev, U, W, b, 2), gru.U, gru.W, gru.b)
+    assert np.allclose(mine.data, expected.data), (
+        f"h_t: expected (GRU.step)\n{expected.data}\ngot\n{mine.data}"
+    )
+    mg.gradcheck(lambda U, W, b: gru_step(x, h_prev, U, W, b, 2), gru.U, gru.W, gru.b)
     print("exercise check passed")
 
 
 # %% [markdown]
-# **Your turn.** Write `gru_step` in the cell below, then run
-# `check_gru_step(gru_step)`.
+# **Your turn.** Replace `None` with your function and run the check. While
+# it is `None`, the check runs on the worked solution
+# (`tutorials/solutions/lstm_and_gru.py`) instead.
 
 # %%
-# your answer here
-
-# %% [markdown]
-# ## Solution (try it yourself first)
-#
-# Compute the input part x @ Uᵀ + b and the recurrent part h_{t-1} @ Wᵀ once
-# for all three blocks, then slice out each block's columns, as in the LSTM
-# step above. Only the candidate's recurrent block is multiplied by r.
-
-
-# %%
-def gru_step(x, h_prev, U, W, b, n):
-    a = x @ U.T + b
-    m = h_prev @ W.T
-    r = (a[:, :n] + m[:, :n]).sigmoid()
-    z = (a[:, n : 2 * n] + m[:, n : 2 * n]).sigmoid()
-    candidate = (a[:, 2 * n :] + r * m[:, 2 * n :]).tanh()
-    return (1 - z) * candidate + z * h_prev
-
+gru_step = None  # your answer here
 
 # %%
 check_gru_step(gru_step)
