@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -15,7 +16,7 @@ from minigrad.errors import MinigradError
 from .data import CORPORA, CharDataset
 from .demo import DemoSettings, run_demo, tiny_unrolled
 from .model import GRU, LSTM, RNN, Recurrent
-from .train import OPTIMIZERS, DivergedError, load_model, train
+from .train import OPTIMIZERS, DivergedError, History, load_model, train
 
 TEXT_HELP = f"corpus: one of {', '.join(CORPORA)} (embedded) or the path of a UTF-8 text file"
 
@@ -52,7 +53,7 @@ def _train_parser(sub: argparse._SubParsersAction) -> None:
         description="Train a char-level RNN/LSTM/GRU with truncated BPTT and save "
         "checkpoints; --resume continues a run exactly.",
     )
-    p.add_argument("--text", default="default", help=TEXT_HELP + " (default: default)")
+    p.add_argument("--text", default="pydoc", help=TEXT_HELP + " (default: pydoc)")
     p.add_argument(
         "--model",
         choices=["rnn", "lstm", "gru"],
@@ -117,6 +118,30 @@ def _train_parser(sub: argparse._SubParsersAction) -> None:
         help="continue from --checkpoint (weights, optimizer, hidden state, history)",
     )
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    _watch_options(p)
+
+
+def _watch_options(p: argparse.ArgumentParser) -> None:
+    """Held-out text and samples during training (min-char-rnn prints one every 100 steps)."""
+    p.add_argument(
+        "--validation",
+        type=float,
+        default=0.1,
+        help="fraction of the corpus held out at its end to measure the validation loss "
+        "(0: none; default: 0.1)",
+    )
+    p.add_argument(
+        "--eval-every",
+        type=int,
+        default=100,
+        help="steps between validation losses (default: 100)",
+    )
+    p.add_argument(
+        "--sample-every",
+        type=int,
+        default=0,
+        help="print a 200-character sample every N steps (default: 0, none)",
+    )
 
 
 def _sample_parser(sub: argparse._SubParsersAction) -> None:
@@ -195,8 +220,23 @@ def _new_model(args: argparse.Namespace, data: CharDataset) -> Recurrent:
     return make(v, args.hidden, v, dtype=dtype, seed=args.seed, vocab=vocab)
 
 
+def _split(data: CharDataset, fraction: float) -> tuple[CharDataset, CharDataset | None]:
+    """(training, validation) parts; no validation part for --validation 0."""
+    if fraction == 0:
+        return data, None
+    try:
+        return data.split(fraction)
+    except ValueError as err:
+        raise ValueError(f"{err}; --validation 0 trains on all of it") from None
+
+
+def _report_validation(history: History) -> None:
+    for step, loss in history.validation:
+        print(f"step {step:>6}: validation loss {loss:.3f}, perplexity {math.exp(loss):.2f}")
+
+
 def _cmd_train(args: argparse.Namespace) -> None:
-    data = CharDataset.load(args.text)
+    data, validation = _split(CharDataset.load(args.text), args.validation)
     checkpoint = Path(args.checkpoint)
     checkpoint.parent.mkdir(parents=True, exist_ok=True)
     model = load_model(checkpoint)[0] if args.resume else _new_model(args, data)
@@ -213,7 +253,11 @@ def _cmd_train(args: argparse.Namespace) -> None:
         checkpoint_every=args.checkpoint_every,
         resume=args.resume,
         progress=not args.no_progress,
+        validation=validation,
+        eval_every=args.eval_every,
+        sample_every=args.sample_every,
     )
+    _report_validation(history)
     if len(history):
         print(
             f"loss {history.loss[0]:.3f} -> {history.smoothed(20)[-1]:.3f} "
