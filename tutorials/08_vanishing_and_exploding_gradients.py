@@ -118,10 +118,11 @@ for ax, act in zip(axes, ("tanh", "relu"), strict=True):
 axes[0].set_ylabel("gradient norm (log scale)")
 fig.tight_layout()
 fig.savefig(OUT / "08_profiles.png", dpi=120)
-plt.close(fig)
+plt.close(fig)  # pyplot lets go of it; the last line shows it, once, in a notebook
 for (act, rho), p in profiles.items():
     print(f"{act:4} ρ={rho}: ‖dL/dh_1‖ / ‖dL/dh_T‖ = {p[0] / p[-1]:.1e}")
 print("saved", OUT / "08_profiles.png")
+fig
 
 # %% [markdown]
 # What the plot shows:
@@ -151,6 +152,7 @@ short_loss = mg.cross_entropy(short.logits[-1], targets[5, :1])
 heat = draw(short_loss, values=False, heat=True, steps=short_loss.backward_steps(), rankdir="TB")
 heat.save(OUT / "08_heat.svg")
 print("saved", OUT / "08_heat.svg")
+heat
 
 # %% [markdown]
 # ## With a loss at every step
@@ -271,8 +273,9 @@ ax.set_ylabel("relative error of dL/dW")
 ax.set_title(f"truncated BPTT on T = {T} steps")
 fig.tight_layout()
 fig.savefig(OUT / "08_truncation.png", dpi=120)
-plt.close(fig)
+plt.close(fig)  # pyplot lets go of it; the last line shows it, once, in a notebook
 print("saved", OUT / "08_truncation.png")
+fig
 
 # %% [markdown]
 # Two things show. A window boundary cuts every dependency that crosses it,

@@ -205,8 +205,9 @@ ax.set_title(f"copy task: recall {LENGTH} symbols after {DELAY} blanks")
 ax.legend()
 fig.tight_layout()
 fig.savefig(OUT / "10_copy_task.png", dpi=120)
-plt.close(fig)
+plt.close(fig)  # pyplot lets go of it; the last line shows it, once, in a notebook
 print("saved", OUT / "10_copy_task.png")
+fig
 
 # %% [markdown]
 # With the full training run, the vanilla RNN stays at chance on the recall
