@@ -19,6 +19,7 @@
 # tutorials from a scratch directory.
 
 # %%
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -29,6 +30,8 @@ from minigrad.viz import draw
 
 OUT = Path("figures")
 OUT.mkdir(exist_ok=True)
+sys.path.append(str(Path(mg.__file__).resolve().parents[1] / "tutorials"))
+from solutions import answer_or_solution  # the exercise's worked solution, out of sight
 
 # %% [markdown]
 # ## A tensor wraps a numpy array
@@ -189,6 +192,7 @@ print("saved", OUT / "01_two_layers.svg")
 
 # %%
 def check_two_layer(two_layer):
+    two_layer = answer_or_solution(two_layer, "tensors_and_graphs", "two_layer")
     rng = np.random.default_rng(0)
     x = mg.Tensor(rng.standard_normal((2, 3)), name="x")
     params = [
@@ -198,31 +202,20 @@ def check_two_layer(two_layer):
     result = two_layer(x, *params)
     w1, b1, w2, b2 = (p.data for p in params)
     expected = np.tanh(np.tanh(x.data @ w1 + b1) @ w2 + b2)
-    assert np.allclose(result.data, expected), "the values differ from numpy"
+    assert np.allclose(result.data, expected), f"expected\n{expected}\ngot\n{result.data}"
     ops = Counter(t.op for t in mg.toposort(result) if not t.is_leaf)
-    assert ops == Counter({"matmul": 2, "add": 2, "tanh": 2}), f"unexpected operations: {ops}"
+    wanted = Counter({"matmul": 2, "add": 2, "tanh": 2})
+    assert ops == wanted, f"expected the operations {dict(wanted)}, got {dict(ops)}"
     print("exercise check passed")
 
 
 # %% [markdown]
-# **Your turn.** Write `two_layer` in the cell below, then run
-# `check_two_layer(two_layer)`. (Try drawing its graph too.)
+# **Your turn.** Replace `None` with your function and run the check. While
+# it is `None`, the check runs on the worked solution
+# (`tutorials/solutions/tensors_and_graphs.py`) instead.
 
 # %%
-# your answer here
-
-# %% [markdown]
-# ## Solution (try it yourself first)
-#
-# One layer is `(x @ w + b).tanh()`, exactly as above; the second layer takes
-# the first one's output as its input.
-
-
-# %%
-def two_layer(x, w1, b1, w2, b2):
-    hidden = (x @ w1 + b1).tanh()
-    return (hidden @ w2 + b2).tanh()
-
+two_layer = None  # your answer here
 
 # %%
 check_two_layer(two_layer)

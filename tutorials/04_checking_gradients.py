@@ -17,6 +17,7 @@
 # development extras (`pip install -e '.[dev]'`).
 
 # %%
+import sys
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -28,6 +29,8 @@ from minigrad.testing import assert_grad_matches, tensors
 
 OUT = Path("figures")
 OUT.mkdir(exist_ok=True)
+sys.path.append(str(Path(mg.__file__).resolve().parents[1] / "tutorials"))
+from solutions import answer_or_solution  # the exercise's worked solution, out of sight
 
 # %% [markdown]
 # ## Finite differences by hand
@@ -234,10 +237,14 @@ except AssertionError as err:
 
 # %%
 def check_log_cosh(log_cosh):
+    log_cosh = answer_or_solution(log_cosh, "checking_gradients", "log_cosh")
     z = mg.Tensor(np.linspace(-4, 4, 9), requires_grad=True)
-    assert np.allclose(log_cosh(z).data, np.log(np.cosh(z.data))), "forward differs from numpy"
-    assert np.isfinite(log_cosh(mg.Tensor(1000.0)).item()), "log_cosh(1000) overflowed"
-    assert mg.gradcheck(log_cosh, z) and mg.gradgradcheck(log_cosh, z)
+    expected, got = np.log(np.cosh(z.data)), log_cosh(z).data
+    assert np.allclose(got, expected), f"log_cosh(z): expected\n{expected}\ngot\n{got}"
+    big = log_cosh(mg.Tensor(1000.0)).item()
+    assert np.isclose(big, 1000 - np.log(2)), f"log_cosh(1000): expected 999.307, got {big}"
+    mg.gradcheck(log_cosh, z)  # raises GradcheckError: analytic (yours) vs numeric, per element
+    mg.gradgradcheck(log_cosh, z)
 
     @settings(max_examples=25, deadline=None)
     @given(tensors(shape=(3,)))
@@ -249,37 +256,12 @@ def check_log_cosh(log_cosh):
 
 
 # %% [markdown]
-# **Your turn.** Write `LogCosh` and `log_cosh` in the cell below, then run
-# `check_log_cosh(log_cosh)`.
+# **Your turn.** Replace `None` with your function and run the check. While
+# it is `None`, the check runs on the worked solution
+# (`tutorials/solutions/checking_gradients.py`) instead.
 
 # %%
-# your answer here
-
-# %% [markdown]
-# ## Solution (try it yourself first)
-#
-# The derivative is sinh x / cosh x = tanh x, and `backward` writes it with
-# the minigrad op `tanh`, so the second derivative comes for free again. The
-# forward uses the overflow-free form from the hint (`np.log1p(u)` is
-# log(1 + u), accurate for small u).
-
-
-# %%
-class LogCosh(mg.Function):
-    """y = log(cosh(x));  dy/dx = tanh(x)"""
-
-    def forward(self, x):
-        a = np.abs(x)
-        return a + np.log1p(np.exp(-2 * a)) - np.log(2.0)
-
-    def backward(self, grad, out):
-        (x,) = self.inputs
-        return (grad * x.tanh(),)
-
-
-def log_cosh(x):
-    return LogCosh.apply(x)
-
+log_cosh = None  # your answer here
 
 # %%
 check_log_cosh(log_cosh)

@@ -37,7 +37,7 @@ from .dot import (
     tensor_style,
     trace,
 )
-from .render import render_many
+from .render import render
 
 DEFAULT_MAX_STEPS = 100  # one SVG frame per step: the page grows as steps x graph size
 DEFAULT_MAX_NODES = 400
@@ -75,7 +75,8 @@ def flipbook(
         _frame(layout, steps[k], keys[k], set(keys[:k]), grad_text, graph, values, label_limit)
         for k in range(len(steps))
     ]
-    svgs = [re.sub(r'\bid="', f'id="f{k}_', svg) for k, svg in enumerate(render_many(sources))]
+    rendered = [render(source, "svg").decode("utf-8") for source in sources]
+    svgs = [re.sub(r'\bid="', f'id="f{k}_', svg) for k, svg in enumerate(rendered)]
     names = {i: _name(t, i) for i, t in enumerate(layout.tensors)}
     panels = [_panel(k, steps, keys, names) for k in range(len(steps))]
     title = f"backward from {names[len(layout.tensors) - 1]}"

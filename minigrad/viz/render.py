@@ -1,20 +1,30 @@
-"""Rendering with Graphviz's ``dot`` program, and the ``Graph`` that ``draw`` returns.
+"""The ``Graph`` that ``draw`` returns: DOT text rendered by the ``graphviz`` package.
 
-DOT text needs no binary; turning it into SVG/PNG/PDF runs ``dot``. Without
-``dot`` on the PATH, rendering raises ``GraphvizNotFoundError`` with the ways
-to install it, and ``Graph.source`` still gives the text.
+DOT text needs no binary; turning it into SVG/PNG/PDF runs Graphviz's ``dot``
+through ``graphviz.Source(...).pipe``. Without ``dot`` on the PATH, rendering
+raises ``GraphvizNotFoundError`` with the ways to install it, and
+``Graph.source`` still gives the text.
 """
 
 from __future__ import annotations
 
-import re
-import shutil
-import subprocess
+import os
+import tempfile
 from pathlib import Path
+
+import graphviz
 
 from ..errors import MinigradError
 
 SAVE_FORMATS = ("svg", "png", "pdf", "dot")
+
+INSTALL_HINT = (
+    "Install it with `make system-deps` (in the minigrad checkout), or "
+    "`sudo apt-get install graphviz` (Debian/Ubuntu), `brew install graphviz` "
+    "(macOS), `conda install -c conda-forge graphviz` (conda). "
+    "Without it, `.source` still works: it is the DOT text, and "
+    "`.save('graph.dot')` writes it to a file."
+)
 
 
 class RenderError(MinigradError, RuntimeError):
@@ -25,45 +35,38 @@ class GraphvizNotFoundError(RenderError):
     """Graphviz's ``dot`` is not on the PATH."""
 
 
-def dot_binary(fmt: str) -> str:
-    """Path of Graphviz's ``dot``, or an error saying how to install it."""
-    found = shutil.which("dot")
-    if found is None:
+def render(source: str, fmt: str) -> bytes:
+    """``dot -T<fmt>`` of DOT text, run by ``graphviz.Source.pipe``."""
+    try:
+        out: bytes = graphviz.Source(source).pipe(format=fmt, quiet=True)
+    except graphviz.ExecutableNotFound:
         raise GraphvizNotFoundError(
             f"rendering to {fmt} needs Graphviz's `dot` program, which is not on the PATH. "
-            "Install it with `make system-deps` (in the minigrad checkout), or "
-            "`sudo apt-get install graphviz` (Debian/Ubuntu), `brew install graphviz` "
-            "(macOS), `conda install -c conda-forge graphviz` (conda). "
-            "Without it, `.source` still works: it is the DOT text, and "
-            "`.save('graph.dot')` writes it to a file."
-        )
-    return found
+            + INSTALL_HINT
+        ) from None
+    except graphviz.CalledProcessError as err:
+        message = (err.stderr or b"").decode("utf-8", "replace").strip()
+        raise RenderError(f"dot -T{fmt} failed (exit {err.returncode}): {message}") from None
+    except ValueError as err:  # an unknown format
+        raise RenderError(f"dot cannot render to {fmt!r}: {err}") from None
+    return out
 
 
-def render(source: str, fmt: str) -> bytes:
-    """Run ``dot -T<fmt>`` on DOT text and return the output."""
-    command = [dot_binary(fmt), f"-T{fmt}"]
+def write_atomically(path: Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` through a temporary file: never a partial file."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        done = subprocess.run(command, input=source.encode("utf-8"), capture_output=True)
-    except OSError as err:
-        raise GraphvizNotFoundError(f"could not run {command[0]}: {err}") from None
-    if done.returncode != 0:
-        message = done.stderr.decode("utf-8", "replace").strip()
-        raise RenderError(f"dot -T{fmt} failed (exit {done.returncode}): {message}")
-    return done.stdout
-
-
-def render_many(sources: list[str]) -> list[str]:
-    """Render several DOT graphs to SVG with one run of ``dot``; one SVG text each."""
-    output = render("".join(sources), "svg").decode("utf-8")
-    svgs = re.findall(r"<svg\b.*?</svg>", output, flags=re.DOTALL)
-    if len(svgs) != len(sources):
-        raise RenderError(f"dot returned {len(svgs)} SVG documents for {len(sources)} graphs")
-    return svgs
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return path
 
 
 class Graph:
-    """A drawn graph: ``.source`` (DOT text), ``.save(path)``, Jupyter display."""
+    """A drawn graph: ``.source`` (DOT text), ``.pipe(fmt)``, ``.save(path)``, Jupyter display."""
 
     def __init__(self, source: str, node_count: int) -> None:
         self.source = source
@@ -82,11 +85,8 @@ class Graph:
                 f"Graph.save: cannot tell the format of {str(path)!r} from its suffix; "
                 f"use one of {', '.join('.' + f for f in SAVE_FORMATS)}"
             )
-        if fmt == "dot":
-            path.write_text(self.source, encoding="utf-8")
-        else:
-            path.write_bytes(self.pipe(fmt))
-        return path
+        data = self.source.encode("utf-8") if fmt == "dot" else self.pipe(fmt)
+        return write_atomically(path, data)
 
     def _repr_svg_(self) -> str | None:
         try:

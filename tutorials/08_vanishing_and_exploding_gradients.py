@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 7. Vanishing and exploding gradients
+# # 8. Vanishing and exploding gradients
 #
 # **You will learn**
 #
@@ -12,9 +12,10 @@
 # - two remedies for the practical problems: clipping the gradient norm
 #   (exploding), and truncated BPTT (cost) — and what truncation cuts.
 #
-# You need tutorials 5 and 6 (the RNN step, unrolling, BPTT).
+# You need tutorials 6 and 7 (the RNN step, unrolling, BPTT).
 
 # %%
+import sys
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -27,11 +28,13 @@ from minigrad.viz import draw
 
 OUT = Path("figures")
 OUT.mkdir(exist_ok=True)
+sys.path.append(str(Path(mg.__file__).resolve().parents[1] / "tutorials"))
+from solutions import answer_or_solution  # the exercise's worked solution, out of sight
 
 # %% [markdown]
 # ## Where the product comes from
 #
-# From tutorial 6, the gradient at h_t has a part carried back from step t+1:
+# From tutorial 7, the gradient at h_t has a part carried back from step t+1:
 #
 #     δh_t = Vᵀ δo_t + Wᵀ δa_{t+1},    δa_{t+1} = δh_{t+1} ⊙ g1'(a_{t+1})
 #
@@ -72,7 +75,7 @@ targets = rng.integers(0, VOCAB, size=(T, BATCH))
 # ## Measuring ‖dL/dh_t‖
 #
 # `model.unroll(xs)` returns, besides the logits, every hidden state h_t as a
-# graph node (`.steps`), as in tutorial 6. Without `per_step=True` it computes
+# graph node (`.steps`), as in tutorial 7. Without `per_step=True` it computes
 # the same numbers with fewer graph nodes (U x_t + b for all t in one matrix
 # product), which is faster and makes no difference to the gradients.
 # `retain_grad()` on each h_t keeps its gradient after backward (tutorial 2).
@@ -114,11 +117,11 @@ for ax, act in zip(axes, ("tanh", "relu"), strict=True):
     ax.legend()
 axes[0].set_ylabel("gradient norm (log scale)")
 fig.tight_layout()
-fig.savefig(OUT / "07_profiles.png", dpi=120)
+fig.savefig(OUT / "08_profiles.png", dpi=120)
 plt.close(fig)
 for (act, rho), p in profiles.items():
     print(f"{act:4} ρ={rho}: ‖dL/dh_1‖ / ‖dL/dh_T‖ = {p[0] / p[-1]:.1e}")
-print("saved", OUT / "07_profiles.png")
+print("saved", OUT / "08_profiles.png")
 
 # %% [markdown]
 # What the plot shows:
@@ -146,8 +149,8 @@ small.W.data *= 0.5
 short = small.unroll(xs[:6, :1], per_step=True)
 short_loss = mg.cross_entropy(short.logits[-1], targets[5, :1])
 heat = draw(short_loss, values=False, heat=True, steps=short_loss.backward_steps(), rankdir="TB")
-heat.save(OUT / "07_heat.svg")
-print("saved", OUT / "07_heat.svg")
+heat.save(OUT / "08_heat.svg")
+print("saved", OUT / "08_heat.svg")
 
 # %% [markdown]
 # ## With a loss at every step
@@ -210,7 +213,7 @@ print(f"norm before {norm_before:.3g}, after {norm_after:.3g}, cosine of directi
 
 # %% [markdown]
 # Clipping does nothing for *vanishing* gradients: a tiny component stays
-# tiny. That needs a different architecture (tutorial 9).
+# tiny. That needs a different architecture (tutorial 10).
 #
 # ## Truncated BPTT: what it cuts
 #
@@ -267,9 +270,9 @@ ax.set_xlabel("truncation length k")
 ax.set_ylabel("relative error of dL/dW")
 ax.set_title(f"truncated BPTT on T = {T} steps")
 fig.tight_layout()
-fig.savefig(OUT / "07_truncation.png", dpi=120)
+fig.savefig(OUT / "08_truncation.png", dpi=120)
 plt.close(fig)
-print("saved", OUT / "07_truncation.png")
+print("saved", OUT / "08_truncation.png")
 
 # %% [markdown]
 # Two things show. A window boundary cuts every dependency that crosses it,
@@ -278,7 +281,8 @@ print("saved", OUT / "07_truncation.png")
 # ρ(W) = 1, windows of 16 steps still lose about 40% of dL/dW; with
 # ρ(W) = 0.5, about 12%. Either way, a network trained with windows of k steps
 # never gets a gradient signal to remember anything for longer than k steps.
-#
+
+# %% [markdown]
 # ## Exercise: clipping by hand
 #
 # Write `clip_by_global_norm(grads, max_norm)` in numpy: given a list of
@@ -289,39 +293,33 @@ print("saved", OUT / "07_truncation.png")
 
 # %%
 def check_clip_by_global_norm(clip_by_global_norm):
+    clip_by_global_norm = answer_or_solution(
+        clip_by_global_norm, "vanishing_and_exploding_gradients", "clip_by_global_norm"
+    )
+    rng = np.random.default_rng(5)
     for max_norm in (0.5, 1e6):
-        big.zero_grad()
-        rnn.sequence_loss(big.unroll(xs).logits, targets).backward()
-        grads = [p.grad.data.copy() for p in big.parameters()]
-        mine, my_norm = clip_by_global_norm(grads, max_norm)
-        norm = nn.clip_grad_norm(big.parameters(), max_norm)
-        assert np.isclose(my_norm, norm), (my_norm, norm)
-        for g, p in zip(mine, big.parameters(), strict=True):
-            assert np.allclose(g, p.grad.data), "clipped gradients differ"
+        grads = [10 * rng.standard_normal(shape) for shape in ((4, 3), (4, 4), (4,))]
+        params = [mg.Tensor(np.zeros_like(g), requires_grad=True) for g in grads]
+        sum(((p * g).sum() for p, g in zip(params, grads, strict=True)), mg.Tensor(0.0)).backward()
+        mine, my_norm = clip_by_global_norm([g.copy() for g in grads], max_norm)
+        norm = nn.clip_grad_norm(params, max_norm)
+        assert np.isclose(my_norm, norm), (
+            f"max_norm={max_norm}: expected norm {norm}, got {my_norm}"
+        )
+        for i, (g, p) in enumerate(zip(mine, params, strict=True)):
+            assert np.allclose(g, p.grad.data), (
+                f"max_norm={max_norm}, gradient {i}: expected\n{p.grad.data}\ngot\n{g}"
+            )
     print("exercise check passed")
 
 
 # %% [markdown]
-# **Your turn.** Write `clip_by_global_norm` in the cell below, then run
-# `check_clip_by_global_norm(clip_by_global_norm)`.
+# **Your turn.** Replace `None` with your function and run the check. While
+# it is `None`, the check runs on the worked solution
+# (`tutorials/solutions/vanishing_and_exploding_gradients.py`) instead.
 
 # %%
-# your answer here
-
-# %% [markdown]
-# ## Solution (try it yourself first)
-#
-# The global norm is the square root of the sum of every array's squared
-# entries. The scale is max_norm / norm, but never above 1: a gradient that is
-# already short enough stays as it is.
-
-
-# %%
-def clip_by_global_norm(grads, max_norm):
-    norm = float(np.sqrt(sum((g**2).sum() for g in grads)))
-    scale = min(1.0, max_norm / norm)
-    return [g * scale for g in grads], norm
-
+clip_by_global_norm = None  # your answer here
 
 # %%
 check_clip_by_global_norm(clip_by_global_norm)

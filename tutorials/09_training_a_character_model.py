@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 8. Training a character-level language model
+# # 9. Training a character-level language model
 #
 # **You will learn**
 #
@@ -12,12 +12,13 @@
 # - how to generate text, and what the sampling *temperature* does;
 # - how to save a trained model to a checkpoint and load it back.
 #
-# You need tutorials 5–7. The corpus is embedded in the package: nothing is
+# You need tutorials 5–8. The corpus is embedded in the package: nothing is
 # downloaded. Set the environment variable `MINIGRAD_FAST=1` to train only a
 # few steps (the tests do).
 
 # %%
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,9 @@ from minigrad import nn, optim
 
 OUT = Path("figures")
 OUT.mkdir(exist_ok=True)
+sys.path.append(str(Path(mg.__file__).resolve().parents[1] / "tutorials"))
+from solutions import answer_or_solution  # the exercise's worked solution, out of sight
+
 FAST = os.environ.get("MINIGRAD_FAST") == "1"
 STEPS = 40 if FAST else 600
 
@@ -64,7 +68,7 @@ for b in range(3):
     )
 
 # %% [markdown]
-# For truncated BPTT (tutorial 7), `windows` instead cuts the corpus into B
+# For truncated BPTT (tutorial 8), `windows` instead cuts the corpus into B
 # long streams and walks them in order, yielding one (inputs, targets) pair
 # per window: column b of window k+1 continues
 # column b of window k, so the hidden state can be carried from one window to
@@ -145,9 +149,9 @@ print(f"perplexity {history.perplexity[0]:.1f} -> {history.perplexity[-1]:.1f}")
 
 # %%
 rnn.plots.loss_curve(
-    history.loss, OUT / "08_loss.png", vocab_size=data.vocab.size, smoothed=history.smoothed()
+    history.loss, OUT / "09_loss.png", vocab_size=data.vocab.size, smoothed=history.smoothed()
 )
-print("saved", OUT / "08_loss.png")
+print("saved", OUT / "09_loss.png")
 
 # %% [markdown]
 # This corpus is small (a few thousand characters), so a long run ends up
@@ -218,50 +222,40 @@ print(f"history now has {len(more)} steps; last loss {more.loss[-1]:.3f}")
 # %% [markdown]
 # ## Exercise: greedy decoding
 #
-# Write `greedy(model, prefix, n)`: feed the prefix one character at a time
-# with `model.step` (starting from no state, `None`), then repeatedly pick the
-# most likely next character (argmax of the logits), append it and feed it
-# back. Return the n new characters as a string. Do it under `mg.no_grad()`:
-# no gradient is needed. The check compares with `model.sample` at a
-# temperature so low that sampling always picks the most likely character.
+# Write `greedy(model, vocab, prefix, n)`: feed the prefix one character at a
+# time with `model.step` (starting from no state, `None`; `vocab.encode` gives
+# the ids), then repeatedly pick the most likely next character (argmax of the
+# logits), append it and feed it back. Return the n new characters as a string
+# (`vocab.decode`). Do it under `mg.no_grad()`: no gradient is needed. The
+# check runs your function on an untrained model with sharp predictions and
+# compares it with the slow way: rerunning the whole text through the model
+# for every new character.
 
 
 # %%
 def check_greedy(greedy):
-    mine = greedy(model, "The ", 60)
-    print(repr(mine))
-    assert mine == model.sample("The ", 60, temperature=1e-4, seed=0), "differs from sampling"
+    greedy = answer_or_solution(greedy, "training_a_character_model", "greedy")
+    vocab = rnn.data.Vocab.from_text("abcdefgh ")
+    untrained = rnn.RNN(vocab.size, 16, vocab.size, seed=4)
+    untrained.V.data *= 5  # sharp, varied predictions, so every slip shows
+    ids = list(vocab.encode("be a "))
+    with mg.no_grad():
+        for _ in range(30):  # the slow way: rerun the whole text for every new character
+            logits, _ = untrained(np.array(ids).reshape(-1, 1))
+            ids.append(int(logits.data[-1, 0].argmax()))
+    expected = vocab.decode(np.array(ids[5:]))
+    got = greedy(untrained, vocab, "be a ", 30)
+    assert got == expected, f"expected {expected!r}, got {got!r}"
     print("exercise check passed")
 
 
 # %% [markdown]
-# **Your turn.** Write `greedy` in the cell below, then run
-# `check_greedy(greedy)`.
+# **Your turn.** Replace `None` with your function and run the check. While
+# it is `None`, the check runs on the worked solution
+# (`tutorials/solutions/training_a_character_model.py`) instead.
 
 # %%
-# your answer here
-
-# %% [markdown]
-# ## Solution (try it yourself first)
-#
-# `model.step` takes a batch of token ids, here a batch of one, and returns
-# the new state and the logits (B, vocabulary). After the prefix, the last
-# logits predict the first new character; each chosen character is fed back
-# to predict the next.
-
-
-# %%
-def greedy(model, prefix, n):
-    chosen = []
-    with mg.no_grad():
-        state = None
-        for token in data.vocab.encode(prefix):
-            state, logits = model.step(np.array([token]), state)
-        for _ in range(n):
-            chosen.append(int(logits.data[0].argmax()))
-            state, logits = model.step(np.array(chosen[-1:]), state)
-    return data.vocab.decode(np.array(chosen))
-
+greedy = None  # your answer here
 
 # %%
 check_greedy(greedy)

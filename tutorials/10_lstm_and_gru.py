@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 9. LSTM and GRU: gates against vanishing gradients
+# # 10. LSTM and GRU: gates against vanishing gradients
 #
 # **You will learn**
 #
@@ -11,10 +11,11 @@
 # - which of them learns the copy task, where the answer depends on inputs
 #   seen many steps earlier.
 #
-# You need tutorials 5–8 (the RNN step, BPTT, vanishing gradients, training).
+# You need tutorials 5–9 (gradient descent, the RNN step, BPTT, vanishing gradients, training).
 
 # %%
 import os
+import sys
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -26,6 +27,9 @@ import rnn.plots
 
 OUT = Path("figures")
 OUT.mkdir(exist_ok=True)
+sys.path.append(str(Path(mg.__file__).resolve().parents[1] / "tutorials"))
+from solutions import answer_or_solution  # the exercise's worked solution, out of sight
+
 FAST = os.environ.get("MINIGRAD_FAST") == "1"
 TRAIN_STEPS = 20 if FAST else 1000
 
@@ -55,7 +59,7 @@ print("forget-gate bias starts at", lstm.b.data[2:4], "(keep the cell by default
 
 # %% [markdown]
 # One step by hand, for a batch of one, from h_0 = c_0 = 0 (row form, as in
-# tutorial 5). `lstm.step` takes and returns the state as a pair (h, c):
+# tutorial 6). `lstm.step` takes and returns the state as a pair (h, c):
 
 # %%
 x_t = mg.Tensor([[0.5, -1.0, 2.0]])
@@ -83,7 +87,7 @@ assert np.allclose(h_t.data, h_model.data) and np.allclose(c_t.data, c_model.dat
 # No multiplication by a matrix W, no squashing derivative: just the forget
 # gate. Where f ≈ 1, the gradient passes back unchanged, step after step — and
 # f is *learned*, so the network decides what to remember. Compare the RNN,
-# where every step multiplies by Wᵀ diag(g1') (tutorial 7).
+# where every step multiplies by Wᵀ diag(g1') (tutorial 8).
 #
 # ## The GRU
 #
@@ -100,7 +104,7 @@ assert np.allclose(h_t.data, h_model.data) and np.allclose(c_t.data, c_model.dat
 #
 # ## Gradient profiles
 #
-# As in tutorial 7: a loss on the last step only, and ‖dL/dh_t‖ for every t,
+# As in tutorial 8: a loss on the last step only, and ‖dL/dh_t‖ for every t,
 # read with `retain_grad()` from the unrolled graph. Same sizes and inputs for
 # the three models, all freshly initialised.
 
@@ -125,8 +129,8 @@ profiles = {
 }
 for name, p in profiles.items():
     print(f"{name:10}: ‖dL/dh_1‖ / ‖dL/dh_T‖ = {p[0] / p[-1]:.1e}")
-rnn.plots.grad_norm_profile(profiles, OUT / "09_profiles.png")
-print("saved", OUT / "09_profiles.png")
+rnn.plots.grad_norm_profile(profiles, OUT / "10_profiles.png")
+print("saved", OUT / "10_profiles.png")
 
 # %% [markdown]
 # At initialisation the LSTM passes more of the gradient back than the RNN,
@@ -200,9 +204,9 @@ ax.set_ylabel("loss (moving average)")
 ax.set_title(f"copy task: recall {LENGTH} symbols after {DELAY} blanks")
 ax.legend()
 fig.tight_layout()
-fig.savefig(OUT / "09_copy_task.png", dpi=120)
+fig.savefig(OUT / "10_copy_task.png", dpi=120)
 plt.close(fig)
-print("saved", OUT / "09_copy_task.png")
+print("saved", OUT / "10_copy_task.png")
 
 # %% [markdown]
 # With the full training run, the vanilla RNN stays at chance on the recall
@@ -212,7 +216,8 @@ print("saved", OUT / "09_copy_task.png")
 # carry the symbols, and the gradient, across the delay.
 # (With `MINIGRAD_FAST=1` the models train for only a few steps and none of
 # them has learned anything yet.)
-#
+
+# %% [markdown]
 # ## Exercise: a GRU step from primitives
 #
 # Write `gru_step(x, h_prev, U, W, b, n)` for hidden size n, following the GRU
@@ -225,41 +230,27 @@ print("saved", OUT / "09_copy_task.png")
 
 # %%
 def check_gru_step(gru_step):
+    gru_step = answer_or_solution(gru_step, "lstm_and_gru", "gru_step")
     gru = rnn.GRU(3, 2, 3, seed=1)
     rng = np.random.default_rng(1)
     x = mg.Tensor(rng.standard_normal((2, 3)))
     h_prev = mg.Tensor(rng.standard_normal((2, 2)))
     mine = gru_step(x, h_prev, gru.U, gru.W, gru.b, 2)
     expected, _ = gru.step(x, h_prev)
-    assert np.allclose(mine.data, expected.data), "differs from GRU.step"
-    assert mg.gradcheck(lambda U, W, b: gru_step(x, h_prev, U, W, b, 2), gru.U, gru.W, gru.b)
+    assert np.allclose(mine.data, expected.data), (
+        f"h_t: expected (GRU.step)\n{expected.data}\ngot\n{mine.data}"
+    )
+    mg.gradcheck(lambda U, W, b: gru_step(x, h_prev, U, W, b, 2), gru.U, gru.W, gru.b)
     print("exercise check passed")
 
 
 # %% [markdown]
-# **Your turn.** Write `gru_step` in the cell below, then run
-# `check_gru_step(gru_step)`.
+# **Your turn.** Replace `None` with your function and run the check. While
+# it is `None`, the check runs on the worked solution
+# (`tutorials/solutions/lstm_and_gru.py`) instead.
 
 # %%
-# your answer here
-
-# %% [markdown]
-# ## Solution (try it yourself first)
-#
-# Compute the input part x @ Uᵀ + b and the recurrent part h_{t-1} @ Wᵀ once
-# for all three blocks, then slice out each block's columns, as in the LSTM
-# step above. Only the candidate's recurrent block is multiplied by r.
-
-
-# %%
-def gru_step(x, h_prev, U, W, b, n):
-    a = x @ U.T + b
-    m = h_prev @ W.T
-    r = (a[:, :n] + m[:, :n]).sigmoid()
-    z = (a[:, n : 2 * n] + m[:, n : 2 * n]).sigmoid()
-    candidate = (a[:, 2 * n :] + r * m[:, 2 * n :]).tanh()
-    return (1 - z) * candidate + z * h_prev
-
+gru_step = None  # your answer here
 
 # %%
 check_gru_step(gru_step)
