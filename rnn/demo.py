@@ -47,7 +47,7 @@ class DemoSettings:
 
     @classmethod
     def fast(cls) -> DemoSettings:
-        return cls(steps=60, hidden=64, bptt=16, batch_size=8, lr=1e-2, eval_every=30)
+        return cls(steps=60, hidden=64, bptt=16, batch_size=8, lr=1e-2, validation=0.02)
 
 
 def tiny_unrolled(T: int, seed: int = 0, per_step: bool = True) -> mg.Tensor:
