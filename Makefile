@@ -66,7 +66,7 @@ $(VENV)/.jupyter: $(STAMP)
 	touch $@
 
 jupyter: notebooks $(VENV)/.jupyter ## open the tutorial notebooks in JupyterLab (installs it into .venv)
-	cd build/notebooks && $(CURDIR)/$(VENV)/bin/jupyter lab
+	cd build/notebooks && $(CURDIR)/$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root)
 
 clean: ## remove the venv, caches, build/ and out/
 	rm -rf $(VENV) build out .pytest_cache .mypy_cache .ruff_cache .hypothesis
