@@ -14,9 +14,10 @@
 # Everything here is forward computation. Tutorial 2 runs the graph backwards.
 #
 # Run this file top to bottom with `python tutorials/01_tensors_and_graphs.py`,
-# or cell by cell in VS Code / Jupyter. Pictures go into a `figures/` folder
-# in the directory you run it from; `tutorials/README.md` shows how to run the
-# tutorials from a scratch directory.
+# or cell by cell in VS Code / Jupyter. A cell that makes a picture ends with
+# it, so a notebook shows it under the cell; it is also saved into a
+# `figures/` folder in the directory you run from (`tutorials/README.md` shows
+# how to run the tutorials from a scratch directory).
 
 # %%
 import sys
@@ -149,6 +150,7 @@ graph.save(OUT / "01_graph.svg")
 print(graph)
 print("\n".join(graph.source.splitlines()[:6]))
 print("saved", OUT / "01_graph.svg")
+graph
 
 # %% [markdown]
 # ## Turning recording off
@@ -178,8 +180,10 @@ with mg.scope("layer 1"):
 with mg.scope("layer 2"):
     out = (h @ w2).tanh()
 print("h.scope =", repr(h.scope), "  out.scope =", repr(out.scope), "  w.scope =", repr(w.scope))
-draw(out, grads=False).save(OUT / "01_two_layers.svg")
+graph = draw(out, grads=False)
+graph.save(OUT / "01_two_layers.svg")
 print("saved", OUT / "01_two_layers.svg")
+graph
 
 # %% [markdown]
 # ## Exercise: a two-layer network

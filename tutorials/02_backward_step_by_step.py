@@ -103,12 +103,30 @@ print("engine : dL/dw =", round(w.grad.item(), 4), " dL/db =", round(b.grad.item
 assert np.isclose(w.grad.item(), dL_dw) and np.isclose(b.grad.item(), dL_db)
 
 # %% [markdown]
-# `backward()` is exactly this walk run to the end. Now that the leaves hold
-# gradients, `draw` shows them next to the values:
+# `backward()` is exactly this walk run to the end. After it, only the leaves
+# keep their gradients (intermediate ones are passed on and forgotten, see
+# the end of this tutorial). To draw *every* gradient of the chain above, let
+# `draw` run the walk itself: with `steps=...backward_steps()` it records what
+# each node received. We build the graph again (and clear the leaves' gradients
+# first: they would add up, as the next sections show). Each box shows the
+# value and, under it, dL/d(that box): 1 at L, 1 - L² at v and u, and
+# x·(1 - L²) at w.
 
 # %%
-draw(L).save(OUT / "02_grads.svg")
+w.zero_grad()
+b.zero_grad()
+u = x * w
+u.name = "u"
+v = u + b
+v.name = "v"
+L = v.tanh()
+L.name = "L"
+graph = draw(L, steps=L.backward_steps())
+graph.save(OUT / "02_grads.svg")
+for name, value in (("L", 1.0), ("v", dL_dv), ("u", dL_du), ("w", dL_dw), ("b", dL_db)):
+    print(f"dL/d{name} = {value:.4f}")
 print("saved", OUT / "02_grads.svg")
+graph
 
 # %% [markdown]
 # ## A flipbook of backward

@@ -79,8 +79,10 @@ for step in L.backward_steps():
 # output is (3, 4).
 
 # %%
-draw(L).save(OUT / "03_broadcast_graph.svg")
+graph = draw(L)
+graph.save(OUT / "03_broadcast_graph.svg")
 print("saved", OUT / "03_broadcast_graph.svg")
+graph
 
 # %% [markdown]
 # A stretched axis (size 1) is summed too, but kept with size 1. Here c has
@@ -152,8 +154,9 @@ axes[0].set_ylabel("gradient")
 fig.suptitle("where the gradient of a reduction goes (max: the tie splits 1/2, 1/2)")
 fig.tight_layout()
 fig.savefig(OUT / "03_reduction_grads.png", dpi=120)
-plt.close(fig)
+plt.close(fig)  # pyplot lets go of it; the last line shows it, once, in a notebook
 print("saved", OUT / "03_reduction_grads.png")
+fig
 
 # %% [markdown]
 # With an axis, the same rules apply per row (or column). Each row of the

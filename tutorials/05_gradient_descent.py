@@ -144,7 +144,7 @@ ax_fit.set(xlabel="x", ylabel="y", title="the line after 100 steps")
 ax_fit.legend(fontsize=8)
 fig.tight_layout()
 fig.savefig(OUT / "05_descent.png", dpi=120)
-plt.close(fig)  # keeps pyplot from showing it twice in a notebook; the line below shows it
+plt.close(fig)  # pyplot lets go of it; the last line shows it, once, in a notebook
 fig
 
 # %% [markdown]
@@ -263,7 +263,7 @@ ax.set(xlabel="step", ylabel="loss", title="the same line fitted by two optimize
 ax.legend()
 fig.tight_layout()
 fig.savefig(OUT / "05_sgd_and_adam.png", dpi=120)
-plt.close(fig)
+plt.close(fig)  # pyplot lets go of it; the last line shows it, once, in a notebook
 fig
 
 # %% [markdown]

@@ -124,8 +124,9 @@ for ax, (name, (value, slope)) in zip(axes, curves.items(), strict=True):
     ax.legend()
 fig.tight_layout()
 fig.savefig(OUT / "06_activations.png", dpi=120)
-plt.close(fig)
+plt.close(fig)  # pyplot lets go of it; the last line shows it, once, in a notebook
 print("saved", OUT / "06_activations.png")
+fig
 
 # %% [markdown]
 # A ReLU network is built with `activation="relu"`; everything else is the same.
@@ -174,9 +175,11 @@ print(f"loss = {loss.item():.6f}   by hand: {by_hand:.6f}")
 
 # %%
 loss.backward()
-draw(loss, rankdir="TB").save(OUT / "06_one_step.svg")
+graph = draw(loss, rankdir="TB")
+graph.save(OUT / "06_one_step.svg")
 print("saved", OUT / "06_one_step.svg")
 print("dL/dW is all zero, because h_0 = 0:", not W.grad.data.any())
+graph
 
 # %% [markdown]
 # Note that last line: W multiplies h_0 = 0 in the first step, so nothing in

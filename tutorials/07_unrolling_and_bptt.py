@@ -92,8 +92,10 @@ for name in ("U", "W", "V", "b", "c"):
 # every step. h_0 (dashed, top) is a constant zero.
 
 # %%
-draw(loss, values=False, grads=False, rankdir="TB").save(OUT / "07_unrolled.svg")
+graph = draw(loss, values=False, grads=False, rankdir="TB")
+graph.save(OUT / "07_unrolled.svg")
 print("saved", OUT / "07_unrolled.svg")
+graph
 
 # %% [markdown]
 # ## BPTT is `backward()`
@@ -144,8 +146,9 @@ ax.set_title("BPTT: each time step adds one term to the shared weights' gradient
 ax.legend()
 fig.tight_layout()
 fig.savefig(OUT / "07_contributions.png", dpi=120)
-plt.close(fig)
+plt.close(fig)  # pyplot lets go of it; the last line shows it, once, in a notebook
 print("saved", OUT / "07_contributions.png")
+fig
 
 # %% [markdown]
 # ## The same gradients, derived by hand

@@ -6,8 +6,11 @@
 # - why the gradient that travels back through time is multiplied, step by
 #   step, by W and by the activation's derivative — and therefore shrinks or
 #   grows exponentially;
-# - how to measure it: ‖dL/dh_t‖ for every t, for tanh vs ReLU and for W's
-#   spectral radius below, at and above 1;
+# - which size of W bounds it (the largest singular value, not the largest
+#   eigenvalue), and how to measure it: ‖dL/dh_t‖ for every t, for tanh vs
+#   ReLU, with W below, at and above 1 — vanishing and exploding;
+# - that with a loss at every position the gradient's *distant* part still
+#   vanishes;
 # - how to *see* it: the graph coloured by gradient magnitude;
 # - two remedies for the practical problems: clipping the gradient norm
 #   (exploding), and truncated BPTT (cost) — and what truncation cuts.
@@ -44,15 +47,26 @@ from solutions import answer_or_solution  # the exercise's worked solution, out 
 #
 #     δh_{T-k} = [Wᵀ D_{T-k+1}] ··· [Wᵀ D_T] δh_T,     D_t = diag(g1'(a_t))
 #
-# Roughly, each factor scales the gradient by (size of W) × (size of g1'). If
-# that is below 1, the gradient **vanishes** like r^k; above 1 it
-# **explodes**. The "size" of W that matters is its spectral radius ρ(W), the
-# largest |eigenvalue|.
+# How much can one factor stretch a vector? At most by the largest singular
+# value of W, its spectral norm ‖W‖₂ = σ_max(W), times the largest |g1'|
+# (1 for tanh and ReLU). So
+#
+#     ‖δh_{T-k}‖ ≤ (‖W‖₂ · max|g1'|)^k · ‖δh_T‖
+#
+# If ‖W‖₂ · max|g1'| < 1, the gradient **vanishes** at least like that power
+# of k. Above 1 it *can* **explode**: the bound no longer stops it, and when
+# g1' stays near 1 it does. (The spectral radius ρ(W), the largest
+# |eigenvalue|, tells how W^k grows for very large k; it can be much smaller
+# than ‖W‖₂, so ρ(W) < 1 alone does not keep a short product small. The two
+# coincide when all singular values are equal, as for a scaled orthogonal
+# matrix, the case below.)
 #
 # ## The models
 #
-# `rnn.RNN` starts W as a random orthogonal matrix: every eigenvalue has
-# |λ| = 1, so ρ(W) = 1. Scaling W by ρ sets the spectral radius to ρ.
+# `rnn.RNN` starts W as a random orthogonal matrix: every singular value is 1,
+# so ‖W‖₂ = 1, and every eigenvalue has |λ| = 1, so ρ(W) = 1 too. Scaling W by
+# ρ sets both to ρ. A random Gaussian matrix scaled to ρ(W) = 1 is different:
+# its largest singular value is well above 1.
 
 # %%
 VOCAB, HIDDEN, T, BATCH = 8, 32, 40, 4
@@ -64,8 +78,17 @@ def make_model(activation, rho):
     return model
 
 
-print("spectral radius of W:", np.abs(np.linalg.eigvals(make_model("tanh", 1.0).W.data)).max())
-print("after scaling by 1.5:", np.abs(np.linalg.eigvals(make_model("tanh", 1.5).W.data)).max())
+for rho in (1.0, 1.5):
+    W = make_model("tanh", rho).W.data
+    sv = np.linalg.svd(W, compute_uv=False)
+    print(
+        f"orthogonal W × {rho}: singular values from {sv.min():.3f} to {sv.max():.3f}, "
+        f"spectral radius {np.abs(np.linalg.eigvals(W)).max():.3f}"
+    )
+gaussian = np.random.default_rng(0).standard_normal((HIDDEN, HIDDEN))
+gaussian /= np.abs(np.linalg.eigvals(gaussian)).max()
+sv = np.linalg.svd(gaussian, compute_uv=False)
+print(f"Gaussian W, ρ(W) = 1: singular values from {sv.min():.3f} to {sv.max():.3f}")
 
 rng = np.random.default_rng(0)
 xs = rng.integers(0, VOCAB, size=(T, BATCH))
@@ -106,11 +129,11 @@ for t in (T, T - 10, T - 20, T - 30, 1):
 profiles = {
     (act, rho): last_step_profile(make_model(act, rho))
     for act in ("tanh", "relu")
-    for rho in (0.5, 1.0, 1.5)
+    for rho in (0.5, 1.0, 2.0)
 }
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharey=True)
 for ax, act in zip(axes, ("tanh", "relu"), strict=True):
-    for rho in (0.5, 1.0, 1.5):
+    for rho in (0.5, 1.0, 2.0):
         ax.semilogy(range(1, T + 1), profiles[act, rho], label=f"ρ(W) = {rho}")
     ax.set_title(f"g1 = {act}: ‖dL_T/dh_t‖")
     ax.set_xlabel("time step t (the loss is at t = T)")
@@ -118,10 +141,13 @@ for ax, act in zip(axes, ("tanh", "relu"), strict=True):
 axes[0].set_ylabel("gradient norm (log scale)")
 fig.tight_layout()
 fig.savefig(OUT / "08_profiles.png", dpi=120)
-plt.close(fig)
+plt.close(fig)  # pyplot lets go of it; the last line shows it, once, in a notebook
 for (act, rho), p in profiles.items():
     print(f"{act:4} ρ={rho}: ‖dL/dh_1‖ / ‖dL/dh_T‖ = {p[0] / p[-1]:.1e}")
+assert all(profiles[act, 0.5][0] / profiles[act, 0.5][-1] < 1e-6 for act in ("tanh", "relu"))
+assert all(profiles[act, 2.0][0] / profiles[act, 2.0][-1] > 1e2 for act in ("tanh", "relu"))
 print("saved", OUT / "08_profiles.png")
+fig
 
 # %% [markdown]
 # What the plot shows:
@@ -131,10 +157,11 @@ print("saved", OUT / "08_profiles.png")
 #   network trained like this cannot learn long-range dependencies.
 # - ρ = 1: tanh decays slowly. ReLU decays faster: g1' is 0 for the units
 #   that are off (about half), so each step passes on only part of the vector.
-# - ρ = 1.5: the gradient **grows** going back in time, for both. How fast
-#   depends on g1' along the way: tanh passes the gradient through every unit
-#   (scaled by tanh' ≤ 1), ReLU only through the units that are on. A little
-#   larger ρ and the growth runs away, as the section on clipping shows.
+# - ρ = 2: the gradient **explodes** going back in time: ‖dL/dh_1‖ is
+#   about a thousand times ‖dL/dh_T‖ for tanh and a hundred thousand times
+#   for ReLU. How fast depends on g1' along the way: tanh' < 1 damps every
+#   step and saturated units pass almost nothing, while a ReLU unit that is
+#   on passes its gradient at full strength, times W.
 #
 # ## Seeing it in the graph
 #
@@ -151,20 +178,69 @@ short_loss = mg.cross_entropy(short.logits[-1], targets[5, :1])
 heat = draw(short_loss, values=False, heat=True, steps=short_loss.backward_steps(), rankdir="TB")
 heat.save(OUT / "08_heat.svg")
 print("saved", OUT / "08_heat.svg")
+heat
 
 # %% [markdown]
 # ## With a loss at every step
 #
 # Language models put a loss at every position (`rnn.sequence_loss`). Then
 # every δh_t also has its own local term Vᵀ δo_t, so ‖dL/dh_t‖ does not
-# vanish as a whole — `rnn.bptt.hidden_grad_norms` measures it. What still
-# vanishes is the part carrying information from *distant* losses; that is
-# the part that teaches the network long-range memory.
+# vanish as a whole — `rnn.bptt.hidden_grad_norms` measures it:
 
 # %%
 full = rnn.bptt.hidden_grad_norms(make_model("tanh", 0.5), xs, targets)
-print("all-positions loss, ρ=0.5:", full[[0, 10, 20, 30, T - 1]].round(4))
+print("all-positions loss, ρ=0.5, ‖dL/dh_t‖ at t = 1, 11, 21, 31, 40:")
+print(full[[0, 10, 20, 30, T - 1]].round(4))
 
+# %% [markdown]
+# What still vanishes is the part carrying information from *distant*
+# losses; that is the part that teaches the network long-range memory. Split
+# the all-positions loss L = Σ_s L_s into its terms (L_s is the loss at
+# position s) and measure how much each one sends back to the first hidden
+# state: ‖∂L_s/∂h_1‖ for s = 1 … T. Each needs its own backward pass through
+# the same graph, so the graph is kept (`retain_graph=True`, tutorial 2).
+
+
+# %%
+def reach_of_each_loss(model):
+    out = model.unroll(xs)
+    h1 = out.steps[0].retain_grad()
+    reach = []
+    for s in range(T):
+        h1.grad = None
+        (mg.cross_entropy(out.logits[s], targets[s]) / T).backward(retain_graph=True)
+        reach.append(np.linalg.norm(h1.grad.data))
+    return np.array(reach)
+
+
+reach = {rho: reach_of_each_loss(make_model("tanh", rho)) for rho in (0.5, 1.0)}
+for rho, r in reach.items():
+    near, far = r[:5].sum(), r[20:].sum()
+    print(f"ρ = {rho}: Σ_s≤5 ‖∂L_s/∂h_1‖ = {near:.2e},  Σ_s>20 ‖∂L_s/∂h_1‖ = {far:.2e}")
+assert reach[0.5][-1] < 1e-10 * reach[0.5][0]
+
+fig, ax = plt.subplots(figsize=(6.4, 3.4))
+for rho, r in reach.items():
+    ax.semilogy(range(1, T + 1), r, "o-", ms=3, label=f"tanh, ρ(W) = {rho}")
+ax.set(
+    xlabel="position s of the loss term",
+    ylabel="‖∂L_s / ∂h_1‖ (log scale)",
+    title="what each loss term sends back to h_1",
+)
+ax.legend()
+fig.tight_layout()
+fig.savefig(OUT / "08_distant.png", dpi=120)
+plt.close(fig)  # pyplot lets go of it; the last line shows it, once, in a notebook
+fig
+
+# %% [markdown]
+# The total ‖dL/dh_1‖ is made of the nearby terms. With ρ = 0.5 the loss 40
+# steps later sends back less than a trillionth of what the loss at step 1
+# does:
+# nothing the network reads at step 1 can be learned from a target 40 steps
+# later. With ρ = 1 the decay is slower but still a factor of a hundred over
+# 40 steps.
+#
 # %% [markdown]
 # ## Exploding gradients: clip the norm
 #
@@ -271,8 +347,9 @@ ax.set_ylabel("relative error of dL/dW")
 ax.set_title(f"truncated BPTT on T = {T} steps")
 fig.tight_layout()
 fig.savefig(OUT / "08_truncation.png", dpi=120)
-plt.close(fig)
+plt.close(fig)  # pyplot lets go of it; the last line shows it, once, in a notebook
 print("saved", OUT / "08_truncation.png")
+fig
 
 # %% [markdown]
 # Two things show. A window boundary cuts every dependency that crosses it,
