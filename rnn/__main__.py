@@ -25,9 +25,10 @@ def _demo_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "demo",
         help="train a char-RNN, check gradients, draw pictures into --out",
-        description="Train a char-RNN on the default corpus (samples before and "
-        "after), gradcheck a small unrolled RNN, and write the unrolled graph "
-        "(SVG), a backward flipbook (HTML), the loss curve and the dL/dh_t "
+        description="Train a char-RNN on CPython's reference documentation, a tenth "
+        "held out (samples before and after, training and validation perplexity "
+        "against the unigram baseline), gradcheck a small unrolled RNN, and write "
+        "the unrolled graph (SVG), a backward flipbook (HTML), the loss curve and the dL/dh_t "
         "profile (PNG) and the checkpoint into --out.",
     )
     p.add_argument("--out", default="out", help="directory for the outputs (default: out)")
@@ -42,7 +43,7 @@ def _demo_parser(sub: argparse._SubParsersAction) -> None:
         help=f"training steps (default: {DemoSettings.steps}, fast: {DemoSettings.fast().steps})",
     )
     p.add_argument("--seed", type=int, default=0, help="seed for weights and samples (default 0)")
-    p.add_argument("--text", help=TEXT_HELP + " (default: the embedded default corpus)")
+    p.add_argument("--text", help=TEXT_HELP + " (default: pydoc)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
