@@ -8,6 +8,7 @@ behind ``python -m rnn demo``.
 """
 
 from . import bptt, data
+from .export import from_pytorch, to_pytorch
 from .model import GRU, LSTM, RNN, Recurrent, Unrolled, build, sequence_loss
 from .train import (
     DataExhaustedWarning,
@@ -33,9 +34,11 @@ __all__ = [
     "build",
     "data",
     "evaluate",
+    "from_pytorch",
     "load_model",
     "save_checkpoint",
     "sequence_loss",
+    "to_pytorch",
     "TrainState",
     "train",
 ]

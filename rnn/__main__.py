@@ -1,4 +1,4 @@
-"""Command line: ``python -m rnn demo|train|sample|graph`` (``--help`` on each)."""
+"""Command line: ``python -m rnn demo|train|sample|graph|export`` (``--help`` on each)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from minigrad.errors import MinigradError
 
 from .data import CORPORA, CharDataset
 from .demo import DemoSettings, run_demo, tiny_unrolled
+from .export import metadata, to_pytorch
 from .model import GRU, LSTM, RNN, Recurrent
 from .train import OPTIMIZERS, DivergedError, History, load_model, train
 
@@ -190,13 +191,34 @@ def _graph_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the weights and data (default 0)")
 
 
+def _export_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "export",
+        help="write a checkpoint as a safetensors file that PyTorch loads",
+        description="Write the model in CHECKPOINT under PyTorch's names: the keys "
+        "rnn.* load into torch.nn.RNN/LSTM/GRU (one layer), the keys head.* into "
+        "torch.nn.Linear; the vocabulary and config go into the metadata.",
+    )
+    p.add_argument("checkpoint", metavar="CHECKPOINT", help="checkpoint written by train or demo")
+    p.add_argument("out", metavar="OUT", help="the .safetensors file to write (atomically)")
+    p.add_argument(
+        "--force", action="store_true", help="replace OUT even if export did not write it"
+    )
+
+
+def _cmd_export(args: argparse.Namespace) -> None:
+    model, _ = load_model(args.checkpoint)
+    out = to_pytorch(model, args.out, overwrite=args.force)
+    print(f"wrote {out}: {metadata(model)['torch']}")
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="python -m rnn",
         description="The textbook RNN on minigrad: BPTT is loss.backward() on the unrolled graph.",
     )
     sub = top.add_subparsers(dest="command", required=True)
-    for add in (_demo_parser, _train_parser, _sample_parser, _graph_parser):
+    for add in (_demo_parser, _train_parser, _sample_parser, _graph_parser, _export_parser):
         add(sub)
     return top
 
@@ -283,7 +305,13 @@ def _cmd_graph(args: argparse.Namespace) -> None:
     print(f"wrote {draw(loss, values=True, grads=True, heat=args.heat).save(out)}")
 
 
-COMMANDS = {"demo": _cmd_demo, "train": _cmd_train, "sample": _cmd_sample, "graph": _cmd_graph}
+COMMANDS = {
+    "demo": _cmd_demo,
+    "train": _cmd_train,
+    "sample": _cmd_sample,
+    "graph": _cmd_graph,
+    "export": _cmd_export,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

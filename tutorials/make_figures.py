@@ -30,6 +30,7 @@ FIGURES = {
     "08_vanishing_and_exploding_gradients.py": ["08_profiles.png", "08_heat.svg"],
     "09_training_a_character_model.py": ["09_loss.png"],
     "10_lstm_and_gru.py": ["10_copy_task.png"],
+    "11_moving_on_to_pytorch.py": ["11_gate_blocks.png"],
 }
 
 
