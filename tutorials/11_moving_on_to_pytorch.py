@@ -161,8 +161,9 @@ axes[1].set_xlabel(r"hidden unit of $h_{t-1}$")
 fig.suptitle("The GRU's gate blocks, stacked r, z, n in minigrad and in PyTorch")
 fig.tight_layout()
 fig.savefig(OUT / "11_gate_blocks.png", dpi=100)
-plt.close(fig)
+plt.close(fig)  # pyplot lets go of it; the last line shows it, once, in a notebook
 print("saved", OUT / "11_gate_blocks.png")
+fig
 
 # %% [markdown]
 # ## PyTorch's equations, in numpy
@@ -339,8 +340,9 @@ ax.set_title("minigrad against PyTorch's numbers (float64)")
 ax.legend(loc="upper left")
 fig.tight_layout()
 fig.savefig(OUT / "11_differences.png", dpi=100)
-plt.close(fig)
+plt.close(fig)  # pyplot lets go of it; the last line shows it, once, in a notebook
 print("saved", OUT / "11_differences.png")
+fig
 
 # %% [markdown]
 # ## Back into minigrad
