@@ -166,7 +166,7 @@ short_targets[-1] = 1
 picture = rnn.diagram(fading, short_xs, short_targets, view="bptt")
 picture.save(OUT / "08_bptt_vanishing.svg")
 short_norms = rnn.bptt.hidden_grad_norms(fading, short_xs, short_targets)
-print("‖dL/dh_t‖, t = 1..8:", np.array2string(short_norms, precision=2))
+print("‖dL/dh_t‖, t = 1..8:", " ".join(f"{n:.1e}" for n in short_norms))
 assert np.all(np.diff(short_norms) > 0)  # every step back in time, smaller
 picture
 
