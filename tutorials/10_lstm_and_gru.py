@@ -33,7 +33,7 @@ sys.path.append(str(Path(mg.__file__).resolve().parents[1] / "tutorials"))
 from solutions import answer_or_solution  # the exercise's worked solution, out of sight
 
 FAST = os.environ.get("MINIGRAD_FAST") == "1"
-TRAIN_STEPS = 10 if FAST else 400
+TRAIN_STEPS = 10 if FAST else 350
 
 # %% [markdown]
 # ## The LSTM step
