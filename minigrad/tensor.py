@@ -78,6 +78,8 @@ class Tensor:
         name: str | None = None,
         dtype: Any = None,
     ) -> None:
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"Tensor: name must be a str or None, got {type(name).__name__}")
         array = to_array(data, dtype)
         if requires_grad and array.dtype not in FLOAT_DTYPES:
             raise DTypeError(

@@ -1,47 +1,38 @@
-"""Backward, one frame per step: a self-contained HTML page to step through.
+"""Backward, one step at a time: a self-contained HTML page to step through.
 
 ``flipbook(root, "backprop.html")`` runs ``root.backward_steps()`` and draws
-the graph once per step: the node being processed is orange, nodes already
-done are green, and the edges its gradient flows along are red. Beside each
-frame, the op's rule with the numbers — the incoming gradient dL/dy, the
-local derivative dy/dx (when y is a scalar) and what each input receives,
-dL/dx = dL/dy * dy/dx — and the running list of leaf gradients.
-
-Every frame has the same layout: a node's gradient line is in its label from
-the first frame, written in the fill colour until the node is reached.
-The page needs no network: the SVG frames, styles and script are inline, and
-a Content-Security-Policy forbids fetching anything.
+the graph once. Each step restyles that one picture: the node being
+processed is orange (its SVG group has the class ``current``), nodes already
+done are green, and the edges its gradient runs along turn red, arrows
+pointing backwards, labelled with the gradient they carry. Beside the
+picture, the chain rule of the step with the actual names and numbers
+(chain.py) and the sum at nodes that several ops feed. The page is one SVG
+plus a small table per step, so its size grows with nodes + steps.
 """
 
 from __future__ import annotations
 
 import html
-import re
-from collections.abc import Mapping
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from ..engine import BackwardStep, SparseGrad, toposort, unbroadcast
-from ..mode import no_grad
+from ..engine import BackwardStep, toposort
 from ..tensor import Tensor
-from .dot import (
-    LABEL_LIMIT,
-    GraphTooLargeError,
-    Layout,
-    dot_source,
-    graph_attrs,
-    op_node,
-    summarize,
-    tensor_label,
-    tensor_style,
-    trace,
-)
-from .render import render
+from .chain import chain_lines, contributions, d, num, rule, sum_line, value
+from .dot import dot_source, graph_attrs, op_node, operand_labels, tensor_label, tensor_style
+from .flow import flow_from_steps
+from .labels import LABEL_LIMIT, clean, escape, summarize, truncate
+from .layout import GraphTooLargeError, Layout, trace
+from .page import page
+from .render import render, write_atomically
 
-DEFAULT_MAX_STEPS = 100  # one SVG frame per step: the page grows as steps x graph size
+DEFAULT_MAX_STEPS = 100
 DEFAULT_MAX_NODES = 400
-CURRENT_FILL, DONE_FILL, FLOW_COLOUR = "#ffb347", "#d5e8d4", "#d62728"
+NAME_LIMIT = 24  # characters of a name in the panel text
+SVG_NS, XLINK_NS = "http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"
 
 
 def flipbook(
@@ -68,217 +59,157 @@ def flipbook(
         )
     layout = trace(root, max_nodes)
     steps = list(root.backward_steps())
-    index = {id(t): i for i, t in enumerate(layout.tensors)}
-    keys = [index[id(s.node)] for s in steps]
-    grad_text = {i: summarize(s.grad.data, label_limit) for i, s in zip(keys, steps, strict=True)}
-    sources = [
-        _frame(layout, steps[k], keys[k], set(keys[:k]), grad_text, graph, values, label_limit)
-        for k in range(len(steps))
-    ]
-    rendered = [render(source, "svg").decode("utf-8") for source in sources]
-    svgs = [re.sub(r'\bid="', f'id="f{k}_', svg) for k, svg in enumerate(rendered)]
-    names = {i: _name(t, i) for i, t in enumerate(layout.tensors)}
-    panels = [_panel(k, steps, keys, names) for k in range(len(steps))]
+    names = short_names(layout)
+    svg = picture(layout, steps, graph, values, label_limit, names)
+    frames = [frame(layout, steps, k) for k in range(len(steps))]
+    arrived = contributions(steps)
+    panels = [panel(k, steps, layout, names, arrived) for k in range(len(steps))]
     title = f"backward from {names[len(layout.tensors) - 1]}"
-    path = Path(path)
-    path.write_text(page(title, svgs, [f"t{i}" for i in keys], panels), encoding="utf-8")
-    return path
+    text = page(title, svg, frames, panels, leaf_list(layout, steps, names))
+    return write_atomically(Path(path), text.encode("utf-8"))
 
 
-def _frame(
+def short_names(layout: Layout) -> list[str]:
+    """A printable name per tensor, truncated: its own, or the op's name and a number."""
+    names: list[str] = []
+    counts: dict[str, int] = {}
+    for i, t in enumerate(layout.tensors):
+        if layout.canonical[i] != i:
+            names.append(names[layout.canonical[i]])  # a copy is drawn, and named, once
+        elif t.name:
+            names.append(truncate(clean(t.name).replace("\n", " "), NAME_LIMIT))
+        else:
+            kind = t._ctx.name if t._ctx is not None else "param" if t.requires_grad else "const"
+            counts[kind] = counts.get(kind, 0) + 1
+            names.append(f"{kind}{counts[kind]}")
+    return names
+
+
+# ---------------------------------------------------------------- picture
+def picture(
     layout: Layout,
-    step: BackwardStep,
-    current: int,
-    done: set[int],
-    grad_text: Mapping[int, str],
+    steps: Sequence[BackwardStep],
     graph: Mapping[str, str],
     values: bool,
     limit: int,
+    names: Sequence[str],
 ) -> str:
-    """DOT text of one frame: current node orange, done nodes green, flow edges red."""
+    """The one SVG: every gradient in place (hidden until reached), ids for the script."""
+    flow = flow_from_steps(layout, steps)
     nodes: dict[str, Mapping[str, str]] = {}
     for i, t in enumerate(layout.tensors):
-        state = "current" if i == current else "done" if i in done else ""
-        style = tensor_style(t, t is layout.root)
-        if state:
-            style.update(_state_style(state))
-        shown = state or i not in grad_text
-        colour = "" if shown else style["fillcolor"]
-        label = tensor_label(t, values, grad_text.get(i), limit, grad_colour=colour)
-        nodes[f"t{i}"] = {**style, "label": label}
+        if layout.canonical[i] != i:
+            continue
+        grad = flow.node.get(f"t{i}")
+        text = summarize(grad, limit) if grad is not None else None
+        label = tensor_label(t, values, text, limit, nickname=names[i])
+        nodes[f"t{i}"] = {**tensor_style(t, t is layout.root), "label": label, "id": f"t{i}"}
         if t._ctx is not None:
-            nodes[f"o{i}"] = {**op_node(t, limit), **(_state_style(state) if state else {})}
-    edges = {}
-    for edge in layout.edges:
-        if edge[2] == current and (edge[3] < 0 or step.input_grads[edge[3]] is not None):
-            edges[edge] = {"color": FLOW_COLOUR, "penwidth": "2.2"}
-    return dot_source(layout, nodes, edges, graph)
+            nodes[f"o{i}"] = {**op_node(t, limit), "id": f"o{i}"}
+    edges: dict[tuple[str, str, int, int], dict[str, str]] = operand_labels(layout)
+    for n, edge in enumerate(layout.edges):
+        style = {**edges.get(edge, {}), "id": f"e{n}", "dir": "both", "arrowtail": "normal"}
+        grad = flow.edge.get((edge[2], edge[3]))
+        if grad is not None:
+            style["label"] = escape(edge_value(grad), limit)
+        edges[edge] = style
+    svg = render(dot_source(layout, nodes, edges, graph), "svg").decode("utf-8")
+    return mark(svg)
 
 
-def _state_style(state: str) -> dict[str, str]:
-    fill = CURRENT_FILL if state == "current" else DONE_FILL
-    return {"fillcolor": fill, "class": state, "penwidth": "2.5" if state == "current" else "1"}
+def edge_value(grad: np.ndarray) -> str:
+    """A gradient on an edge: the number, or the norm of a tensor."""
+    return value(grad) if grad.size == 1 else f"‖·‖ {num(float(np.linalg.norm(grad)))}"
 
 
-def _name(t: Tensor, i: int) -> str:
-    if t.name:
-        return t.name
-    if t._ctx is not None:
-        return f"{t._ctx.name} output (t{i})"
-    return f"{'parameter' if t.requires_grad else 'constant'} t{i}"
+def mark(svg: str) -> str:
+    """Classes the page's style needs: gradient lines, edge labels, the two arrowheads."""
+    ET.register_namespace("", SVG_NS)
+    ET.register_namespace("xlink", XLINK_NS)
+    root = ET.fromstring(svg)
+    for g in root.iter(f"{{{SVG_NS}}}g"):
+        kind = (g.get("class") or "").split()
+        if "node" in kind:
+            for text in g.iter(f"{{{SVG_NS}}}text"):
+                if "".join(text.itertext()).startswith("grad "):
+                    text.set("class", "grad")
+        elif "edge" in kind:
+            _mark_edge(g)
+    return ET.tostring(root, encoding="unicode")
+
+
+def _mark_edge(g: ET.Element) -> None:
+    path = next(g.iter(f"{{{SVG_NS}}}path"), None)
+    end = _last_point(path.get("d", "")) if path is not None else None
+    for polygon in g.iter(f"{{{SVG_NS}}}polygon"):
+        x, y = (float(v) for v in polygon.get("points", "0,0").split()[0].split(","))
+        near_end = end is not None and abs(x - end[0]) + abs(y - end[1]) < 12
+        polygon.set("class", "head" if near_end else "tail")
+    for text in g.iter(f"{{{SVG_NS}}}text"):
+        if len("".join(text.itertext()).strip()) > 1:  # not an operand letter a, b
+            text.set("class", "glabel")
+
+
+def _last_point(d: str) -> tuple[float, float]:
+    x, y = d.replace("M", " ").replace("C", " ").split()[-1].split(",")
+    return float(x), float(y)
+
+
+def frame(layout: Layout, steps: Sequence[BackwardStep], k: int) -> dict[str, object]:
+    """What step ``k`` highlights: the current boxes and the edges the gradient takes."""
+    index = {id(t): i for i, t in enumerate(layout.tensors)}
+    step = steps[k]
+    j = layout.canonical[index[id(step.node)]]
+    keys = [f"t{j}"] + ([f"o{j}"] if step.op is not None else [])
+    edges = [
+        f"e{n}"
+        for n, (_, _, i, pos) in enumerate(layout.edges)
+        if i == j
+        and (pos < 0 or (pos < len(step.input_grads) and step.input_grads[pos] is not None))
+        and step.op is not None
+    ]
+    return {"current": keys, "edges": edges}
 
 
 # ------------------------------------------------------------------ panels
-def _panel(k: int, steps: list[BackwardStep], keys: list[int], names: Mapping[int, str]) -> str:
-    """The rule of step ``k`` with its numbers, and the leaf gradients so far."""
+def panel(
+    k: int,
+    steps: Sequence[BackwardStep],
+    layout: Layout,
+    names: Sequence[str],
+    sent: Mapping[int, list[tuple[int, np.ndarray]]],
+) -> str:
+    """The chain rule of step ``k`` with its numbers; ``sent`` as ``contributions``."""
+    index = {id(t): i for i, t in enumerate(layout.tensors)}
     step, e = steps[k], html.escape
-    me = names[keys[k]]
+    me = names[index[id(step.node)]]
     parts = [f"<h2>Step {k + 1}: {e(me)}</h2>"]
+    arrived = [(j, g) for j, g in sent.get(id(step.node), []) if j < k]
+    if step.op is None or len(arrived) > 1:
+        received = [g for _, g in arrived] or [step.grad.data]
+        line = sum_line(me, received, step.grad.data, leaf=step.op is None)
+        what = "Several ops used it: it receives the sum." if len(arrived) > 1 else ""
+        parts.append(f"<p>{what}</p><p class=chain><code>{e(line)}</code></p>")
     if step.op is None:
-        parts.append(f"<p>A leaf: accumulate what arrived into <code>{e(me)}.grad</code>.</p>")
+        parts.append(f"<p>A leaf: the sum is stored in <code>{e(me)}.grad</code>.</p>")
     else:
-        parts.append(f"<p>op <b>{e(step.op)}</b>: <code>{e(step.formula)}</code></p>")
-    rows = [(f"incoming dL/d({me})", _show(step.grad.data))]
-    locals_ = _local_derivatives(step)
-    for pos, (x, sent) in enumerate(zip(step.inputs, step.input_grads, strict=True)):
-        other = _input_name(x, names, keys, steps)
-        rows.append((f"input {pos}: {other}", "value " + _show(x.data)))
-        local = locals_[pos]
-        if local is not None:
-            rows.append((f"local d({me})/d({other})", _show(local)))
-        receives = "nothing (needs no gradient)" if sent is None else _show(sent.data)
-        rows.append((f"{other} receives dL/d({other})", receives))
-    table = "".join(f"<tr><th>{e(a)}</th><td>{e(b)}</td></tr>" for a, b in rows)
-    parts.append(f'<table class="rule">{table}</table>')
-    if step.op is not None and step.node.size != 1:
-        parts.append("<p class=note>y is not a scalar: the rule applies the Jacobian to dL/dy.</p>")
-    parts.append("<h3>Leaf gradients so far</h3>" + _leaves(k, steps, keys, names))
+        inputs = [names[index[id(x)]] for x in step.inputs]
+        incoming = "1 (the start: dL/dL)" if k == 0 else value(step.grad.data)
+        parts.append(f"<p>op <b>{e(step.op)}</b>: <code>{e(rule(step, me, inputs))}</code></p>")
+        parts.append(f"<p>arrived: <code>dL/{e(d(me))} = {e(incoming)}</code></p>")
+        lines = chain_lines(step, me, inputs)
+        parts.append("".join(f"<p class=chain><code>{e(x)}</code></p>" for x in lines))
     hidden = "" if k == 0 else " hidden"
     return f'<section class="panel" data-step="{k}"{hidden}>{"".join(parts)}</section>'
 
 
-def _input_name(
-    x: Tensor, names: Mapping[int, str], keys: list[int], steps: list[BackwardStep]
-) -> str:
-    for i, s in zip(keys, steps, strict=True):
-        if s.node is x:
-            return names[i]
-    return x.name or "a constant"
-
-
-def _leaves(k: int, steps: list[BackwardStep], keys: list[int], names: Mapping[int, str]) -> str:
+def leaf_list(layout: Layout, steps: Sequence[BackwardStep], names: Sequence[str]) -> str:
+    """Every leaf with its gradient, each shown from the step that stores it."""
+    index = {id(t): i for i, t in enumerate(layout.tensors)}
     items = []
-    for j, (i, s) in enumerate(zip(keys, steps, strict=True)):
-        if s.op is None:
-            value = _show(s.grad.data) if j <= k else "not reached yet"
-            items.append(f"<li><b>{html.escape(names[i])}</b>: {html.escape(value)}</li>")
-    return f'<ul class="leaves">{"".join(items)}</ul>'
-
-
-def _show(array: np.ndarray) -> str:
-    return summarize(np.asarray(array), limit=120)
-
-
-def _local_derivatives(step: BackwardStep) -> list[np.ndarray | None]:
-    """dy/dx_i for a scalar y: the op's rule applied to dL/dy = 1."""
-    fn, node = step.node._ctx, step.node
-    if fn is None or node.size != 1:
-        return [None] * len(step.inputs)
-    with no_grad():
-        raw = fn.backward(Tensor(np.ones(node.shape, dtype=node.dtype)), node)
-        out: list[np.ndarray | None] = []
-        for x, g in zip(step.inputs, raw, strict=True):
-            if g is None or not x.requires_grad:
-                out.append(None)
-            elif isinstance(g, SparseGrad):
-                out.append(g.data)
-            else:
-                out.append(unbroadcast(g, x.shape, fn.name).data)
-    return out
-
-
-# -------------------------------------------------------------------- page
-STYLE = """
-body { font-family: Helvetica, Arial, sans-serif; margin: 1em; color: #222; }
-nav { display: flex; gap: .6em; align-items: center; margin: .5em 0; }
-#slider { flex: 1; max-width: 30em; }
-main { display: flex; gap: 1.5em; align-items: flex-start; }
-#frames { flex: 3; min-width: 0; max-height: 88vh; overflow: auto; }
-#frames svg { max-width: 100%; height: auto; }
-aside { flex: 2; min-width: 18em; }
-table.rule { border-collapse: collapse; }
-table.rule th, table.rule td { border: 1px solid #ccc; padding: .2em .5em; text-align: left;
-  font-family: monospace; font-weight: normal; }
-.hint, .note { color: #666; font-size: .9em; }
-"""
-
-SCRIPT = """
-(function () {
-  var frames = document.querySelectorAll('.frame');
-  var panels = document.querySelectorAll('.panel');
-  var slider = document.getElementById('slider');
-  var counter = document.getElementById('counter');
-  var prev = document.getElementById('prev');
-  var next = document.getElementById('next');
-  var n = frames.length, k = 0;
-  function show(i) {
-    k = Math.max(0, Math.min(n - 1, i));
-    for (var j = 0; j < n; j++) { frames[j].hidden = j !== k; panels[j].hidden = j !== k; }
-    slider.value = String(k);
-    counter.textContent = 'step ' + (k + 1) + ' of ' + n;
-    prev.disabled = k === 0;
-    next.disabled = k === n - 1;
-  }
-  prev.addEventListener('click', function () { show(k - 1); });
-  next.addEventListener('click', function () { show(k + 1); });
-  slider.addEventListener('input', function () { show(Number(slider.value)); });
-  document.addEventListener('keydown', function (event) {
-    if (event.target === slider) return;  // the slider moves itself on arrow keys
-    if (event.key === 'ArrowRight') show(k + 1);
-    if (event.key === 'ArrowLeft') show(k - 1);
-  });
-  show(0);
-})();
-"""
-
-POLICY = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'"
-
-
-def page(title: str, svgs: list[str], current: list[str], panels: list[str]) -> str:
-    """The whole HTML page: controls, one frame per step, one panel per step."""
-    n, e = len(svgs), html.escape
-    frames = "\n".join(
-        f'<div class="frame" data-step="{k}" data-current="{key}"{"" if k == 0 else " hidden"}>'
-        f"{svg}</div>"
-        for k, (svg, key) in enumerate(zip(svgs, current, strict=True))
-    )
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="{POLICY}">
-<title>minigrad flipbook: {e(title)}</title>
-<style>{STYLE}</style>
-</head>
-<body>
-<h1>Backward, step by step: {e(title)}</h1>
-<nav>
-<button id="prev" type="button">&larr; prev</button>
-<input id="slider" type="range" min="0" max="{n - 1}" value="0" aria-label="step">
-<button id="next" type="button">next &rarr;</button>
-<span id="counter" aria-live="polite">step 1 of {n}</span>
-</nav>
-<p class="hint">Left/right arrow keys step too. Orange: the node being processed; green: done;
-red edges: where its gradient goes. Unseen gradients appear as their nodes are reached.</p>
-<main>
-<div id="frames">
-{frames}
-</div>
-<aside>
-{"".join(panels)}
-</aside>
-</main>
-<script>{SCRIPT}</script>
-</body>
-</html>
-"""
+    for k, step in enumerate(steps):
+        if step.op is None:
+            name = html.escape(names[index[id(step.node)]])
+            grad = html.escape(value(step.grad.data))
+            items.append(f'<li data-from="{k}"><b>{name}</b>: {grad}</li>')
+    return "".join(items)

@@ -51,7 +51,8 @@ def test_demo_writes_every_output_and_prints_its_path(demo):
     for png in ("loss.png", "grad_norms.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     html = (out / "rnn_step_backward.html").read_text()
-    assert html.count("<svg") > 5  # one frame per backward step
+    assert html.count("<svg") == 1  # one picture, restyled per backward step
+    assert html.count('<section class="panel"') > 5  # a panel per step
 
 
 def test_demo_graph_has_a_cluster_per_step_and_shared_weights_once(demo):

@@ -2,6 +2,7 @@
 
 import math
 import os
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -13,7 +14,7 @@ import minigrad as mg
 from minigrad.nn import Parameter
 from minigrad.viz import Graph, GraphTooLargeError, GraphvizNotFoundError, draw
 from minigrad.viz.dot import CONST_FILL, PARAM_FILL, escape, summarize
-from minigrad.viz.heat import HEAT_STOPS, ZERO_FILL, heat_colour
+from minigrad.viz.heat import UNKNOWN_FILL, ZERO_FILL, HeatScale, heat_colour
 
 from .helpers import cluster_paths, edges, nodes, title
 
@@ -156,10 +157,45 @@ def test_heat_colours_by_log_gradient_norm_with_legend() -> None:
     assert colours and all("color=" in line for line in src.splitlines() if " -> " in line)
 
 
-def test_heat_palette_ends() -> None:
-    assert heat_colour(0.0) == "#{:02x}{:02x}{:02x}".format(*HEAT_STOPS[0])
-    assert heat_colour(1.0) == "#{:02x}{:02x}{:02x}".format(*HEAT_STOPS[-1])
-    assert heat_colour(-3) == heat_colour(0.0) and heat_colour(7) == heat_colour(1.0)
+def lightness(colour: str) -> float:
+    """CIE L* of an sRGB colour '#rrggbb' (the standard sRGB -> XYZ -> L* formulas)."""
+    rgb = [int(colour[k : k + 2], 16) / 255 for k in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    y = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    return 116 * y ** (1 / 3) - 16 if y > 216 / 24389 else y * 24389 / 27
+
+
+def test_heat_lightness_rises_with_the_gradient_norm() -> None:
+    scale = HeatScale.of([1e-7, 3.0])
+    assert (scale.lo, scale.hi) == (-7, 1)  # whole decades
+    norms = np.logspace(-7, 1, 200)
+    levels = [lightness(scale.colour(float(n))) for n in norms]
+    assert all(b > a for a, b in zip(levels, levels[1:], strict=False))
+    assert levels[-1] - levels[0] > 60  # dark for vanishing, light for large
+    # zero and "not reached" are not palette colours and differ from each other
+    palette = {scale.colour(float(n)) for n in norms}
+    assert ZERO_FILL not in palette and UNKNOWN_FILL not in palette and ZERO_FILL != UNKNOWN_FILL
+
+
+def test_colour_bar_is_labelled_at_whole_decades() -> None:
+    legend = HeatScale(-6, 0).legend()
+    labels = re.findall(r'<FONT POINT-SIZE="9">([^<]+)</FONT>', legend)
+    assert labels == ["1", "0.1", "0.01", "0.001", "0.0001", "1e-05", "1e-06"]
+    assert "not reached" in legend and ">0<" in legend
+
+
+def test_heat_keeps_ops_neutral_and_styles_zero_and_unreached_apart() -> None:
+    x = mg.Tensor(1.0, requires_grad=True, name="x")
+    dead = mg.Tensor(-1.0, requires_grad=True, name="dead")
+    y = x * 2.0 + mg.relu(dead)
+    y.backward()
+    src = draw(y, heat=True).source  # no steps: intermediates were not recorded
+    keys, k = nodes(src), by_title(src)
+    assert "diagonals" in keys[k["dead"]] and ZERO_FILL in keys[k["dead"]]
+    unreached = [a for key, a in keys.items() if key.startswith("t") and "dotted" in a]
+    assert unreached and all(UNKNOWN_FILL in a for a in unreached)
+    ops = [a for key, a in keys.items() if key.startswith("o")]
+    assert ops and all('fillcolor="#ffffff"' in a for a in ops)
 
 
 # -------------------------------------------------------------- escaping
@@ -287,3 +323,22 @@ def test_missing_dot_in_a_fresh_process(tmp_path) -> None:  # type: ignore[no-un
 def test_graph_repr() -> None:
     g = draw(chain(2))
     assert isinstance(g, Graph) and "5 nodes" in repr(g)
+
+
+def test_surrogates_and_controls_in_scope_and_tensor_names_still_save(
+    dot: str, tmp_path, svg_texts
+) -> None:  # type: ignore[no-untyped-def]
+    with mg.scope("step \udc80 \x07 \x00"):
+        y = mg.Tensor(1.0, requires_grad=True, name="w \ud800\x1b") * 2.0
+    svg = draw(y).save(tmp_path / "g.svg").read_bytes()
+    texts = svg_texts(svg)
+    assert "step \\udc80 \\x07 \\x00" in texts and "w \\ud800\\x1b" in texts
+    assert 'tooltip="scope step \\\\udc80' in draw(y).source
+
+
+def test_a_name_that_is_not_a_string_is_refused() -> None:
+    with pytest.raises(TypeError, match="name must be a str or None, got int"):
+        mg.Tensor(1.0, name=12345)  # type: ignore[arg-type]
+    y = mg.Tensor(1.0, requires_grad=True) * 2.0
+    y.name = 12345  # type: ignore[assignment]  # set later: drawn as text, not a crash
+    assert "<B>12345</B>" in draw(y).source

@@ -1,21 +1,27 @@
-"""flipbook(): one SVG frame per backward step, the rule with numbers, a real browser."""
+"""flipbook(): one SVG restyled per step, the chain rule with numbers, a real browser."""
 
+import json
 import math
 import re
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import minigrad as mg
+import rnn
 from minigrad.viz import GraphTooLargeError, flipbook
-from minigrad.viz.flipbook import CURRENT_FILL, DONE_FILL
 
-SVG = "{http://www.w3.org/2000/svg}"
 BROWSER_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
+MINUS = "\u2212"
+
+
+def n4(value: float) -> str:
+    """The test's own 4-digit formatting, with a true minus sign."""
+    return f"{value:.4g}".replace("-", MINUS)
 
 
 def neuron() -> tuple[mg.Tensor, mg.Tensor, mg.Tensor, mg.Tensor]:
@@ -27,36 +33,38 @@ def neuron() -> tuple[mg.Tensor, mg.Tensor, mg.Tensor, mg.Tensor]:
     return y, x, w, b
 
 
+def rnn_loss(T: int) -> mg.Tensor:
+    model = rnn.RNN(3, 2, 3, seed=0)
+    rng = np.random.default_rng(0)
+    xs, ys = rng.integers(0, 3, (T, 1)), rng.integers(0, 3, (T, 1))
+    return rnn.sequence_loss(model(xs, per_step=True)[0], ys)
+
+
 @pytest.fixture
 def book(dot: str, tmp_path: Path) -> str:
     y, *_ = neuron()
     return flipbook(y, tmp_path / "book.html").read_text()
 
 
-def frames(page: str) -> list[ET.Element]:
-    return [ET.fromstring(s) for s in re.findall(r"<svg\b.*?</svg>", page, flags=re.DOTALL)]
+def frames(page: str) -> list[dict[str, list[str]]]:
+    data = re.search(r'<script type="application/json" id="frames">(.*?)</script>', page, re.S)
+    assert data
+    return json.loads(data[1])
 
 
-def node_shapes(svg: ET.Element) -> dict[str, tuple[str, str]]:
-    """Node title -> (its class, the geometry of its outline)."""
-    out = {}
-    for g in svg.iter(f"{SVG}g"):
-        if "node" in g.get("class", "").split():
-            outline = (f"{SVG}polygon", f"{SVG}ellipse", f"{SVG}path")
-            shape = next(el for el in g if el.tag in outline)
-            geometry = (
-                shape.get("points") or shape.get("d") or f"{shape.get('cx')},{shape.get('cy')}"
-            )
-            out[g.findtext(f"{SVG}title") or ""] = (g.get("class", ""), geometry)
-    return out
+def panels(page: str) -> list[str]:
+    return re.findall(r'<section class="panel".*?</section>', page, flags=re.DOTALL)
 
 
-def test_one_frame_per_step_with_counter_and_controls(book: str) -> None:
+def test_one_svg_and_one_frame_per_step(book: str) -> None:
     # x, w, b, x*w, x*w + b, y: six nodes need a gradient, so six steps
-    assert len(frames(book)) == 6
+    assert book.count("<svg") == 1 and len(frames(book)) == 6 and len(panels(book)) == 6
     assert "step 1 of 6" in book
-    for control in ('id="prev"', 'id="next"', 'id="slider"', "ArrowRight", "ArrowLeft"):
-        assert control in book
+    current = [f["current"][0] for f in frames(book)]
+    assert len(set(current)) == 6
+    for f in frames(book):
+        for key in f["current"] + f["edges"]:
+            assert f'id="{key}"' in book
 
 
 def test_page_is_self_contained(book: str) -> None:
@@ -65,37 +73,27 @@ def test_page_is_self_contained(book: str) -> None:
     assert "@import" not in book and "url(" not in book and "@font-face" not in book
 
 
-def test_current_node_moves_and_done_nodes_accumulate(book: str) -> None:
-    shapes = [node_shapes(svg) for svg in frames(book)]
-    current = [sorted(t for t, (c, _) in s.items() if "current" in c) for s in shapes]
-    tensors = [next(t for t in c if t.startswith("t")) for c in current]
-    assert tensors[0] == "t5" and len(set(tensors)) == 6  # root first, each node once
-    for k, s in enumerate(shapes):
-        done = {t for t, (c, _) in s.items() if "done" in c and t.startswith("t")}
-        assert done == set(tensors[:k])
-    frame_text = re.findall(r'<div class="frame".*?</div>', book, flags=re.DOTALL)
-    assert CURRENT_FILL in frame_text[0] and DONE_FILL in frame_text[1]
+def test_chain_rule_is_written_with_names_and_numbers(book: str) -> None:
+    u = 0.5 * -1.5 + 2.0
+    du = 1 - math.tanh(u) ** 2  # dL/du for L = y = tanh(u)
+    mul = next(p for p in panels(book) if "<b>mul</b>" in p)
+    assert "mul1 = x * w" in mul
+    assert f"dL/dx = dL/d(mul1) · d(mul1)/dx = ({n4(du)})·({n4(-1.5)}) = {n4(du * -1.5)}" in mul
+    assert f"dL/dw = dL/d(mul1) · d(mul1)/dw = ({n4(du)})·({n4(0.5)}) = {n4(du * 0.5)}" in mul
+    tanh = next(p for p in panels(book) if "<b>tanh</b>" in p)
+    assert f"= (1)·({n4(du)}) = {n4(du)}" in tanh
+    leaves = re.findall(r'<li data-from="\d+"><b>(\w+)</b>: ([^<]+)</li>', book)
+    assert dict(leaves) == {"x": n4(du * -1.5), "w": n4(du * 0.5), "b": n4(du)}
 
 
-def test_every_frame_has_the_same_layout(book: str) -> None:
-    geometry = [{t: g for t, (_, g) in node_shapes(svg).items()} for svg in frames(book)]
-    assert all(g == geometry[0] for g in geometry)
-
-
-def test_rule_shows_the_numbers(book: str) -> None:
-    t = math.tanh(0.5 * -1.5 + 2.0)
-    local = 1 - t * t  # dy/du of y = tanh(u)
-    panels = re.findall(r'<section class="panel".*?</section>', book, flags=re.DOTALL)
-    tanh_panel = next(p for p in panels if "<b>tanh</b>" in p)
-    assert "y = tanh(x);  dy/dx = 1 - y**2" in tanh_panel
-    assert "<td>1</td>" in tanh_panel  # incoming dL/dy = 1
-    assert f"<td>{local:.4g}</td>" in tanh_panel  # local derivative
-    mul_panel = next(p for p in panels if "<b>mul</b>" in p)
-    assert f"<td>{local * -1.5:.4g}</td>" in mul_panel  # x receives dL/du * w
-    assert f"<td>{local * 0.5:.4g}</td>" in mul_panel  # w receives dL/du * x
-    last = panels[-1]
-    for name, grad in (("x", local * -1.5), ("w", local * 0.5), ("b", local)):
-        assert f"<b>{name}</b>: {grad:.4g}" in last
+def test_a_node_used_three_times_shows_the_sum_of_what_arrived(dot: str, tmp_path: Path) -> None:
+    a = mg.Tensor(2.0, requires_grad=True, name="a")
+    y = a / 3.0 + a / 3.0 + a / 6.0
+    page = flipbook(y, tmp_path / "sum.html").read_text()
+    line = re.search(r"a\.grad = ([^<]+)</code>", page)
+    assert line
+    *terms, total = line[1].split(" = ")[0].split(" + ") + [line[1].split(" = ")[1]]
+    assert sorted(terms) == sorted([n4(1 / 3), n4(1 / 3), n4(1 / 6)]) and total == n4(5 / 6)
 
 
 def test_flipbook_runs_backward_like_backward(dot: str, tmp_path: Path) -> None:
@@ -115,33 +113,65 @@ def test_too_many_steps_are_refused_before_backward(tmp_path: Path) -> None:
     assert x.grad is None and not (tmp_path / "b.html").exists()
 
 
+def test_rnn_page_grows_with_nodes_plus_steps(dot: str, tmp_path: Path) -> None:
+    size = flipbook(rnn_loss(8), tmp_path / "t8.html").stat().st_size
+    assert size < 1_000_000  # one SVG frame per step made this 14.5 MB
+
+
+def test_hostile_names_do_not_break_the_page(dot: str, tmp_path: Path) -> None:
+    huge = "n" * 1_000_000
+    a = mg.Tensor(1.0, requires_grad=True, name="bad \udcff \x00" + huge)
+    with mg.scope("s\udc80\x07"):
+        b = mg.Tensor(2.0, requires_grad=True, name=huge)
+        y = a * b
+    page = flipbook(y, tmp_path / "h.html").read_text(encoding="utf-8")
+    assert "\\udcff" in page and "\\x00" in page
+    assert len(page) < 100_000  # names are cut, not repeated whole on every step
+
+
 @pytest.mark.slow
-def test_browser_steps_forward_without_network(chromium: Path, book: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("which", ["neuron", "rnn"])
+def test_browser_keeps_the_current_node_in_view(
+    chromium: Path, dot: str, tmp_path: Path, which: str
+) -> None:
     from playwright.sync_api import sync_playwright
 
-    path = tmp_path / "page.html"
-    path.write_text(book)
+    root = neuron()[0] if which == "neuron" else rnn_loss(2)
+    path = flipbook(root, tmp_path / "page.html")
+    expected = [f["current"][0] for f in frames(path.read_text())]
+    n = len(expected)
     url = path.as_uri()
     requests: list[str] = []
-    visible = ".frame:not([hidden]) g.node.current title"
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(chromium), args=BROWSER_ARGS)
         try:
-            page = browser.new_page()
+            page = browser.new_page(viewport={"width": 1280, "height": 720})
             page.on("request", lambda r: requests.append(r.url))
             page.goto(url)
-            first = page.locator(visible).all_text_contents()
-            assert page.inner_text("#counter") == "step 1 of 6"
-            page.click("#next")
-            page.keyboard.press("ArrowRight")
-            assert page.inner_text("#counter") == "step 3 of 6"
-            third = page.locator(visible).all_text_contents()
-            assert third and third != first
-            assert page.locator(".panel:not([hidden]) h2").inner_text().startswith("Step 3")
+            seen = []
+            for k in range(n):
+                assert page.inner_text("#counter") == f"step {k + 1} of {n}"
+                box = page.locator("g.node.current[id^=t]").bounding_box()
+                assert box is not None
+                assert box["x"] >= 0 and box["y"] >= 0, (k, box)
+                assert box["x"] + box["width"] <= 1280 and box["y"] + box["height"] <= 720, (k, box)
+                seen.append(page.locator("g.node.current[id^=t]").get_attribute("id"))
+                page.keyboard.press("ArrowRight")
+            assert seen == expected  # the box the step is about, on every step
+            page.keyboard.press("Home")
+            assert page.inner_text("#counter") == f"step 1 of {n}"
+            page.keyboard.press("End")
+            assert page.inner_text("#counter") == f"step {n} of {n}"
             page.keyboard.press("ArrowLeft")
-            assert page.inner_text("#counter") == "step 2 of 6"
-            page.locator("#slider").fill("5")
-            assert page.inner_text("#counter") == "step 6 of 6"
+            assert page.inner_text("#counter") == f"step {n - 1} of {n}"
+            assert page.url.endswith(f"#step={n - 1}")
+            page.goto(url + "#step=2")
+            assert page.inner_text("#counter") == f"step 2 of {n}"
+            assert page.locator(".panel:not([hidden]) h2").inner_text().startswith("Step 2")
+            page.keyboard.press(" ")
+            page.wait_for_timeout(1100)  # one tick of play
+            assert page.inner_text("#counter") == f"step 3 of {n}"
+            page.keyboard.press(" ")
         finally:
             browser.close()
-    assert requests == [url]
+    assert {r.split("#")[0] for r in requests} == {url}
