@@ -3,18 +3,18 @@
 ``RNN`` (h_t = g1(U x_t + W h_{t-1} + b), y_t = softmax(V h_t + c)), ``LSTM`` and
 ``GRU`` live in model.py, their cells in cell.py; bptt.py makes backpropagation
 through time visible; reference.py derives it by hand in numpy; data.py holds
-the embedded corpora and tasks; train.py the training loop; demo.py the demo
-behind ``python -m rnn demo``.
+the embedded corpora and tasks; train.py the training loop; evaluation.py
+the validation loss; demo.py the demo behind ``python -m rnn demo``.
 """
 
 from . import bptt, data
+from .evaluation import evaluate
 from .model import GRU, LSTM, RNN, Recurrent, Unrolled, build, sequence_loss
 from .train import (
     DataExhaustedWarning,
     DivergedError,
     History,
     TrainState,
-    evaluate,
     load_model,
     save_checkpoint,
     train,
