@@ -33,10 +33,10 @@ Generalisation is measured on held-out text::
     history.validation          # [(step, loss), ...]: step 0, every 100, the last
     history.samples             # [(step, text), ...], also printed as they come
 
-``evaluate`` gives the mean cross-entropy over the whole validation text
-(under ``no_grad``); the progress bar shows it next to the training loss. A
-sample is 200 characters drawn at temperature 1 from the first character of
-the training text, as min-char-rnn prints them.
+``evaluate`` (rnn/evaluation.py) gives the mean cross-entropy over the whole
+validation text (under ``no_grad``); the progress bar shows it next to the
+training loss. A sample is 200 characters drawn at temperature 1 after the
+first character of the training text, as min-char-rnn prints them.
 """
 
 from __future__ import annotations
