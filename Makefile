@@ -50,6 +50,7 @@ demo: $(STAMP) ## the main job: train a char-RNN, check gradients, draw pictures
 
 figures: $(STAMP) ## regenerate the committed figures (README, tutorials)
 	$(PY) -m minigrad.viz.figures docs/figures
+	$(PY) -m rnn.figures docs/figures
 	$(PY) tutorials/make_figures.py
 
 TUTORIALS := $(wildcard tutorials/[0-9][0-9]_*.py)

@@ -1,4 +1,4 @@
-"""Command line: ``python -m rnn demo|train|sample|graph`` (``--help`` on each)."""
+"""Command line: ``python -m rnn demo|train|sample|graph|export`` (``--help`` on each)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ import numpy as np
 from minigrad.errors import MinigradError
 
 from .data import CORPORA, CharDataset
-from .demo import DemoSettings, run_demo, tiny_unrolled
+from .demo import DemoSettings, run_demo, tiny_model, tiny_unrolled
+from .export import metadata, to_pytorch
 from .model import GRU, LSTM, RNN, Recurrent
 from .train import OPTIMIZERS, DivergedError, History, load_model, train
 
@@ -167,27 +168,68 @@ def _sample_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, help="seed of the sampler (default: random)")
 
 
+GRAPH_VIEWS = ("folded", "unrolled", "bptt", "ops")
+
+
 def _graph_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "graph",
-        help="draw the unrolled graph of a tiny RNN",
-        description="Draw the computation graph of a tiny RNN unrolled over T "
-        "steps, after backward, one cluster per time step.",
+        help="draw a tiny RNN: folded, unrolled, BPTT, or its op-level graph",
+        description="Draw a tiny model (3 tokens, hidden 2) on T random steps: the "
+        "recurrent unit (--view folded), the network unrolled over time (unrolled), "
+        "the gradient flowing back through the hidden states (bptt), or the "
+        "computation graph after backward, one cluster per time step (ops).",
+    )
+    p.add_argument(
+        "--view",
+        choices=GRAPH_VIEWS,
+        default="ops",
+        help="folded, unrolled, bptt, or ops: every op of the unrolled graph (default: ops)",
     )
     p.add_argument("-T", type=int, default=4, help="time steps (default: 4)")
     p.add_argument(
+        "--model",
+        choices=["rnn", "lstm", "gru"],
+        default="rnn",
+        help="the cell of the folded/unrolled/bptt views (default: rnn)",
+    )
+    p.add_argument(
         "--out",
-        default="out/unrolled.svg",
         help="output file; .svg/.png/.pdf need Graphviz, .dot is the DOT text "
-        "(default: out/unrolled.svg)",
+        "(default: out/unrolled.svg for ops, out/rnn_VIEW.svg otherwise)",
     )
     p.add_argument(
         "--fast-path",
         action="store_true",
-        help="draw the batched unroll that training uses instead of the textbook one",
+        help="ops view: draw the batched unroll that training uses instead of the textbook one",
     )
-    p.add_argument("--heat", action="store_true", help="colour nodes by gradient magnitude")
+    p.add_argument(
+        "--heat",
+        action="store_true",
+        help="ops view: colour every tensor by its gradient magnitude (from the backward walk)",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the weights and data (default 0)")
+
+
+def _export_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "export",
+        help="write a checkpoint as a safetensors file that PyTorch loads",
+        description="Write the model in CHECKPOINT under PyTorch's names: the keys "
+        "rnn.* load into torch.nn.RNN/LSTM/GRU (one layer), the keys head.* into "
+        "torch.nn.Linear; the vocabulary and config go into the metadata.",
+    )
+    p.add_argument("checkpoint", metavar="CHECKPOINT", help="checkpoint written by train or demo")
+    p.add_argument("out", metavar="OUT", help="the .safetensors file to write (atomically)")
+    p.add_argument(
+        "--force", action="store_true", help="replace OUT even if export did not write it"
+    )
+
+
+def _cmd_export(args: argparse.Namespace) -> None:
+    model, _ = load_model(args.checkpoint)
+    out = to_pytorch(model, args.out, overwrite=args.force)
+    print(f"wrote {out}: {metadata(model)['torch']}")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -196,7 +238,7 @@ def parser() -> argparse.ArgumentParser:
         description="The textbook RNN on minigrad: BPTT is loss.backward() on the unrolled graph.",
     )
     sub = top.add_subparsers(dest="command", required=True)
-    for add in (_demo_parser, _train_parser, _sample_parser, _graph_parser):
+    for add in (_demo_parser, _train_parser, _sample_parser, _graph_parser, _export_parser):
         add(sub)
     return top
 
@@ -272,18 +314,41 @@ def _cmd_sample(args: argparse.Namespace) -> None:
 
 
 def _cmd_graph(args: argparse.Namespace) -> None:
-    from minigrad.viz import draw
-
     if args.T < 1:
         raise ValueError(f"graph: -T must be >= 1, got {args.T}")
-    loss = tiny_unrolled(args.T, args.seed, per_step=not args.fast_path)
-    loss.backward()
-    out = Path(args.out)
+    if args.view != "ops" and (args.heat or args.fast_path):
+        raise ValueError(
+            f"graph: --heat and --fast-path draw the op-level graph; use them with --view ops "
+            f"(--view {args.view} got them)"
+        )
+    if args.view == "ops" and args.model != "rnn":
+        raise ValueError(
+            f"graph: --view ops draws the textbook RNN; --model {args.model} works with "
+            "--view folded, unrolled or bptt"
+        )
+    default = "out/unrolled.svg" if args.view == "ops" else f"out/rnn_{args.view}.svg"
+    out = Path(args.out or default)
     out.parent.mkdir(parents=True, exist_ok=True)
-    print(f"wrote {draw(loss, values=True, grads=True, heat=args.heat).save(out)}")
+    if args.view == "ops":
+        from minigrad.viz import draw
+
+        loss = tiny_unrolled(args.T, args.seed, per_step=not args.fast_path)
+        graph = draw(loss, values=True, grads=True, heat=args.heat, steps=loss.backward_steps())
+    else:
+        from .diagram import diagram
+
+        model, xs, targets = tiny_model(args.model, args.T, args.seed)
+        graph = diagram(model, xs, targets, view=args.view)
+    print(f"wrote {graph.save(out)}")
 
 
-COMMANDS = {"demo": _cmd_demo, "train": _cmd_train, "sample": _cmd_sample, "graph": _cmd_graph}
+COMMANDS = {
+    "demo": _cmd_demo,
+    "train": _cmd_train,
+    "sample": _cmd_sample,
+    "graph": _cmd_graph,
+    "export": _cmd_export,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -9,7 +9,9 @@
    baseline, a sample after;
 2. ``gradcheck`` of a small unrolled RNN (autograd vs central differences) and
    the hand-derived BPTT of rnn/reference.py against autograd;
-3. pictures in ``out/``: the unrolled graph for T = 4 (one cluster per time
+3. pictures in ``out/``: the trained model as the recurrent unit, unrolled
+   over 8 characters and with its BPTT gradients (``rnn_folded.svg``,
+   ``rnn_unrolled.svg``, ``rnn_bptt.svg``), the op-level graph for T = 4 (one cluster per time
    step, U, W, V drawn once), a backward flipbook of one tiny RNN step, the
    loss curve and the ||dL/dh_t|| profile of tanh vs ReLU; and the checkpoint.
 """
@@ -27,8 +29,9 @@ import minigrad as mg
 
 from . import bptt, plots, reference
 from .data import CharDataset, unigram_perplexity
-from .model import RNN, sequence_loss
-from .train import History, evaluate, train
+from .figures import write_diagrams
+from .model import GRU, LSTM, RNN, Recurrent, sequence_loss
+from .train import History, evaluate, load_model, train
 
 Say = Callable[[str], None]
 
@@ -50,11 +53,16 @@ class DemoSettings:
         return cls(steps=60, hidden=64, bptt=16, batch_size=8, lr=1e-2, validation=0.02)
 
 
+def tiny_model(kind: str, T: int, seed: int = 0) -> tuple[Recurrent, np.ndarray, np.ndarray]:
+    """A tiny model (3 tokens, hidden 2; kind rnn, lstm or gru) and T random tokens, targets."""
+    model = {"rnn": RNN, "lstm": LSTM, "gru": GRU}[kind](3, 2, 3, seed=seed)
+    rng = np.random.default_rng(seed)
+    return model, rng.integers(0, 3, (T, 1)), rng.integers(0, 3, (T, 1))
+
+
 def tiny_unrolled(T: int, seed: int = 0, per_step: bool = True) -> mg.Tensor:
     """The loss of a tiny RNN (3 tokens, hidden 2) over T steps, ready to draw."""
-    model = RNN(3, 2, 3, seed=seed)
-    rng = np.random.default_rng(seed)
-    xs, ys = rng.integers(0, 3, (T, 1)), rng.integers(0, 3, (T, 1))
+    model, xs, ys = tiny_model("rnn", T, seed)
     loss = sequence_loss(model(xs, per_step=per_step)[0], ys)
     loss.name = "L"
     return loss
@@ -139,8 +147,8 @@ def check_gradients(say: Say) -> None:
     say(f"autograd vs hand-derived BPTT (rnn/reference.py): max relative difference {worst:.1e}")
 
 
-def draw_pictures(out: Path, seed: int, say: Say) -> None:
-    """Part 3: the unrolled graph, the backward flipbook, the gradient profile plot."""
+def draw_pictures(out: Path, seed: int, say: Say, text: str | None = None) -> None:
+    """Part 3: the seed's three diagrams, the op graph, the backward flipbook, the profile plot."""
     from minigrad.viz import GraphvizNotFoundError, draw, flipbook
 
     graph_loss = tiny_unrolled(4, seed)  # backward runs inside draw, recording every gradient
@@ -149,10 +157,19 @@ def draw_pictures(out: Path, seed: int, say: Say) -> None:
         say(f"wrote {graph.save(out / 'unrolled_T4.svg')}  (T = 4, one cluster per time step)")
         path = flipbook(tiny_unrolled(1, seed), out / "rnn_step_backward.html")
         say(f"wrote {path}  (backward through one RNN step, one frame per node)")
+        for path in _diagrams(out, text):
+            say(f"wrote {path}  (the trained char-RNN on the corpus' first 8 characters)")
     except GraphvizNotFoundError as err:
         say(f"wrote {graph.save(out / 'unrolled_T4.dot')} (DOT text); no SVG/flipbook: {err}")
     plots.grad_norm_profile(_profiles(seed), out / "grad_norms.png")
     say(f"wrote {out / 'grad_norms.png'}")
+
+
+def _diagrams(out: Path, text: str | None, T: int = 8) -> list[Path]:
+    """The folded unit, the unrolled network and BPTT of the trained char-RNN."""
+    model, _ = load_model(out / "char_rnn.npz")
+    ids = CharDataset.load(text or "pydoc").ids[: T + 1].reshape(-1, 1)
+    return write_diagrams(model, ids[:-1], ids[1:], out)
 
 
 def _profiles(seed: int, T: int = 60) -> dict[str, np.ndarray]:
@@ -187,5 +204,5 @@ def run_demo(
     say("== 2. BPTT is loss.backward(): checked ==")
     check_gradients(say)
     say("== 3. pictures ==")
-    draw_pictures(out, seed, say)
+    draw_pictures(out, seed, say, text)
     return out

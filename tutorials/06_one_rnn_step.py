@@ -55,6 +55,20 @@ for name in ("U", "W", "V", "b", "c"):
 print("parameters in total:", model.num_parameters())
 
 # %% [markdown]
+# The textbook draws this network as one *recurrent unit*: the input x enters
+# the hidden state h through U, h feeds itself through W (the loop: the
+# h_{t-1} of the next step), and the output y reads h through V.
+# `rnn.diagram(model, xs, view="folded")` draws exactly that from a live
+# model, with the shapes of its weights on the arrows. `xs` is any input
+# sequence of the model's shape (T, B, input); here one step of a batch of
+# one.
+
+# %%
+folded = rnn.diagram(model, np.zeros((1, 1, 3)), view="folded")
+folded.save(OUT / "06_folded.svg")
+folded
+
+# %% [markdown]
 # ## Batches are rows
 #
 # We usually process several sequences at once, a *batch* of B. The inputs of

@@ -87,7 +87,21 @@ for name in ("U", "W", "V", "b", "c"):
     print(f"{name} is used by {len(users)} operations: {users}")
 
 # %% [markdown]
-# In the picture, each time step is a grey box (the scope); the shared
+# The textbook picture of the same thing: the recurrent unit of tutorial 6
+# copied once per time step, time running left to right. The inputs x_t are
+# the bottom row, the hidden states h_0 … h_4 above them, then the outputs
+# y_t and the loss L. Every U arrow carries the same matrix, and so does
+# every W and every V: one set of weights, used at every step. Each box shows
+# a compact value from the run (a norm, or y_t's probability of its target).
+
+# %%
+unrolled = rnn.diagram(model, xs, targets, view="unrolled")
+unrolled.save(OUT / "07_unrolled_diagram.svg")
+unrolled
+
+# %% [markdown]
+# The op-level graph shows every operation behind that picture. In it, each
+# time step is a grey box (the scope); the shared
 # parameters are drawn once, outside the boxes, with their edges fanning into
 # every step. h_0 (dashed, top) is a constant zero.
 
@@ -107,6 +121,21 @@ graph
 # %%
 loss.backward()
 print("dL/dW =\n", model.W.grad.data.round(5))
+
+# %% [markdown]
+# The same backward pass in the textbook's picture, `view="bptt"`: the red
+# arrows run backwards, from L to each y_t, into h_t, and from h_t back to
+# h_{t-1} through W. Each h_t shows ‖dL/dh_t‖, the sum of what arrives from
+# its own output and from the future; each W arrow also carries ‖dL/dW|_t‖,
+# W's share of the gradient at step t (next section). The darker and wider
+# an arrow, the larger its gradient.
+
+# %%
+backwards = rnn.diagram(model, xs, targets, view="bptt")
+backwards.save(OUT / "07_bptt.svg")
+norms = rnn.bptt.hidden_grad_norms(model, xs, targets)
+print("‖dL/dh_t‖ for t = 1..4:", norms.round(4))
+backwards
 
 # %% [markdown]
 # ## dL/dW is a sum over time

@@ -38,6 +38,9 @@ def test_demo_writes_every_output_and_prints_its_path(demo):
         "char_rnn.npz",
         "unrolled_T4.svg",
         "rnn_step_backward.html",
+        "rnn_folded.svg",
+        "rnn_unrolled.svg",
+        "rnn_bptt.svg",
         "loss.png",
         "grad_norms.png",
     ]
@@ -60,6 +63,25 @@ def test_demo_graph_has_a_cluster_per_step_and_shared_weights_once(demo):
         assert f"t={t}" in svg
     for weight in "UWV":  # each shared weight is one node (its label starts with the name)
         assert len(re.findall(rf">{weight} ", svg)) + len(re.findall(rf">{weight}<", svg)) == 1
+
+
+def svg_titles_in_x_order(svg, prefix):
+    """Node titles starting with ``prefix`` followed by digits, left to right."""
+    found = re.findall(
+        r'class="node">\s*<title>([^<]+)</title>.*?<text[^>]* x="([\d.-]+)"', svg, re.S
+    )
+    named = [(float(x), title) for title, x in found if re.fullmatch(rf"{prefix}\d+", title)]
+    return [title for _, title in sorted(named)]
+
+
+def test_demo_draws_the_trained_model_folded_unrolled_and_bptt(demo):
+    out, _ = demo
+    folded = (out / "rnn_folded.svg").read_text()
+    assert "W (64×64)" in folded and "U (64×" in folded  # fast mode: hidden 64
+    for view in ("unrolled", "bptt"):
+        svg = (out / f"rnn_{view}.svg").read_text()
+        assert svg_titles_in_x_order(svg, "h") == [f"h{t}" for t in range(9)]
+        assert svg_titles_in_x_order(svg, "x") == [f"x{t}" for t in range(1, 9)]
 
 
 def test_demo_checkpoint_loads_and_samples(demo):
@@ -117,6 +139,8 @@ def test_train_sample_graph_commands(tmp_path, capsys):
         (["train", "--text", "zen", "--steps", "1", "--sample-every", "-1"], "sample_every must"),
         (["train", "--text", "zen", "--steps", "1", "--clip", "-1"], "clip must be > 0"),
         (["graph", "-T", "0"], "-T must be >= 1"),
+        (["graph", "--view", "bptt", "--heat"], "use them with --view ops"),
+        (["graph", "--model", "lstm"], "--model lstm works with --view folded, unrolled or bptt"),
     ],
 )
 def test_bad_input_gives_a_clear_error(tmp_path, capsys, args, message):
@@ -150,6 +174,41 @@ def test_unreadable_text_file(tmp_path, capsys):
     bad.write_bytes(b"\xff\xfe\x00 not utf8 \x80")
     assert main(["train", "--text", str(bad), "--steps", "1", "--no-progress"]) == 1
     assert "not UTF-8" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("view", "model", "expect"),
+    [
+        ("folded", "rnn", "W (2×2)"),
+        ("folded", "lstm", "W (8×2)"),
+        ("unrolled", "gru", "<title>h3</title>"),
+        ("bptt", "rnn", "<title>h2&#45;&gt;h3</title>"),
+        ("ops", "rnn", "cluster"),
+    ],
+)
+def test_graph_views(tmp_path, capsys, view, model, expect):
+    out = tmp_path / "g.svg"
+    assert main(["graph", "--view", view, "--model", model, "-T", "3", "--out", str(out)]) == 0
+    assert expect in out.read_text()
+    assert f"wrote {out}" in capsys.readouterr().out
+
+
+def test_graph_rejects_an_unknown_view(capsys):
+    with pytest.raises(SystemExit) as exit:
+        main(["graph", "--view", "rolled"])
+    assert exit.value.code == 2
+    err = capsys.readouterr().err
+    assert "--view: invalid choice" in err and "rolled" in err
+    assert all(view in err for view in ("folded", "unrolled", "bptt", "ops"))
+
+
+def test_graph_heat_colours_every_tensor(tmp_path):
+    """With the backward steps recorded, no tensor is left white (no gradient known)."""
+    for heat in (False, True):
+        out = tmp_path / f"heat_{heat}.dot"
+        assert main(["graph", "-T", "3", "--out", str(out)] + ["--heat"] * heat) == 0
+        whites = re.findall(r'fillcolor="#ffffff"', out.read_text())
+        assert bool(whites) != heat  # plain drawing: white intermediates; heat: none
 
 
 @pytest.mark.parametrize("command", ["demo", "train", "sample", "graph"])

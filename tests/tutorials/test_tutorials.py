@@ -192,6 +192,10 @@ def wrong_gru_step(x, h_prev, U, W, b, n):
     return z * candidate + (1 - z) * h_prev  # the update gate the wrong way round
 
 
+def wrong_gru_bias(bias_ih, bias_hh, hidden):
+    return bias_ih + bias_hh  # b_hn folded in, where minigrad's GRU has no place for it
+
+
 WRONG_ANSWERS: dict[str, Any] = {
     "check_two_layer": lambda: wrong_two_layer,
     "check_hand_gradients": lambda: wrong_hand_gradients,
@@ -204,6 +208,7 @@ WRONG_ANSWERS: dict[str, Any] = {
     "check_clip_by_global_norm": lambda: wrong_clip_by_global_norm,
     "check_greedy": lambda: wrong_greedy,
     "check_gru_step": lambda: wrong_gru_step,
+    "check_gru_bias": lambda: wrong_gru_bias,
 }
 CHECKS = [
     (script, check)

@@ -1,0 +1,393 @@
+"""The PyTorch bridge: names, shapes, dtypes, metadata, exact round trips, refusals, safe saving.
+
+PyTorch is not needed: its side is checked against the equations it documents
+for torch.nn.RNN / LSTM / GRU and torch.nn.Linear, written out in numpy below
+with its two biases per gate, reading the file through ``safetensors.numpy``.
+"""
+
+import json
+import os
+import stat
+
+import numpy as np
+import pytest
+import safetensors
+import safetensors.numpy
+
+import minigrad as mg
+import rnn
+from minigrad.io import CheckpointError
+from rnn.__main__ import main
+
+I, H, O = 5, 4, 6  # input, hidden, output sizes
+GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}  # gate blocks per cell, from PyTorch's docs
+CELLS = [("RNN", "tanh"), ("RNN", "relu"), ("LSTM", None), ("GRU", None)]
+IDS = ["rnn-tanh", "rnn-relu", "lstm", "gru"]
+
+
+def make(kind, activation, dtype=np.float64, seed=0, vocab=None):
+    """A model with random (non-zero) biases, so a bias mix-up shows in the logits."""
+    if kind == "RNN":
+        model = rnn.RNN(I, H, O, activation, dtype=dtype, seed=seed, vocab=vocab)
+    else:
+        model = getattr(rnn, kind)(I, H, O, dtype=dtype, seed=seed, vocab=vocab)
+    gen = np.random.default_rng(seed + 100)
+    for p in (model.b, model.c):
+        p.data[:] = gen.normal(0, 0.5, p.shape)
+    return model
+
+
+def sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def torch_logits(t, ids, kind, nonlinearity="tanh"):
+    """torch.nn.{RNN,LSTM,GRU}(one layer, batch_first=False) then nn.Linear, on one-hot ids."""
+    w_ih, w_hh, b_ih, b_hh = (
+        t[f"rnn.{k}_l0"] for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+    )
+    x = np.eye(w_ih.shape[1])[ids]  # (T, B, input)
+    h = c = np.zeros((ids.shape[1], w_hh.shape[1]))
+    out = []
+    for x_t in x:
+        if kind == "RNN":
+            pre = x_t @ w_ih.T + b_ih + h @ w_hh.T + b_hh
+            h = np.tanh(pre) if nonlinearity == "tanh" else np.maximum(pre, 0.0)
+        elif kind == "LSTM":
+            i, f, g, o = np.split(x_t @ w_ih.T + b_ih + h @ w_hh.T + b_hh, 4, axis=1)
+            c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
+            h = sigmoid(o) * np.tanh(c)
+        else:
+            x_r, x_z, x_n = np.split(x_t @ w_ih.T + b_ih, 3, axis=1)
+            h_r, h_z, h_n = np.split(h @ w_hh.T + b_hh, 3, axis=1)
+            r, z = sigmoid(x_r + h_r), sigmoid(x_z + h_z)
+            n = np.tanh(x_n + r * h_n)
+            h = (1 - z) * n + z * h
+        out.append(h)
+    return np.stack(out) @ t["head.weight"].T + t["head.bias"]
+
+
+SEQ = np.random.default_rng(7).integers(0, I, size=(9, 3))
+
+
+def exported(tmp_path, model, name="model.safetensors"):
+    path = rnn.to_pytorch(model, tmp_path / name)
+    return path, safetensors.numpy.load_file(str(path))
+
+
+def file_metadata(path):
+    with safetensors.safe_open(str(path), framework="numpy") as f:
+        return f.metadata()
+
+
+def bits(array):
+    return array.view(np.uint8 if array.dtype.itemsize == 1 else f"u{array.dtype.itemsize}")
+
+
+# ------------------------------------------------------------------ export
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(("kind", "activation"), CELLS, ids=IDS)
+def test_keys_shapes_dtypes_are_pytorchs(tmp_path, kind, activation, dtype):
+    _, t = exported(tmp_path, make(kind, activation, dtype))
+    g = GATES[kind]
+    expected = {
+        "rnn.weight_ih_l0": (g * H, I),
+        "rnn.weight_hh_l0": (g * H, H),
+        "rnn.bias_ih_l0": (g * H,),
+        "rnn.bias_hh_l0": (g * H,),
+        "head.weight": (O, H),
+        "head.bias": (O,),
+    }
+    assert {k: v.shape for k, v in t.items()} == expected
+    assert {v.dtype for v in t.values()} == {np.dtype(dtype)}
+
+
+@pytest.mark.parametrize(("kind", "activation"), CELLS, ids=IDS)
+def test_tensors_are_the_parameters_and_the_hidden_bias_is_zero(tmp_path, kind, activation):
+    model = make(kind, activation)
+    _, t = exported(tmp_path, model)
+    pairs = [("rnn.weight_ih_l0", model.U), ("rnn.weight_hh_l0", model.W)]
+    pairs += [("rnn.bias_ih_l0", model.b), ("head.weight", model.V), ("head.bias", model.c)]
+    for key, param in pairs:
+        assert np.array_equal(bits(t[key]), bits(param.data)), key
+    assert np.array_equal(t["rnn.bias_hh_l0"], np.zeros(GATES[kind] * H))
+
+
+def test_metadata_holds_config_and_vocab_as_strings(tmp_path):
+    vocab = ["a", "b", "ç", "\n", " ", "€"]
+    model = make("RNN", "relu", vocab=vocab)
+    path, _ = exported(tmp_path, model)
+    meta = file_metadata(path)
+    assert all(isinstance(v, str) for v in meta.values())
+    assert meta["format"] == "minigrad-rnn-pytorch" and meta["version"] == "1"
+    assert json.loads(meta["vocab"]) == vocab
+    assert json.loads(meta["config"]) == {
+        "class": "RNN",
+        "activation": "relu",
+        "input_size": I,
+        "hidden_size": H,
+        "output_size": O,
+        "dtype": "float64",
+    }
+    assert meta["torch"] == "torch.nn.RNN(5, 4, nonlinearity='relu'); torch.nn.Linear(4, 6)"
+
+
+@pytest.mark.parametrize(("kind", "activation"), CELLS, ids=IDS)
+def test_pytorch_equations_on_the_file_give_minigrads_logits(tmp_path, kind, activation):
+    model = make(kind, activation)
+    _, t = exported(tmp_path, model)
+    logits, _ = model(SEQ)
+    np.testing.assert_allclose(
+        torch_logits(t, SEQ, kind, activation or "tanh"), logits.data, rtol=0, atol=1e-13
+    )
+
+
+# ------------------------------------------------------------------ import
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(("kind", "activation"), CELLS, ids=IDS)
+def test_round_trip_is_bitwise_exact(tmp_path, kind, activation, dtype):
+    model = make(kind, activation, dtype, vocab=list("abcdef"))
+    model.b.data[0] = -0.0  # a sign that b + 0.0 would lose
+    model.V.data[0, 0] = np.finfo(dtype).smallest_subnormal
+    path, _ = exported(tmp_path, model)
+    back = rnn.from_pytorch(path)
+    assert type(back) is type(model) and back.config() == model.config()
+    ours, theirs = dict(model.named_parameters()), dict(back.named_parameters())
+    assert ours.keys() == theirs.keys()
+    for name, p in ours.items():
+        assert p.dtype == theirs[name].dtype, name
+        assert np.array_equal(bits(p.data), bits(theirs[name].data)), name
+    assert np.array_equal(model(SEQ)[0].data, back(SEQ)[0].data)
+
+
+@pytest.mark.parametrize(("kind", "activation"), CELLS, ids=IDS)
+def test_a_file_pytorch_wrote_imports_with_both_biases_folded(tmp_path, kind, activation):
+    """No minigrad metadata, non-zero bias_hh (the GRU's candidate block aside)."""
+    gen = np.random.default_rng(3)
+    g = GATES[kind]
+    t = {
+        "rnn.weight_ih_l0": gen.normal(size=(g * H, I)),
+        "rnn.weight_hh_l0": gen.normal(0, 0.4, size=(g * H, H)),
+        "rnn.bias_ih_l0": gen.normal(size=g * H),
+        "rnn.bias_hh_l0": gen.normal(size=g * H),
+        "head.weight": gen.normal(size=(O, H)),
+        "head.bias": gen.normal(size=O),
+    }
+    if kind == "GRU":
+        t["rnn.bias_hh_l0"][2 * H :] = 0.0
+    # safetensors.torch.save_model writes {"format": "pt"}: the shapes decide
+    safetensors.numpy.save_file(t, str(tmp_path / "torch.safetensors"), metadata={"format": "pt"})
+    model = rnn.from_pytorch(tmp_path / "torch.safetensors", nonlinearity=activation)
+    assert type(model).__name__ == kind and model.vocab is None
+    expected = torch_logits(t, SEQ, kind, activation or "tanh")
+    np.testing.assert_allclose(model(SEQ)[0].data, expected, rtol=0, atol=1e-12)
+
+
+def pytorch_file(tmp_path, kind="GRU", **changes):
+    """A file as to_pytorch writes it, with tensors replaced (None: removed)."""
+    path, t = exported(tmp_path, make(kind, "tanh"), "base.safetensors")
+    for key, value in changes.items():
+        key = key.replace("__", ".")
+        if value is None:
+            del t[key]
+        else:
+            t[key] = value
+    out = tmp_path / "changed.safetensors"
+    safetensors.numpy.save_file(t, str(out), metadata=file_metadata(path))
+    return out
+
+
+def candidate_bias():
+    b = np.zeros(3 * H)
+    b[2 * H + 1] = 0.3
+    return b
+
+
+REFUSALS = {
+    "gru-candidate-bias": (
+        dict(rnn__bias_hh_l0=candidate_bias()),
+        ["'rnn.bias_hh_l0'", "candidate", f"[{2 * H}:{3 * H}]"],
+    ),
+    "two-layers": (dict(rnn__weight_ih_l1=np.zeros((3 * H, H))), ["'rnn.weight_ih_l1'", "layer"]),
+    "bidirectional": (
+        dict(rnn__weight_ih_l0_reverse=np.zeros((3 * H, I))),
+        ["'rnn.weight_ih_l0_reverse'", "bidirectional"],
+    ),
+    "projection": (dict(rnn__weight_hr_l0=np.zeros((2, H))), ["'rnn.weight_hr_l0'", "proj_size"]),
+    "unknown-key": (dict(extra=np.zeros(2)), ["'extra'"]),
+    "missing": (dict(head__bias=None), ["'head.bias'", "missing"]),
+    "shape": (dict(head__weight=np.zeros((O, H + 1))), ["'head.weight'", "(6, 5)", "(6, 4)"]),
+    "float16": (dict(head__bias=np.zeros(O, np.float16)), ["'head.bias'", "F16"]),
+    "int": (dict(rnn__bias_ih_l0=np.zeros(3 * H, np.int64)), ["'rnn.bias_ih_l0'", "I64"]),
+    "mixed-floats": (
+        dict(head__bias=np.zeros(O, np.float32)),
+        ["'head.bias'", "dtype F32; expected F64"],
+    ),
+}
+
+
+@pytest.mark.parametrize(("changes", "words"), REFUSALS.values(), ids=REFUSALS.keys())
+def test_refuses_what_minigrad_cannot_hold_naming_the_tensor(tmp_path, changes, words):
+    path = pytorch_file(tmp_path, **changes)
+    with pytest.raises(CheckpointError) as err:
+        rnn.from_pytorch(path)
+    for word in words:
+        assert word in str(err.value), (word, str(err.value))
+
+
+def test_refuses_bfloat16_by_name_from_the_header(tmp_path):
+    """numpy has no bfloat16: the header's dtype is read before any tensor is."""
+    _, t = exported(tmp_path, make("GRU", None))
+    header, offset = {}, 0
+    for key, array in t.items():
+        size = array.size * (2 if key == "head.weight" else 8)
+        dtype = "BF16" if key == "head.weight" else "F64"
+        header[key] = {
+            "dtype": dtype,
+            "shape": list(array.shape),
+            "data_offsets": [offset, offset + size],
+        }
+        offset += size
+    text = json.dumps(header).encode()
+    text += b" " * (-len(text) % 8)
+    path = tmp_path / "bf16.safetensors"
+    path.write_bytes(len(text).to_bytes(8, "little") + text + bytes(offset))
+    with pytest.raises(CheckpointError, match="'head.weight' .* has dtype BF16"):
+        rnn.from_pytorch(path)
+
+
+def test_refuses_an_lstm_file_whose_config_says_gru(tmp_path):
+    path, t = exported(tmp_path, make("LSTM", None))
+    meta = file_metadata(path)
+    config = json.loads(meta["config"]) | {"class": "GRU"}
+    safetensors.numpy.save_file(t, str(path), metadata=meta | {"config": json.dumps(config)})
+    with pytest.raises(CheckpointError, match=r"'rnn.weight_ih_l0'.*\(16, 5\).*GRU.*\(12, 5\)"):
+        rnn.from_pytorch(path)
+
+
+@pytest.mark.parametrize(
+    ("meta", "match"),
+    [
+        ({"version": "2"}, "version '2'"),
+        ({"config": "{not json"}, "not valid JSON"),
+        ({"config": "[1, 2]"}, "not a JSON object"),
+        ({"config": '{"class": "Transformer"}'}, "invalid config"),
+        ({"vocab": "[1, 2]"}, "not a list of strings"),
+    ],
+)
+def test_refuses_bad_metadata(tmp_path, meta, match):
+    path, t = exported(tmp_path, make("GRU", None))
+    safetensors.numpy.save_file(t, str(path), metadata=file_metadata(path) | meta)
+    with pytest.raises(CheckpointError, match=match):
+        rnn.from_pytorch(path)
+
+
+def test_nonlinearity_is_needed_only_where_the_weights_do_not_say_it(tmp_path):
+    path, t = exported(tmp_path, make("RNN", "relu"))
+    with pytest.raises(ValueError, match="exported with nonlinearity 'relu'"):
+        rnn.from_pytorch(path, nonlinearity="tanh")
+    assert rnn.from_pytorch(path, nonlinearity="relu").cell.activation == "relu"
+    bare = tmp_path / "bare.safetensors"
+    safetensors.numpy.save_file(t, str(bare))
+    with pytest.raises(ValueError, match="pass nonlinearity='tanh' or 'relu'"):
+        rnn.from_pytorch(bare)
+    gru_path, _ = exported(tmp_path, make("GRU", None), "gru.safetensors")
+    with pytest.raises(ValueError, match="torch.nn.RNN only"):
+        rnn.from_pytorch(gru_path, nonlinearity="tanh")
+
+
+def test_refuses_a_hidden_weight_of_no_known_cell(tmp_path):
+    t = safetensors.numpy.load_file(str(exported(tmp_path, make("GRU", None))[0]))
+    t["rnn.weight_hh_l0"] = np.zeros((2 * H, H))  # two blocks: no such cell
+    safetensors.numpy.save_file(t, str(tmp_path / "odd.safetensors"))
+    with pytest.raises(CheckpointError, match=r"'rnn.weight_hh_l0'.*\(8, 4\)"):
+        rnn.from_pytorch(tmp_path / "odd.safetensors")
+
+
+def test_refuses_what_is_not_a_safetensors_file(tmp_path):
+    (tmp_path / "notes.txt").write_text("not tensors")
+    with pytest.raises(CheckpointError, match="not a readable safetensors file"):
+        rnn.from_pytorch(tmp_path / "notes.txt")
+    with pytest.raises(FileNotFoundError):
+        rnn.from_pytorch(tmp_path / "absent.safetensors")
+    with pytest.raises(FileNotFoundError):
+        rnn.from_pytorch(tmp_path)
+
+
+# ------------------------------------------------------------------ saving safely
+def test_never_replaces_a_file_it_did_not_write_unless_told(tmp_path):
+    notes = tmp_path / "notes.safetensors"
+    notes.write_text("my notes")
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        rnn.to_pytorch(make("GRU", None), notes)
+    assert notes.read_text() == "my notes"
+    rnn.to_pytorch(make("GRU", None), notes, overwrite=True)
+    assert type(rnn.from_pytorch(notes)) is rnn.GRU
+
+
+def test_replaces_its_own_file_and_keeps_its_mode(tmp_path):
+    path, _ = exported(tmp_path, make("GRU", None))
+    os.chmod(path, 0o600)
+    rnn.to_pytorch(make("LSTM", None), path)
+    assert type(rnn.from_pytorch(path)) is rnn.LSTM
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+@pytest.mark.parametrize("fail", ["replace", "fsync"])
+def test_a_failed_export_leaves_the_old_file_and_no_partial_one(tmp_path, monkeypatch, fail):
+    path, _ = exported(tmp_path, make("GRU", None))
+    before = path.read_bytes()
+
+    def broken(*args):
+        raise OSError(f"{fail} failed")
+
+    monkeypatch.setattr(os, fail, broken)
+    with pytest.raises(OSError, match=f"{fail} failed"):
+        rnn.to_pytorch(make("LSTM", None), path)
+    monkeypatch.undo()
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
+
+
+def test_refuses_what_is_not_a_regular_file(tmp_path):
+    fifo = tmp_path / "pipe.safetensors"
+    os.mkfifo(fifo)
+    for target in (fifo, tmp_path):
+        with pytest.raises(FileExistsError, match="not a regular file"):
+            rnn.to_pytorch(make("GRU", None), target, overwrite=True)
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        rnn.to_pytorch(make("GRU", None), tmp_path / "no" / "model.safetensors")
+    with pytest.raises(TypeError, match="expected an rnn.RNN, LSTM or GRU"):
+        rnn.to_pytorch(mg.nn.Linear(2, 3), tmp_path / "linear.safetensors")
+
+
+def test_a_symlink_is_written_through_to_its_target(tmp_path):
+    target, _ = exported(tmp_path, make("GRU", None), "target.safetensors")
+    link = tmp_path / "link.safetensors"
+    link.symlink_to(target)
+    rnn.to_pytorch(make("LSTM", None), link)
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert type(rnn.from_pytorch(target)) is rnn.LSTM
+
+
+# ------------------------------------------------------------------ command line
+def test_export_command_writes_what_the_checkpoint_holds(tmp_path, capsys):
+    model = make("LSTM", None, vocab=list("abcdef"))
+    mg.save(model, tmp_path / "ckpt.npz")
+    out = tmp_path / "model.safetensors"
+    assert main(["export", str(tmp_path / "ckpt.npz"), str(out)]) == 0
+    assert f"wrote {out}: torch.nn.LSTM(5, 4); torch.nn.Linear(4, 6)" in capsys.readouterr().out
+    back = rnn.from_pytorch(out)
+    assert back.vocab == list("abcdef")
+    assert np.array_equal(back(SEQ)[0].data, model(SEQ)[0].data)
+
+
+def test_export_command_refuses_a_foreign_file_without_force(tmp_path, capsys):
+    mg.save(make("GRU", None), tmp_path / "ckpt.npz")
+    out = tmp_path / "notes.txt"
+    out.write_text("keep me")
+    assert main(["export", str(tmp_path / "ckpt.npz"), str(out)]) == 1
+    assert "--force" in capsys.readouterr().err and out.read_text() == "keep me"
+    assert main(["export", str(tmp_path / "ckpt.npz"), str(out), "--force"]) == 0
+    assert main(["export", str(tmp_path / "absent.npz"), str(out)]) == 1
