@@ -67,7 +67,7 @@ def loss_curve(
         chance = math.log(vocab_size)
         ax.axhline(chance, ls="--", c="grey", label=f"ln(vocab) = {chance:.2f} (uniform guess)")
     if unigram is not None:
-        ax.axhline(unigram, ls=":", c="k", label=f"{unigram:.2f}: character frequencies")
+        ax.axhline(unigram, ls=":", c="k", label=f"unigram = {unigram:.2f} (character frequencies)")
     ax.set(
         xlabel="training step",
         ylabel="cross-entropy (nats per character)",

@@ -33,10 +33,10 @@ Generalisation is measured on held-out text::
     history.validation          # [(step, loss), ...]: step 0, every 100, the last
     history.samples             # [(step, text), ...], also printed as they come
 
-``evaluate`` gives the mean cross-entropy over the whole validation text
-(under ``no_grad``); the progress bar shows it next to the training loss. A
-sample is 200 characters drawn at temperature 1 from the first character of
-the training text, as min-char-rnn prints them.
+``evaluate`` (rnn/evaluation.py) gives the mean cross-entropy over the whole
+validation text (under ``no_grad``); the progress bar shows it next to the
+training loss. A sample is 200 characters drawn at temperature 1 after the
+first character of the training text, as min-char-rnn prints them.
 """
 
 from __future__ import annotations
@@ -60,6 +60,7 @@ from minigrad import io, nn, optim
 from .bptt import detach
 from .cell import State
 from .data import CharDataset
+from .evaluation import evaluate
 from .model import Recurrent, build, sequence_loss
 
 OPTIMIZERS: dict[str, tuple[type[optim.Optimizer], float]] = {
@@ -147,33 +148,6 @@ def make_optimizer(
     if cls is optim.SGD:
         return optim.SGD(model.parameters(), lr=lr or default_lr, momentum=0.9)
     return cls(model.parameters(), lr=lr or default_lr)
-
-
-@mg.no_grad()
-def evaluate(model: Recurrent, data: CharDataset, streams: int = 32, chunk: int = 256) -> float:
-    """Mean cross-entropy (nats per character) of ``model`` over all of ``data``.
-
-    The text is cut into ``streams`` contiguous pieces read side by side, each
-    from a zero state carried across chunks of ``chunk`` steps (memory stays
-    O(streams * chunk)), so every character but at most ``streams - 1`` at the
-    end is predicted once: loss = -(1/N) sum_i log p(x_{i+1} | x_1 .. x_i).
-    """
-    if not isinstance(data, CharDataset):
-        raise TypeError(f"evaluate: expected a CharDataset, got {type(data).__name__}")
-    n = len(data.ids) - 1
-    if n < 1:
-        raise ValueError("evaluate: the text needs at least 2 characters (an input and a target)")
-    streams = min(streams, n)
-    length = n // streams
-    inputs = data.ids[: streams * length].reshape(streams, length).T
-    targets = data.ids[1 : streams * length + 1].reshape(streams, length).T
-    state, total = None, 0.0
-    for start in range(0, length, chunk):
-        out = model.unroll(inputs[start : start + chunk], state)
-        ys = targets[start : start + chunk]
-        total += sequence_loss(out.logits, ys).item() * ys.size
-        state = out.state
-    return total / (streams * length)
 
 
 def _sample(model: Recurrent, data: CharDataset, step: int) -> str:

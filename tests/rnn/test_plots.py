@@ -20,7 +20,7 @@ def test_loss_curve_draws_both_curves_and_the_baselines(tmp_path):
     np.testing.assert_array_equal(lines["training loss per step"].get_ydata(), loss)
     validation = lines["validation (held-out text)"]
     assert list(validation.get_xdata()) == [0, 4] and list(validation.get_ydata()) == [4.1, 2.6]
-    assert lines["3.00: character frequencies"].get_ydata()[0] == 3.0
+    assert lines["unigram = 3.00 (character frequencies)"].get_ydata()[0] == 3.0
     assert any(label.startswith("ln(vocab) = 3.91") for label in lines)
     assert (tmp_path / "loss.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

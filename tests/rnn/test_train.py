@@ -264,25 +264,8 @@ def test_float32_training_stays_float32(data):
 
 
 # ------------------------------------------------------- validation and samples
-def test_evaluate_matches_the_hand_derived_forward(data):
-    from rnn import reference
-    from rnn.train import evaluate
-
-    model = small_model(data)
-    streams, length = 4, (len(data.ids) - 1) // 4
-    inputs = data.ids[: streams * length].reshape(streams, length).T
-    targets = data.ids[1 : streams * length + 1].reshape(streams, length).T
-    params = {k: getattr(model, k).data for k in "UWVbc"}
-    expected, _ = reference.loss_and_grads(params, inputs, targets)
-    assert evaluate(model, data, streams=4, chunk=7) == pytest.approx(expected, rel=1e-12)
-    assert evaluate(model, data, streams=4, chunk=10_000) == pytest.approx(expected, rel=1e-12)
-    assert all(p.grad is None for p in model.parameters())  # no_grad: nothing accumulated
-    with pytest.raises(ValueError, match="at least 2 characters"):
-        evaluate(model, CharDataset.from_text("a", data.vocab))
-
-
 def test_validation_is_recorded_at_step_0_every_n_steps_and_at_the_end(data):
-    from rnn.train import evaluate
+    from rnn.evaluation import evaluate
 
     train_part, held_out = data.split(0.2)
     model = small_model(data)

@@ -111,3 +111,5 @@ def test_tutorial_as_a_notebook_shows_every_picture(script: Path, kernel_env: Pa
     ]
     failures += [f"code cell {i}: {p}" for i, cell in enumerate(code) for p in problems(cell)]
     assert not failures, f"{script.name}:\n" + "\n".join(failures)
+    shown_images = sum(len(images(cell)) for cell in code)
+    print(f"{script.name}: {len(pictures)} picture cells, {shown_images} images shown")  # -rP
