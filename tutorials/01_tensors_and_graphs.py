@@ -171,7 +171,8 @@ print("same numbers:", np.allclose(y_eval.data, y.data))
 # Tensors created inside `with mg.scope("name"):` remember that name in
 # `.scope`, and `draw` puts each scope in its own box (a *cluster*). A tensor
 # used by several scopes is drawn once outside them. Recurrent networks use
-# this later to draw one box per time step. Here: two layers.
+# this later to draw one box per time step. Here: two layers, drawn top to
+# bottom (`rankdir="TB"`) so that the page stays narrow.
 
 # %%
 w2 = mg.Tensor([[0.7], [-0.6]], requires_grad=True, name="w2")
@@ -180,7 +181,7 @@ with mg.scope("layer 1"):
 with mg.scope("layer 2"):
     out = (h @ w2).tanh()
 print("h.scope =", repr(h.scope), "  out.scope =", repr(out.scope), "  w.scope =", repr(w.scope))
-graph = draw(out, grads=False)
+graph = draw(out, grads=False, rankdir="TB")
 graph.save(OUT / "01_two_layers.svg")
 print("saved", OUT / "01_two_layers.svg")
 graph

@@ -189,14 +189,26 @@ picture
 # `draw(..., heat=True)` colours every tensor and edge by log10 of its
 # gradient norm. Passing `steps=loss.backward_steps()` runs backward while
 # drawing, so intermediate nodes get their gradients too. A short sequence
-# (T = 6) with ρ = 0.5: the colour fades step by step towards t = 1.
+# (T = 6) with ρ = 0.5 and the loss on the last step: the colour darkens
+# step by step towards t = 1, a decade every few steps (the colour bar). The
+# boxes carry no numbers here (`values=False, grads=False`) and the formulas
+# sit in the tooltips (`formulas="tooltip"`), so the colours speak and the
+# picture stays narrow; time runs downwards.
 
 # %%
 small = rnn.RNN(VOCAB, 4, VOCAB, seed=2)
 small.W.data *= 0.5
-short = small.unroll(xs[:6, :1], per_step=True)
+short = small.unroll(xs[:6, :1])
 short_loss = mg.cross_entropy(short.logits[-1], targets[5, :1])
-heat = draw(short_loss, values=False, heat=True, steps=short_loss.backward_steps(), rankdir="TB")
+heat = draw(
+    short_loss,
+    values=False,
+    grads=False,
+    heat=True,
+    steps=short_loss.backward_steps(),
+    rankdir="TB",
+    formulas="tooltip",
+)
 heat.save(OUT / "08_heat.svg")
 print("saved", OUT / "08_heat.svg")
 heat
