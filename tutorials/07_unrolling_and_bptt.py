@@ -171,7 +171,7 @@ for k, name in enumerate(("U", "W", "V")):
     ax.bar(steps + (k - 1) * 0.27, norms, width=0.27, label=f"‖dL/d{name}|_t‖")
 ax.set_xticks(steps, [f"t={t}" for t in steps])
 ax.set_ylabel("norm of the step's term")
-ax.set_title("BPTT: each time step adds one term to the shared weights' gradient")
+ax.set_title("BPTT: one term per time step in each shared weight's gradient")
 ax.legend()
 fig.tight_layout()
 fig.savefig(OUT / "07_contributions.png", dpi=120)
