@@ -172,7 +172,8 @@ for k, name in enumerate(("U", "W", "V")):
 ax.set_xticks(steps, [f"t={t}" for t in steps])
 ax.set_ylabel("norm of the step's term")
 ax.set_title("BPTT: one term per time step in each shared weight's gradient")
-ax.legend()
+ax.margins(y=0.3)
+ax.legend(ncol=3, loc="upper center")
 fig.tight_layout()
 fig.savefig(OUT / "07_contributions.png", dpi=120)
 plt.close(fig)  # pyplot lets go of it; the last line shows it, once, in a notebook
