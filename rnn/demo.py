@@ -80,7 +80,8 @@ def train_char_rnn(
         f"vocabulary of {vocab}; RNN with {model.num_parameters()} parameters "
         f"(hidden {settings.hidden})"
     )
-    say(f"sample before training: {model.sample(data.text[:4], 120, seed=seed)!r}")
+    prefix = data.text[:4]
+    say(f"sample before training: {prefix + model.sample(prefix, 120, seed=seed)!r}")
     checkpoint = out / "char_rnn.npz"
     history = train(
         model,
@@ -101,7 +102,7 @@ def train_char_rnn(
         f"{smooth[-1]:.3f} (mean of the last 20 steps) after {len(history)} steps"
     )
     unigram = report_perplexity(model, data, held_out, say)
-    say(f"sample after training:  {model.sample(data.text[:4], 200, 0.7, seed=seed)!r}")
+    say(f"sample after training:  {prefix + model.sample(prefix, 200, 0.7, seed=seed)!r}")
     say(f"wrote {checkpoint}")
     curve = out / "loss.png"
     plots.loss_curve(history.loss, curve, vocab, smooth, history.validation, math.log(unigram))
