@@ -103,7 +103,9 @@ class HeatScale:
         then the swatches for a zero gradient and for no gradient."""
         span = self.hi - self.lo
         every = max(1, math.ceil(span / 8))  # at most about 8 labels
-        rows = ['<TR><TD COLSPAN="2"><B>||grad||</B> (log scale)</TD></TR>']
+        rows = [
+            '<TR><TD COLSPAN="2" ALIGN="LEFT"><B>||grad||</B><BR ALIGN="LEFT"/>log scale</TD></TR>'
+        ]
         cells = span * BAR_CELLS_PER_DECADE
         for k in range(cells, -1, -1):
             u = k / cells

@@ -149,6 +149,7 @@ def test_browser_keeps_the_current_node_in_view(
             page.on("request", lambda r: requests.append(r.url))
             page.goto(url)
             seen = []
+            checked_rule = which != "neuron"
             for k in range(n):
                 assert page.inner_text("#counter") == f"step {k + 1} of {n}"
                 box = page.locator("g.node.current[id^=t]").bounding_box()
@@ -156,8 +157,15 @@ def test_browser_keeps_the_current_node_in_view(
                 assert box["x"] >= 0 and box["y"] >= 0, (k, box)
                 assert box["x"] + box["width"] <= 1280 and box["y"] + box["height"] <= 720, (k, box)
                 seen.append(page.locator("g.node.current[id^=t]").get_attribute("id"))
+                shown = page.inner_text(".panel:not([hidden])")
+                assert "dL/d" in shown or ".grad = " in shown
+                if which == "neuron" and "op mul" in shown:
+                    du = 1 - math.tanh(1.25) ** 2
+                    assert f"({n4(du)})·({n4(-1.5)}) = {n4(du * -1.5)}" in shown
+                    checked_rule = True
                 page.keyboard.press("ArrowRight")
             assert seen == expected  # the box the step is about, on every step
+            assert checked_rule
             page.keyboard.press("Home")
             assert page.inner_text("#counter") == f"step 1 of {n}"
             page.keyboard.press("End")
