@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv system-deps test test-fast lint format typecheck gradcheck bench demo figures notebooks clean
+.PHONY: help venv system-deps test test-fast lint format typecheck gradcheck bench demo figures notebooks jupyter clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -14,7 +14,7 @@ help: ## list the targets
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev,notebooks]'
+	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
 venv: $(STAMP) ## create .venv and install minigrad with the dev extras
@@ -53,11 +53,21 @@ figures: $(STAMP) ## regenerate the committed figures (README, tutorials)
 	$(PY) -m rnn.figures docs/figures
 	$(PY) tutorials/make_figures.py
 
-notebooks: $(STAMP) ## convert the tutorials to .ipynb under build/notebooks
-	mkdir -p build/notebooks
-	for f in tutorials/[0-9]*.py; do \
-	  $(VENV)/bin/jupytext --to ipynb -o build/notebooks/$$(basename $${f%.py}).ipynb $$f || exit 1; \
-	done
+TUTORIALS := $(wildcard tutorials/[0-9][0-9]_*.py)
+NOTEBOOKS := $(patsubst tutorials/%.py,build/notebooks/%.ipynb,$(TUTORIALS))
+
+notebooks: $(NOTEBOOKS) ## the tutorials as notebooks in build/notebooks (a changed tutorial only)
+
+build/notebooks/%.ipynb: tutorials/%.py | $(STAMP)
+	@mkdir -p $(@D)
+	$(VENV)/bin/jupytext --quiet --to ipynb -o $@ $<
+
+$(VENV)/.jupyter: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[jupyter]'
+	touch $@
+
+jupyter: notebooks $(VENV)/.jupyter ## open the tutorial notebooks in JupyterLab (installs it into .venv)
+	cd build/notebooks && $(CURDIR)/$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root)
 
 clean: ## remove the venv, caches, build/ and out/
 	rm -rf $(VENV) build out .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -3,13 +3,14 @@
 ``RNN`` (h_t = g1(U x_t + W h_{t-1} + b), y_t = softmax(V h_t + c)), ``LSTM`` and
 ``GRU`` live in model.py, their cells in cell.py; bptt.py makes backpropagation
 through time visible; reference.py derives it by hand in numpy; data.py holds
-the embedded corpora and tasks; diagram.py draws the
-folded, unrolled and BPTT pictures; train.py the training loop; demo.py the demo
-behind ``python -m rnn demo``.
+the embedded corpora and tasks; diagram.py draws the folded, unrolled and
+BPTT pictures; train.py the training loop; evaluation.py the validation loss;
+demo.py the demo behind ``python -m rnn demo``.
 """
 
 from . import bptt, data
 from .diagram import DiagramError, diagram
+from .evaluation import evaluate
 from .export import from_pytorch, to_pytorch
 from .model import GRU, LSTM, RNN, Recurrent, Unrolled, build, sequence_loss
 from .train import (
@@ -36,6 +37,7 @@ __all__ = [
     "build",
     "data",
     "diagram",
+    "evaluate",
     "from_pytorch",
     "load_model",
     "save_checkpoint",

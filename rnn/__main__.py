@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import os
 import signal
 import sys
@@ -20,7 +21,7 @@ from .data import CORPORA, CharDataset, Vocab, load_text
 from .demo import DemoSettings, run_demo, tiny_model, tiny_unrolled
 from .export import metadata, to_pytorch
 from .model import GRU, LSTM, RNN, Recurrent
-from .train import OPTIMIZERS, DivergedError, load_model, train
+from .train import OPTIMIZERS, DivergedError, History, load_model, train
 
 TEXT_HELP = f"corpus: one of {', '.join(CORPORA)} (embedded) or the path of a UTF-8 text file"
 
@@ -29,9 +30,10 @@ def _demo_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "demo",
         help="train a char-RNN, check gradients, draw pictures into --out",
-        description="Train a char-RNN on the default corpus (samples before and "
-        "after), gradcheck a small unrolled RNN, and write the unrolled graph "
-        "(SVG), a backward flipbook (HTML), the loss curve and the dL/dh_t "
+        description="Train a char-RNN on CPython's reference documentation, a tenth "
+        "held out (samples before and after, training and validation perplexity "
+        "against the unigram baseline), gradcheck a small unrolled RNN, and write "
+        "the unrolled graph (SVG), a backward flipbook (HTML), the loss curve and the dL/dh_t "
         "profile (PNG) and the checkpoint into --out.",
     )
     p.add_argument("--out", default="out", help="directory for the outputs (default: out)")
@@ -46,7 +48,7 @@ def _demo_parser(sub: argparse._SubParsersAction) -> None:
         help=f"training steps (default: {DemoSettings.steps}, fast: {DemoSettings.fast().steps})",
     )
     p.add_argument("--seed", type=int, default=0, help="seed for weights and samples (default 0)")
-    p.add_argument("--text", help=TEXT_HELP + " (default: the embedded default corpus)")
+    p.add_argument("--text", help=TEXT_HELP + " (default: pydoc)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
@@ -57,7 +59,7 @@ def _train_parser(sub: argparse._SubParsersAction) -> None:
         description="Train a char-level RNN/LSTM/GRU with truncated BPTT and save "
         "checkpoints; --resume continues a run exactly.",
     )
-    p.add_argument("--text", default="default", help=TEXT_HELP + " (default: default)")
+    p.add_argument("--text", default="pydoc", help=TEXT_HELP + " (default: pydoc)")
     p.add_argument(
         "--model",
         choices=["rnn", "lstm", "gru"],
@@ -123,6 +125,30 @@ def _train_parser(sub: argparse._SubParsersAction) -> None:
         help="let --checkpoint replace an existing file that is not a checkpoint",
     )
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    _watch_options(p)
+
+
+def _watch_options(p: argparse.ArgumentParser) -> None:
+    """Held-out text and samples during training (min-char-rnn prints one every 100 steps)."""
+    p.add_argument(
+        "--validation",
+        type=float,
+        default=0.1,
+        help="fraction of the corpus held out at its end to measure the validation loss "
+        "(0: none; default: 0.1)",
+    )
+    p.add_argument(
+        "--eval-every",
+        type=int,
+        default=100,
+        help="steps between validation losses (default: 100)",
+    )
+    p.add_argument(
+        "--sample-every",
+        type=int,
+        default=0,
+        help="print a 200-character sample every N steps (default: 0, none)",
+    )
 
 
 def _sample_parser(sub: argparse._SubParsersAction) -> None:
@@ -314,6 +340,21 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _split(data: CharDataset, fraction: float) -> tuple[CharDataset, CharDataset | None]:
+    """(training, validation) parts; no validation part for --validation 0."""
+    if fraction == 0:
+        return data, None
+    try:
+        return data.split(fraction)
+    except ValueError as err:
+        raise ValueError(f"{err}; --validation 0 trains on all of it") from None
+
+
+def _report_validation(history: History) -> None:
+    for step, loss in history.validation:
+        print(f"step {step:>6}: validation loss {loss:.3f}, perplexity {math.exp(loss):.2f}")
+
+
 def _cmd_train(args: argparse.Namespace) -> None:
     checkpoint = Path(args.checkpoint)
     checkpoint.parent.mkdir(parents=True, exist_ok=True)
@@ -326,6 +367,7 @@ def _cmd_train(args: argparse.Namespace) -> None:
             setattr(args, name, value if getattr(args, name) is None else getattr(args, name))
         data = CharDataset.load(args.text)
         model = _new_model(args, data)
+    data, validation = _split(data, args.validation)
     with _sigterm_as_interrupt():
         history = train(
             model,
@@ -341,7 +383,11 @@ def _cmd_train(args: argparse.Namespace) -> None:
             resume=args.resume,
             progress=not args.no_progress,
             overwrite=args.force,
+            validation=validation,
+            eval_every=args.eval_every,
+            sample_every=args.sample_every,
         )
+    _report_validation(history)
     if len(history):
         print(
             f"loss {history.loss[0]:.3f} -> {history.smoothed(20)[-1]:.3f} "

@@ -12,6 +12,12 @@ Text (a char-level language model reads it one character at a time)::
   networks (``rnn/corpus/recurrence.txt``) followed by the Zen of Python;
   ``"recurrence"`` or ``"zen"`` for one of them; anything else is a path to a
   UTF-8 text file (line endings become ``\\n``).
+- ``"pydoc"``: a real corpus of about 450 000 characters, the reference
+  documentation CPython ships in ``pydoc_data.topics`` (what ``help("if")``
+  prints), see ``pydoc_text``. Its exact text depends on the Python version.
+- ``CharDataset.split(0.1)``: a contiguous (training, validation) pair, the
+  last 10 % of the text held out to measure generalisation;
+  ``unigram_perplexity(train, validation)`` is the baseline to beat.
 - ``Vocab``: the sorted unique characters; ``to_list()``/``from_list()`` store it
   as JSON (e.g. in a checkpoint's metadata).
 - Batches are time-major, like the RNN's input: ``inputs[t, b]`` is a token id
@@ -28,11 +34,14 @@ an int seed): ``adding_problem`` and ``copy_task``.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import importlib.resources
 import io
 import os
+import re
 import stat
+import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +49,7 @@ from typing import Any
 
 import numpy as np
 
-CORPORA = ("default", "recurrence", "zen")
+CORPORA = ("default", "recurrence", "zen", "pydoc")
 MAX_TEXT_BYTES = 64 * 2**20  # a text file corpus is read whole, so it is bounded
 COPY_BLANK = 0
 Rng = np.random.Generator | int
@@ -57,6 +66,8 @@ def load_text(name_or_path: str | os.PathLike[str] | None = None) -> str:
         return resource.read_text(encoding="utf-8")
     if name_or_path == "zen":
         return zen_of_python()
+    if name_or_path == "pydoc":
+        return pydoc_text()
     return read_text_file(name_or_path)
 
 
@@ -65,6 +76,54 @@ def zen_of_python() -> str:
     with contextlib.redirect_stdout(io.StringIO()):
         this = importlib.import_module("this")
     return "".join(this.d.get(c, c) for c in this.s)
+
+
+# Typographic characters of the reference text and their ASCII stand-ins.
+ASCII_STAND_INS = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u2013": "-",
+        "\u2014": "--",
+        "\u2026": "...",
+        "\u00b0": " degrees",
+        "\u00df": "ss",
+    }
+)
+# A line drawn only to underline a heading or frame a table: "*****", "+---+---+".
+RULE_LINE = re.compile(r"^[ *=\-+~^|]{3,}\n", flags=re.M)
+
+
+@functools.cache
+def pydoc_text() -> str:
+    """CPython's reference documentation (``pydoc_data.topics``) as one ASCII text.
+
+    The topics are joined in sorted order of their names, so the text is the
+    same on every run of one Python version. Cleaning keeps the vocabulary
+    small (about 95 characters) without changing the prose: curly quotes,
+    dashes and the ellipsis become their ASCII forms, accents are dropped
+    (NFKD), any other non-ASCII character is removed, and lines that only
+    underline a heading or frame a table ("*****", "+---+") are left out, and
+    so are the blank lines they leave behind (one blank line between paragraphs).
+    """
+    try:
+        from pydoc_data.topics import topics
+    except ImportError:
+        raise FileNotFoundError(
+            "load_text('pydoc'): this Python has no pydoc_data.topics (some distributions "
+            "strip the documentation); install the full standard library or pass the path "
+            "of a UTF-8 text file instead"
+        ) from None
+    joined = "\n\n".join(topics[name].strip("\n") for name in sorted(topics))
+    return re.sub(r"\n{3,}", "\n\n", to_ascii(RULE_LINE.sub("", joined + "\n")))
+
+
+def to_ascii(text: str) -> str:
+    """``text`` in printable ASCII plus newlines: stand-ins, accents dropped, tabs expanded."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(ASCII_STAND_INS)).expandtabs()
+    return "".join(c for c in decomposed if c == "\n" or " " <= c <= "~")
 
 
 def read_text_file(path: str | os.PathLike[str]) -> str:
@@ -260,6 +319,52 @@ class CharDataset:
 
     def num_windows(self, seq_len: int, batch_size: int) -> int:
         return num_windows(len(self.ids), seq_len, batch_size)
+
+    def split(self, validation: float) -> tuple[CharDataset, CharDataset]:
+        """Contiguous (training, validation) parts: the last ``validation`` fraction is held out.
+
+        ``train, val = CharDataset.load("pydoc").split(0.1)``: ``train`` holds
+        the first 90 % of the text, ``val`` the rest. A contiguous cut (not
+        random windows) keeps the held-out text unseen, so the validation loss
+        measures generalisation. Both parts keep this dataset's vocabulary, so
+        an id means the same character in each.
+        """
+        if isinstance(validation, bool) or not isinstance(validation, float | int):
+            raise TypeError(f"CharDataset.split: validation must be a fraction, got {validation!r}")
+        if not 0 < validation < 1:
+            raise ValueError(
+                f"CharDataset.split: validation must be a fraction between 0 and 1 "
+                f"(exclusive), got {validation!r}"
+            )
+        cut = len(self.ids) - round(validation * len(self.ids))
+        if min(cut, len(self.ids) - cut) < 2:
+            raise ValueError(
+                f"CharDataset.split: a {validation} split of {len(self.ids)} characters leaves "
+                f"{cut} for training and {len(self.ids) - cut} for validation; each part "
+                f"needs at least 2 (an input and its target)"
+            )
+        return self._part(slice(None, cut)), self._part(slice(cut, None))
+
+    def _part(self, where: slice) -> CharDataset:
+        return CharDataset(self.text[where], self.vocab, self.ids[where])
+
+
+def unigram_perplexity(train: CharDataset, evaluated_on: CharDataset) -> float:
+    """Perplexity of the best context-free guess: character frequencies counted on ``train``.
+
+    p(c) = (count_train(c) + 1) / (N + V), add-one smoothing so a character never
+    seen in training costs a finite amount; the result is
+    exp(-mean over ``evaluated_on`` of log p(c)). A model that beats it has
+    learnt something from the context.
+    """
+    if train.vocab != evaluated_on.vocab:
+        raise ValueError(
+            "unigram_perplexity: both datasets must share one vocabulary "
+            "(use the two parts of CharDataset.split)"
+        )
+    counts = np.bincount(train.ids, minlength=train.vocab.size) + 1.0
+    log_p = np.log(counts / counts.sum())
+    return float(np.exp(-log_p[evaluated_on.ids].mean()))
 
 
 # ---------------------------------------------------------- synthetic tasks

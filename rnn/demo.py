@@ -2,8 +2,11 @@
 
 ``python -m rnn demo`` (``make demo``) runs, in order:
 
-1. a char-RNN on the default corpus: a sample before training, training with a
-   progress bar, the loss from about ln(vocab) down, a sample after;
+1. a char-RNN on CPython's reference documentation (``load_text("pydoc")``,
+   the last 10 % held out): a sample before training, training with a
+   progress bar and the validation loss, the loss from about ln(vocab) down,
+   the perplexity on training and held-out text against the unigram
+   baseline, a sample after;
 2. ``gradcheck`` of a small unrolled RNN (autograd vs central differences) and
    the hand-derived BPTT of rnn/reference.py against autograd;
 3. pictures in ``out/``: the trained model as the recurrent unit, unrolled
@@ -25,10 +28,10 @@ import numpy as np
 import minigrad as mg
 
 from . import bptt, plots, reference
-from .data import CharDataset
+from .data import CharDataset, unigram_perplexity
 from .figures import write_diagrams
 from .model import GRU, LSTM, RNN, Recurrent, sequence_loss
-from .train import History, load_model, train
+from .train import History, evaluate, load_model, train
 
 Say = Callable[[str], None]
 
@@ -42,10 +45,12 @@ class DemoSettings:
     bptt: int = 32
     batch_size: int = 16
     lr: float = 3e-3
+    validation: float = 0.1  # the held-out fraction at the end of the corpus
+    eval_every: int = 250
 
     @classmethod
     def fast(cls) -> DemoSettings:
-        return cls(steps=60, hidden=64, bptt=16, batch_size=8, lr=1e-2)
+        return cls(steps=60, hidden=64, bptt=16, batch_size=8, lr=1e-2, validation=0.02)
 
 
 def tiny_model(kind: str, T: int, seed: int = 0) -> tuple[Recurrent, np.ndarray, np.ndarray]:
@@ -67,18 +72,22 @@ def train_char_rnn(
     out: Path, settings: DemoSettings, seed: int, text: str | None, say: Say, progress: bool
 ) -> tuple[History, int]:
     """Part 1: learn the corpus; returns the loss history and the vocabulary size."""
-    data = CharDataset.load(text)
+    data, held_out = CharDataset.load(text or "pydoc").split(settings.validation)
     vocab = data.vocab.size
     model = RNN(vocab, settings.hidden, vocab, seed=seed, vocab=data.vocab.to_list())
     say(
-        f"corpus: {len(data.ids)} characters, vocabulary of {vocab}; "
-        f"RNN with {model.num_parameters()} parameters (hidden {settings.hidden})"
+        f"corpus: {len(data.ids)} characters to train on, {len(held_out.ids)} held out, "
+        f"vocabulary of {vocab}; RNN with {model.num_parameters()} parameters "
+        f"(hidden {settings.hidden})"
     )
-    say(f"sample before training: {model.sample(data.text[:4], 120, seed=seed)!r}")
+    prefix = data.text[:4]
+    say(f"sample before training: {prefix + model.sample(prefix, 120, seed=seed)!r}")
     checkpoint = out / "char_rnn.npz"
     history = train(
         model,
         data,
+        validation=held_out,
+        eval_every=settings.eval_every,
         steps=settings.steps,
         bptt=settings.bptt,
         batch_size=settings.batch_size,
@@ -92,9 +101,27 @@ def train_char_rnn(
         f"loss: {history.loss[0]:.3f} at step 1 (ln {vocab} = {math.log(vocab):.3f}) -> "
         f"{smooth[-1]:.3f} (mean of the last 20 steps) after {len(history)} steps"
     )
-    say(f"sample after training:  {model.sample(data.text[:4], 200, 0.7, seed=seed)!r}")
+    unigram = report_perplexity(model, data, held_out, say)
+    say(f"sample after training:  {prefix + model.sample(prefix, 200, 0.7, seed=seed)!r}")
     say(f"wrote {checkpoint}")
+    curve = out / "loss.png"
+    plots.loss_curve(history.loss, curve, vocab, smooth, history.validation, math.log(unigram))
+    say(f"wrote {curve}  (training and validation loss)")
     return history, vocab
+
+
+def report_perplexity(model: RNN, data: CharDataset, held_out: CharDataset, say: Say) -> float:
+    """Perplexity on seen and unseen text of one size; returns the unigram baseline's."""
+    seen = data.split(len(held_out.ids) / len(data.ids))[1]  # the end of the training text
+    trained, unseen = math.exp(evaluate(model, seen)), math.exp(evaluate(model, held_out))
+    unigram = unigram_perplexity(data, held_out)
+    say(
+        f"perplexity: training {trained:.2f} (its last {len(seen.ids)} characters), "
+        f"validation {unseen:.2f} (the {len(held_out.ids)} held out); "
+        f"unigram baseline {unigram:.2f} (character frequencies of the training text, on "
+        f"the held-out text); uniform guess {data.vocab.size}"
+    )
+    return unigram
 
 
 def check_gradients(say: Say) -> None:
@@ -121,10 +148,8 @@ def check_gradients(say: Say) -> None:
     say(f"autograd vs hand-derived BPTT (rnn/reference.py): max relative difference {worst:.1e}")
 
 
-def draw_pictures(
-    out: Path, history: History, vocab: int, seed: int, say: Say, text: str | None = None
-) -> None:
-    """Part 3: the seed's three diagrams, the op graph, the backward flipbook, the two plots."""
+def draw_pictures(out: Path, seed: int, say: Say, text: str | None = None) -> None:
+    """Part 3: the seed's three diagrams, the op graph, the backward flipbook, the profile plot."""
     from minigrad.viz import GraphvizNotFoundError, draw, flipbook
 
     graph_loss = tiny_unrolled(4, seed)  # backward runs inside draw, recording every gradient
@@ -137,15 +162,14 @@ def draw_pictures(
             say(f"wrote {path}  (the trained char-RNN on the corpus' first 8 characters)")
     except GraphvizNotFoundError as err:
         say(f"wrote {graph.save(out / 'unrolled_T4.dot')} (DOT text); no SVG/flipbook: {err}")
-    curve = plots.loss_curve(history.loss, out / "loss.png", vocab, history.smoothed(20))
-    say(f"wrote {curve}")
-    say(f"wrote {plots.grad_norm_profile(_profiles(seed), out / 'grad_norms.png')}")
+    plots.grad_norm_profile(_profiles(seed), out / "grad_norms.png")
+    say(f"wrote {out / 'grad_norms.png'}")
 
 
 def _diagrams(out: Path, text: str | None, T: int = 8) -> list[Path]:
     """The folded unit, the unrolled network and BPTT of the trained char-RNN."""
     model, _ = load_model(out / "char_rnn.npz")
-    ids = CharDataset.load(text).ids[: T + 1].reshape(-1, 1)
+    ids = CharDataset.load(text or "pydoc").ids[: T + 1].reshape(-1, 1)
     return write_diagrams(model, ids[:-1], ids[1:], out)
 
 
@@ -177,9 +201,9 @@ def run_demo(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     say("== 1. a char-RNN learns the corpus ==")
-    history, vocab = train_char_rnn(out, settings, seed, text, say, progress)
+    train_char_rnn(out, settings, seed, text, say, progress)
     say("== 2. BPTT is loss.backward(): checked ==")
     check_gradients(say)
     say("== 3. pictures ==")
-    draw_pictures(out, history, vocab, seed, say, text)
+    draw_pictures(out, seed, say, text)
     return out

@@ -32,11 +32,26 @@ parameters change. A checkpoint due after step k is written only once the
 weights of step k have given a finite loss and gradient (at the start of step
 k + 1, before its update), so the checkpoint a divergence names is a good one;
 the checkpoint at the end of training is written as it is.
+
+Generalisation is measured on held-out text::
+
+    train_part, held_out = CharDataset.load("pydoc").split(0.1)
+    history = train(model, train_part, validation=held_out, eval_every=100,
+                    sample_every=500)
+    history.validation          # [(step, loss), ...]: step 0, every 100, the last
+    history.samples             # [(step, text), ...], also printed as they come
+
+``evaluate`` (rnn/evaluation.py) gives the mean cross-entropy over the whole
+validation text (under ``no_grad``); the progress bar shows it next to the
+training loss. A sample is 200 characters drawn at temperature 1 after the
+first character of the training text, as min-char-rnn prints them.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import math
+import sys
 import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -45,14 +60,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 import minigrad as mg
 from minigrad import io, nn, optim
 
 from .bptt import detach
 from .cell import State
-from .data import Vocab
+from .data import CharDataset, Vocab
+from .evaluation import evaluate
 from .model import Recurrent, build, sequence_loss
 
 OPTIMIZERS: dict[str, tuple[type[optim.Optimizer], float]] = {
@@ -60,6 +76,9 @@ OPTIMIZERS: dict[str, tuple[type[optim.Optimizer], float]] = {
     "adagrad": (optim.Adagrad, 0.05),
     "adam": (optim.Adam, 3e-3),
 }
+
+
+SAMPLE_LENGTH = 200
 
 
 class DivergedError(RuntimeError):
@@ -76,6 +95,8 @@ class History:
 
     loss: list[float] = field(default_factory=list)
     grad_norm: list[float] = field(default_factory=list)
+    validation: list[tuple[int, float]] = field(default_factory=list)  # (step, loss)
+    samples: list[tuple[int, str]] = field(default_factory=list)  # (step, text)
 
     def append(self, loss: float, grad_norm: float) -> None:
         self.loss.append(loss)
@@ -88,6 +109,11 @@ class History:
     def perplexity(self) -> list[float]:
         """exp(loss): the effective number of equally likely next tokens."""
         return [math.exp(x) for x in self.loss]
+
+    @property
+    def validation_perplexity(self) -> list[tuple[int, float]]:
+        """(step, exp(validation loss)) for every evaluation."""
+        return [(step, math.exp(loss)) for step, loss in self.validation]
 
     def smoothed(self, window: int = 20) -> np.ndarray:
         """Moving average of the loss over ``window`` steps (shorter at the start).
@@ -104,12 +130,22 @@ class History:
         sums = np.lib.stride_tricks.sliding_window_view(padded, window).sum(axis=1)
         return sums / np.minimum(np.arange(1, loss.size + 1), window)
 
-    def to_dict(self) -> dict[str, list[float]]:
-        return {"loss": list(self.loss), "grad_norm": list(self.grad_norm)}
+    def to_dict(self) -> dict[str, list[Any]]:
+        return {
+            "loss": list(self.loss),
+            "grad_norm": list(self.grad_norm),
+            "validation": [list(pair) for pair in self.validation],
+            "samples": [list(pair) for pair in self.samples],
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> History:
-        return cls([float(x) for x in d["loss"]], [float(x) for x in d["grad_norm"]])
+        return cls(
+            [float(x) for x in d["loss"]],
+            [float(x) for x in d["grad_norm"]],
+            [(int(step), float(loss)) for step, loss in d.get("validation", [])],
+            [(int(step), str(text)) for step, text in d.get("samples", [])],
+        )
 
 
 def make_optimizer(
@@ -128,6 +164,51 @@ def make_optimizer(
     if cls is optim.SGD:
         return optim.SGD(model.parameters(), lr=lr, momentum=0.9)
     return cls(model.parameters(), lr=lr)
+
+
+def _sample(model: Recurrent, data: CharDataset, step: int) -> str:
+    """``SAMPLE_LENGTH`` characters at temperature 1 after the text's first character."""
+    prefix = [int(data.ids[0])]
+    return data.vocab.decode(prefix + list(model.sample(prefix, SAMPLE_LENGTH, 1.0, seed=step)))
+
+
+def _check_watch(data: Any, validation: Any, eval_every: int, sample_every: int) -> None:
+    """``validation`` and ``sample_every`` need a CharDataset."""
+    if isinstance(eval_every, bool) or not isinstance(eval_every, int) or eval_every < 1:
+        raise ValueError(f"train: eval_every must be an int >= 1, got {eval_every!r}")
+    if isinstance(sample_every, bool) or not isinstance(sample_every, int) or sample_every < 0:
+        raise ValueError(
+            f"train: sample_every must be an int >= 0 (0: no samples), got {sample_every!r}"
+        )
+    if validation is not None and not isinstance(validation, CharDataset):
+        raise TypeError(
+            f"train: validation must be a CharDataset (e.g. from CharDataset.split), "
+            f"got {type(validation).__name__}"
+        )
+    if isinstance(validation, CharDataset) and isinstance(data, CharDataset):
+        if validation.vocab != data.vocab:
+            raise ValueError(
+                f"train: validation has a vocabulary of {validation.vocab.size} characters, "
+                f"the training data one of {data.vocab.size}; split one CharDataset so both "
+                f"share it"
+            )
+    if sample_every and not isinstance(data, CharDataset):
+        raise ValueError("train: sample_every needs a CharDataset (samples are decoded text)")
+
+
+def progress_bar(**options: Any) -> tqdm:
+    """A tqdm bar: a widget in Jupyter with ipywidgets, else text on stderr (stdout in Jupyter).
+
+    ``tqdm.auto`` without ipywidgets shows a warning box in a notebook; plain
+    tqdm on stderr shows a red stream there, so in a kernel the text bar goes
+    to stdout.
+    """
+    in_kernel = "ipykernel" in sys.modules
+    if in_kernel and importlib.util.find_spec("ipywidgets") is not None:
+        from tqdm.auto import tqdm as auto
+
+        return auto(**options)
+    return tqdm(file=sys.stdout if in_kernel else None, **options)
 
 
 def _state_arrays(state: State | None) -> dict[str, np.ndarray]:
@@ -387,13 +468,20 @@ def train(
     resume: bool = False,
     progress: bool = True,
     overwrite: bool = False,
+    validation: CharDataset | None = None,
+    eval_every: int = 100,
+    sample_every: int = 0,
 ) -> History:
     """Train for ``steps`` updates in total (resumed ones included); see the module doc.
 
     ``overwrite=True`` lets the first checkpoint replace a file that is not one.
+    With ``validation`` (a CharDataset), ``evaluate`` runs at step 0, every
+    ``eval_every`` steps and at the end, into ``History.validation``;
+    ``sample_every`` > 0 prints and records a sample every so many steps.
     """
     _check_settings(steps, bptt, batch_size, clip, checkpoint_every)
     _check_vocab(model, data)
+    _check_watch(data, validation, eval_every, sample_every)
     opt = make_optimizer(model, optimizer, lr)
     path = Path(checkpoint) if checkpoint is not None else None
     windows = Windows(bptt, batch_size) if _is_char_dataset(data) else None
@@ -412,10 +500,26 @@ def train(
         saved = run.step
     elif path is not None:
         io.check_save_path(path, overwrite)
-    bar = tqdm(
+    bar = progress_bar(
         total=steps, initial=min(run.step, steps), desc="train", unit="step", disable=not progress
     )
+    postfix: dict[str, str] = {}
+
+    def watch() -> None:
+        """Validation loss and samples at the steps they are due."""
+        due = run.step % eval_every == 0 or run.step == steps
+        done = [step for step, _ in run.history.validation[-1:]]
+        if validation is not None and due and done != [run.step]:
+            run.history.validation.append((run.step, evaluate(model, validation)))
+            postfix["val"] = f"{run.history.validation[-1][1]:.3f}"
+        if sample_every and run.step % sample_every == 0 and run.step > 0:
+            text = _sample(model, data, run.step)
+            run.history.samples.append((run.step, text))
+            bar.write(f"----- sample at step {run.step} -----\n{text}\n-----")
+
     try:
+        if run.step == 0 and steps > 0:
+            watch()
         batches = _batches(data, bptt, batch_size, run.step)
         for batch, carry in islice(batches, max(steps - run.step, 0)):
             try:
@@ -433,8 +537,10 @@ def train(
             run.step += 1
             run.history.append(loss, norm)
             run.hidden = state
+            watch()
             bar.update(1)
-            bar.set_postfix(loss=f"{loss:.3f}", ppl=f"{math.exp(min(loss, 50)):.1f}", refresh=False)
+            shown = {"loss": f"{loss:.3f}", "ppl": f"{math.exp(min(loss, 50)):.1f}", **postfix}
+            bar.set_postfix(shown, refresh=False)
         if path is not None and run.step == steps and saved != run.step:
             save()
             saved = run.step

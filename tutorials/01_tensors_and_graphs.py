@@ -14,11 +14,13 @@
 # Everything here is forward computation. Tutorial 2 runs the graph backwards.
 #
 # Run this file top to bottom with `python tutorials/01_tensors_and_graphs.py`,
-# or cell by cell in VS Code / Jupyter. Pictures go into a `figures/` folder
-# in the directory you run it from; `tutorials/README.md` shows how to run the
-# tutorials from a scratch directory.
+# or cell by cell in VS Code / Jupyter. A cell that makes a picture ends with
+# it, so a notebook shows it under the cell; it is also saved into a
+# `figures/` folder in the directory you run from (`tutorials/README.md` shows
+# how to run the tutorials from a scratch directory).
 
 # %%
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -29,6 +31,8 @@ from minigrad.viz import draw
 
 OUT = Path("figures")
 OUT.mkdir(exist_ok=True)
+sys.path.append(str(Path(mg.__file__).resolve().parents[1] / "tutorials"))
+from solutions import answer_or_solution  # the exercise's worked solution, out of sight
 
 # %% [markdown]
 # ## A tensor wraps a numpy array
@@ -146,6 +150,7 @@ graph.save(OUT / "01_graph.svg")
 print(graph)
 print("\n".join(graph.source.splitlines()[:6]))
 print("saved", OUT / "01_graph.svg")
+graph
 
 # %% [markdown]
 # ## Turning recording off
@@ -166,7 +171,8 @@ print("same numbers:", np.allclose(y_eval.data, y.data))
 # Tensors created inside `with mg.scope("name"):` remember that name in
 # `.scope`, and `draw` puts each scope in its own box (a *cluster*). A tensor
 # used by several scopes is drawn once outside them. Recurrent networks use
-# this later to draw one box per time step. Here: two layers.
+# this later to draw one box per time step. Here: two layers, drawn top to
+# bottom (`rankdir="TB"`) so that the page stays narrow.
 
 # %%
 w2 = mg.Tensor([[0.7], [-0.6]], requires_grad=True, name="w2")
@@ -175,8 +181,10 @@ with mg.scope("layer 1"):
 with mg.scope("layer 2"):
     out = (h @ w2).tanh()
 print("h.scope =", repr(h.scope), "  out.scope =", repr(out.scope), "  w.scope =", repr(w.scope))
-draw(out, grads=False).save(OUT / "01_two_layers.svg")
+graph = draw(out, grads=False, rankdir="TB")
+graph.save(OUT / "01_two_layers.svg")
 print("saved", OUT / "01_two_layers.svg")
+graph
 
 # %% [markdown]
 # ## Exercise: a two-layer network
@@ -189,6 +197,7 @@ print("saved", OUT / "01_two_layers.svg")
 
 # %%
 def check_two_layer(two_layer):
+    two_layer = answer_or_solution(two_layer, "tensors_and_graphs", "two_layer")
     rng = np.random.default_rng(0)
     x = mg.Tensor(rng.standard_normal((2, 3)), name="x")
     params = [
@@ -198,31 +207,20 @@ def check_two_layer(two_layer):
     result = two_layer(x, *params)
     w1, b1, w2, b2 = (p.data for p in params)
     expected = np.tanh(np.tanh(x.data @ w1 + b1) @ w2 + b2)
-    assert np.allclose(result.data, expected), "the values differ from numpy"
+    assert np.allclose(result.data, expected), f"expected\n{expected}\ngot\n{result.data}"
     ops = Counter(t.op for t in mg.toposort(result) if not t.is_leaf)
-    assert ops == Counter({"matmul": 2, "add": 2, "tanh": 2}), f"unexpected operations: {ops}"
+    wanted = Counter({"matmul": 2, "add": 2, "tanh": 2})
+    assert ops == wanted, f"expected the operations {dict(wanted)}, got {dict(ops)}"
     print("exercise check passed")
 
 
 # %% [markdown]
-# **Your turn.** Write `two_layer` in the cell below, then run
-# `check_two_layer(two_layer)`. (Try drawing its graph too.)
+# **Your turn.** Replace `None` with your function and run the check. While
+# it is `None`, the check runs on the worked solution
+# (`tutorials/solutions/tensors_and_graphs.py`) instead.
 
 # %%
-# your answer here
-
-# %% [markdown]
-# ## Solution (try it yourself first)
-#
-# One layer is `(x @ w + b).tanh()`, exactly as above; the second layer takes
-# the first one's output as its input.
-
-
-# %%
-def two_layer(x, w1, b1, w2, b2):
-    hidden = (x @ w1 + b1).tanh()
-    return (hidden @ w2 + b2).tanh()
-
+two_layer = None  # your answer here
 
 # %%
 check_two_layer(two_layer)

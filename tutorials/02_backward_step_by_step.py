@@ -14,6 +14,7 @@
 # Tutorial 1 built a graph; here we run it backwards.
 
 # %%
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,8 @@ from minigrad.viz import draw, flipbook
 
 OUT = Path("figures")
 OUT.mkdir(exist_ok=True)
+sys.path.append(str(Path(mg.__file__).resolve().parents[1] / "tutorials"))
+from solutions import answer_or_solution  # the exercise's worked solution, out of sight
 
 # %% [markdown]
 # ## A small graph with scalars
@@ -100,12 +103,30 @@ print("engine : dL/dw =", round(w.grad.item(), 4), " dL/db =", round(b.grad.item
 assert np.isclose(w.grad.item(), dL_dw) and np.isclose(b.grad.item(), dL_db)
 
 # %% [markdown]
-# `backward()` is exactly this walk run to the end. Now that the leaves hold
-# gradients, `draw` shows them next to the values:
+# `backward()` is exactly this walk run to the end. After it, only the leaves
+# keep their gradients (intermediate ones are passed on and forgotten, see
+# the end of this tutorial). To draw *every* gradient of the chain above, let
+# `draw` run the walk itself: with `steps=...backward_steps()` it records what
+# each node received. We build the graph again (and clear the leaves' gradients
+# first: they would add up, as the next sections show). Each box shows the
+# value and, under it, dL/d(that box): 1 at L, 1 - L² at v and u, and
+# x·(1 - L²) at w.
 
 # %%
-draw(L).save(OUT / "02_grads.svg")
+w.zero_grad()
+b.zero_grad()
+u = x * w
+u.name = "u"
+v = u + b
+v.name = "v"
+L = v.tanh()
+L.name = "L"
+graph = draw(L, steps=L.backward_steps())
+graph.save(OUT / "02_grads.svg")
+for name, value in (("L", 1.0), ("v", dL_dv), ("u", dL_du), ("w", dL_dw), ("b", dL_db)):
+    print(f"dL/d{name} = {value:.4f}")
 print("saved", OUT / "02_grads.svg")
+graph
 
 # %% [markdown]
 # ## A flipbook of backward
@@ -200,35 +221,98 @@ print("dL/dv =", round(v.grad.item(), 4), " (1 - L² =", round(1 - L3.item() ** 
 
 # %%
 def check_hand_gradients(hand_gradients):
+    hand_gradients = answer_or_solution(hand_gradients, "backward_step_by_step", "hand_gradients")
     for a_val, b_val in [(0.3, -0.7), (1.2, 0.4), (-0.5, 2.0)]:
         a = mg.Tensor(a_val, requires_grad=True)
         b = mg.Tensor(b_val, requires_grad=True)
         (a * b + a).tanh().backward()
+        expected = (a.grad.item(), b.grad.item())
         mine = hand_gradients(a_val, b_val)
-        assert np.allclose(mine, (a.grad.item(), b.grad.item())), (a_val, b_val, mine)
+        assert np.allclose(mine, expected), (
+            f"at a={a_val}, b={b_val}: expected (dL/da, dL/db) = {np.round(expected, 6)}, "
+            f"got {np.round(mine, 6)}"
+        )
     print("exercise check passed")
 
 
 # %% [markdown]
-# **Your turn.** Write `hand_gradients` in the cell below, then run
-# `check_hand_gradients(hand_gradients)`.
+# **Your turn.** Replace `None` with your function and run the check. While
+# it is `None`, the check runs on the worked solution
+# (`tutorials/solutions/backward_step_by_step.py`) instead.
 
 # %%
-# your answer here
-
-# %% [markdown]
-# ## Solution (try it yourself first)
-#
-# Name the inner value s = a·b + a, so L = tanh(s) and dL/ds = 1 - tanh(s)².
-# Then ds/db = a, and ds/da = b + 1: one term from each use of a.
-
-
-# %%
-def hand_gradients(a: float, b: float) -> tuple[float, float]:
-    s = a * b + a
-    dL_ds = 1 - np.tanh(s) ** 2
-    return dL_ds * (b + 1), dL_ds * a
-
+hand_gradients = None  # your answer here
 
 # %%
 check_hand_gradients(hand_gradients)
+
+# %% [markdown]
+# ## Exercise: your own engine
+#
+# Everything this tutorial showed fits in one small class. Write `Value`, a
+# scalar that records how it was made and can run backward:
+#
+# - `Value(data)` holds a float `.data` and a `.grad` that starts at 0.0;
+# - `a + b`, `a * b` (both Values) and `a.tanh()` return new Values that
+#   remember their inputs and the local derivative towards each one
+#   (d(a+b)/da = 1, d(a·b)/da = b, d tanh(a)/da = 1 - tanh(a)²);
+# - `out.backward()` sets `out.grad = 1`, lists the graph in topological
+#   order **without recursion** (a loop with a stack, as in tutorial 1), then
+#   walks it in reverse and *adds* local derivative × gradient into each
+#   input's `.grad`, so a Value used twice gets both contributions.
+#
+# The check compares your gradients with minigrad's, then runs `gradcheck` on
+# them: your forward and backward wrapped as a minigrad `Function`, against
+# central differences. Last, a chain of 3000 additions, deeper than Python's
+# recursion limit.
+
+
+# %%
+def check_value_engine(Value):
+    Value = answer_or_solution(Value, "backward_step_by_step", "Value")
+
+    def f(a, b, c):  # a and b are used twice
+        return ((a * b + c).tanh() * a + b * b).tanh()
+
+    start = (0.3, -0.8, 0.5)
+    leaves = [Value(v) for v in start]
+    f(*leaves).backward()
+    tensors = [mg.Tensor(v, requires_grad=True) for v in start]
+    f(*tensors).backward()
+    expected = [t.grad.item() for t in tensors]
+    got = [leaf.grad for leaf in leaves]
+    assert np.allclose(got, expected), f"(da, db, dc): expected {expected}, got {got}"
+
+    class ThroughValue(mg.Function):
+        """y = f(a, b, c) by your Value;  dy/da, dy/db, dy/dc by your backward"""
+
+        def forward(self, *arrays):
+            self.leaves = [Value(float(v)) for v in arrays]
+            out = f(*self.leaves)
+            out.backward()
+            return np.array(out.data)
+
+        def backward(self, grad, out):
+            return tuple(grad * leaf.grad for leaf in self.leaves)
+
+    mg.gradcheck(ThroughValue.apply, *(mg.Tensor(v, requires_grad=True) for v in start))
+
+    x = Value(0.5)
+    y = x
+    for _ in range(3000):
+        y = y + x
+    y.backward()
+    assert x.grad == 3001, f"d(x + x + ... + x)/dx with 3001 terms: expected 3001, got {x.grad}"
+    print("exercise check passed")
+
+
+# %% [markdown]
+# **Your turn.** Replace `None` with your class and run the check. While it
+# is `None`, the check runs on the worked solution
+# (`tutorials/solutions/backward_step_by_step.py`) instead.
+
+# %%
+Value = None  # your answer here
+
+# %%
+check_value_engine(Value)

@@ -14,6 +14,7 @@
 # the "a used twice gets the sum" rule.
 
 # %%
+import sys
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -24,6 +25,8 @@ from minigrad.viz import draw
 
 OUT = Path("figures")
 OUT.mkdir(exist_ok=True)
+sys.path.append(str(Path(mg.__file__).resolve().parents[1] / "tutorials"))
+from solutions import answer_or_solution  # the exercise's worked solution, out of sight
 
 # %% [markdown]
 # ## The broadcasting rule
@@ -76,8 +79,10 @@ for step in L.backward_steps():
 # output is (3, 4).
 
 # %%
-draw(L).save(OUT / "03_broadcast_graph.svg")
+graph = draw(L)
+graph.save(OUT / "03_broadcast_graph.svg")
 print("saved", OUT / "03_broadcast_graph.svg")
+graph
 
 # %% [markdown]
 # A stretched axis (size 1) is summed too, but kept with size 1. Here c has
@@ -149,8 +154,9 @@ axes[0].set_ylabel("gradient")
 fig.suptitle("where the gradient of a reduction goes (max: the tie splits 1/2, 1/2)")
 fig.tight_layout()
 fig.savefig(OUT / "03_reduction_grads.png", dpi=120)
-plt.close(fig)
+plt.close(fig)  # pyplot lets go of it; the last line shows it, once, in a notebook
 print("saved", OUT / "03_reduction_grads.png")
+fig
 
 # %% [markdown]
 # With an axis, the same rules apply per row (or column). Each row of the
@@ -173,6 +179,7 @@ print(m.grad.data)
 
 # %%
 def check_sum_to_shape(sum_to_shape):
+    sum_to_shape = answer_or_solution(sum_to_shape, "broadcasting_and_reductions", "sum_to_shape")
     rng = np.random.default_rng(3)
     for big, small in [((3, 4), (4,)), ((3, 4), (3, 1)), ((2, 3, 4), (3, 1)), ((2, 3), ())]:
         p = mg.Tensor(rng.standard_normal(big))
@@ -180,33 +187,22 @@ def check_sum_to_shape(sum_to_shape):
         weights = rng.standard_normal(big)
         ((p + q) * weights).sum().backward()
         mine = sum_to_shape(weights, small)
-        assert mine.shape == q.shape, f"shape {mine.shape} for an input of shape {q.shape}"
-        assert np.allclose(mine, q.grad.data), (big, small)
+        assert mine.shape == q.shape, (
+            f"{big} -> {small}: expected a gradient of shape {q.shape}, got shape {mine.shape}"
+        )
+        assert np.allclose(mine, q.grad.data), (
+            f"{big} -> {small}: expected\n{q.grad.data}\ngot\n{mine}"
+        )
     print("exercise check passed")
 
 
 # %% [markdown]
-# **Your turn.** Write `sum_to_shape` in the cell below, then run
-# `check_sum_to_shape(sum_to_shape)`.
+# **Your turn.** Replace `None` with your function and run the check. While
+# it is `None`, the check runs on the worked solution
+# (`tutorials/solutions/broadcasting_and_reductions.py`) instead.
 
 # %%
-# your answer here
-
-# %% [markdown]
-# ## Solution (try it yourself first)
-#
-# First sum away the leading axes that the input does not have; what is left
-# has as many axes as `shape`. Then sum, with `keepdims=True`, over each axis
-# where the input has size 1 but the gradient does not.
-
-
-# %%
-def sum_to_shape(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    added = grad.ndim - len(shape)
-    grad = grad.sum(axis=tuple(range(added)))
-    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
-    return grad.sum(axis=stretched, keepdims=True)
-
+sum_to_shape = None  # your answer here
 
 # %%
 check_sum_to_shape(sum_to_shape)

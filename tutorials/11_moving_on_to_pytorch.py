@@ -20,6 +20,7 @@
 # %%
 import inspect
 import os
+import sys
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -27,10 +28,14 @@ import numpy as np
 import safetensors
 import safetensors.numpy
 
+import minigrad as mg
 import rnn
 
 OUT = Path("figures")
 OUT.mkdir(exist_ok=True)
+sys.path.append(str(Path(mg.__file__).resolve().parents[1] / "tutorials"))
+from solutions import answer_or_solution  # the exercise's worked solution, out of sight
+
 FAST = os.environ.get("MINIGRAD_FAST") == "1"
 STEPS = 10 if FAST else 150
 try:
@@ -156,8 +161,9 @@ axes[1].set_xlabel(r"hidden unit of $h_{t-1}$")
 fig.suptitle("The GRU's gate blocks, stacked r, z, n in minigrad and in PyTorch")
 fig.tight_layout()
 fig.savefig(OUT / "11_gate_blocks.png", dpi=100)
-plt.close(fig)
+plt.close(fig)  # pyplot lets go of it; the last line shows it, once, in a notebook
 print("saved", OUT / "11_gate_blocks.png")
+fig
 
 # %% [markdown]
 # ## PyTorch's equations, in numpy
@@ -334,8 +340,9 @@ ax.set_title("minigrad against PyTorch's numbers (float64)")
 ax.legend(loc="upper left")
 fig.tight_layout()
 fig.savefig(OUT / "11_differences.png", dpi=100)
-plt.close(fig)
+plt.close(fig)  # pyplot lets go of it; the last line shows it, once, in a notebook
 print("saved", OUT / "11_differences.png")
+fig
 
 # %% [markdown]
 # ## Back into minigrad
@@ -381,6 +388,7 @@ except ValueError as err:
 
 # %%
 def check_gru_bias(gru_bias):
+    gru_bias = answer_or_solution(gru_bias, "moving_on_to_pytorch", "gru_bias")
     hidden = 3
     generator = np.random.default_rng(4)
     bias_ih, bias_hh = generator.normal(size=3 * hidden), generator.normal(size=3 * hidden)
@@ -389,36 +397,27 @@ def check_gru_bias(gru_bias):
     state |= {"rnn.bias_ih_l0": bias_ih, "rnn.bias_hh_l0": bias_hh}
     safetensors.numpy.save_file(state, "exercise_gru.safetensors")
     expected = rnn.from_pytorch("exercise_gru.safetensors").b.data
-    assert np.array_equal(gru_bias(bias_ih, bias_hh, hidden), expected), "not the b minigrad reads"
+    got = gru_bias(bias_ih, bias_hh, hidden)
+    assert np.array_equal(got, expected), f"expected (the b minigrad reads)\n{expected}\ngot\n{got}"
     bias_hh[2 * hidden + 1] = 0.25
     try:
         gru_bias(bias_ih, bias_hh, hidden)
     except ValueError:
         print("exercise check passed")
     else:
-        raise AssertionError("a non-zero b_hn must be refused: it sits inside r * (W_hn h + b_hn)")
+        raise AssertionError(
+            "expected a ValueError for a non-zero b_hn (it sits inside r * (W_hn h + b_hn)), "
+            "got a result"
+        )
 
 
 # %% [markdown]
-# **Your turn.** Write `gru_bias` in the cell below, then run
-# `check_gru_bias(gru_bias)`.
+# **Your turn.** Replace `None` with your function and run the check. While
+# it is `None`, the check runs on the worked solution
+# (`tutorials/solutions/moving_on_to_pytorch.py`) instead.
 
 # %%
-# your answer here
-
-# %% [markdown]
-# ## Solution (try it yourself first)
-#
-# The r and z blocks add up; the candidate block keeps bias_ih's part, and
-# bias_hh's candidate block must be zero.
-
-
-# %%
-def gru_bias(bias_ih, bias_hh, hidden):
-    if np.any(bias_hh[2 * hidden :] != 0):
-        raise ValueError("b_hn is not zero: minigrad's GRU has no bias inside r * (W_hn h)")
-    return np.concatenate([bias_ih[: 2 * hidden] + bias_hh[: 2 * hidden], bias_ih[2 * hidden :]])
-
+gru_bias = None  # your answer here
 
 # %%
 check_gru_bias(gru_bias)

@@ -24,11 +24,16 @@ FIGURES = {
     "02_backward_step_by_step.py": ["02_grads.svg"],
     "03_broadcasting_and_reductions.py": ["03_reduction_grads.png"],
     "04_checking_gradients.py": ["04_finite_differences.png"],
-    "05_one_rnn_step.py": ["05_activations.png"],
-    "06_unrolling_and_bptt.py": ["06_unrolled.svg", "06_contributions.png"],
-    "07_vanishing_and_exploding_gradients.py": ["07_profiles.png", "07_heat.svg"],
-    "08_training_a_character_model.py": ["08_loss.png"],
-    "09_lstm_and_gru.py": ["09_copy_task.png"],
+    "05_gradient_descent.py": ["05_descent.png"],
+    "06_one_rnn_step.py": ["06_folded.svg", "06_activations.png"],
+    "07_unrolling_and_bptt.py": ["07_bptt.svg", "07_contributions.png"],
+    "08_vanishing_and_exploding_gradients.py": [
+        "08_profiles.png",
+        "08_distant.png",
+        "08_heat.svg",
+    ],
+    "09_training_a_character_model.py": ["09_loss.png"],
+    "10_lstm_and_gru.py": ["10_copy_task.png", "10_profiles.png"],
     "11_moving_on_to_pytorch.py": ["11_gate_blocks.png"],
 }
 

@@ -1,6 +1,7 @@
 """Embedded corpora, the char vocabulary, (T, B) batching and the synthetic tasks."""
 
 import json
+import math
 import os
 import stat
 import subprocess
@@ -293,3 +294,69 @@ def test_a_corpus_over_the_limit_is_refused(tmp_path: Path, monkeypatch) -> None
     (tmp_path / "big.txt").write_text("a" * 101)
     with pytest.raises(ValueError, match="larger than 100 bytes"):
         data.load_text(tmp_path / "big.txt")
+
+
+# ------------------------------------------------- the big corpus and its split
+def test_pydoc_corpus_is_the_reference_documentation_in_ascii() -> None:
+    text = data.load_text("pydoc")
+    assert 300_000 < len(text) < 800_000
+    assert text.startswith('The "assert" statement\n\nAssert statements')  # sorted: assert first
+    assert 'The "if" statement' in text and 'The "while" statement' in text
+    assert set(text) <= set(map(chr, range(32, 127))) | {"\n"}
+    assert Vocab.from_text(text).size < 100
+    lines = text.split("\n")
+    assert not [line for line in lines if len(line) >= 3 and set(line) <= set(" *=-+~^|")]
+    assert "\n\n\n" not in text  # the rules leave no blank gaps
+    assert CharDataset.load("pydoc").text == text
+
+
+def test_to_ascii_stand_ins() -> None:
+    assert data.to_ascii(
+        "\u201cok\u201d \u2013 it\u2019s\u2026 Stra\u00dfe caf\u00e9\tx\n\u2603"
+    ) == ('"ok" - it\'s... Strasse cafe    x\n')
+
+
+def test_python_without_pydoc_data_gets_a_clear_error(monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "pydoc_data.topics", None)  # import now fails
+    data.pydoc_text.cache_clear()
+    try:
+        with pytest.raises(FileNotFoundError, match=r"no pydoc_data.topics .* path of a UTF-8"):
+            data.load_text("pydoc")
+    finally:
+        data.pydoc_text.cache_clear()
+
+
+def test_split_is_contiguous_and_keeps_the_vocabulary() -> None:
+    whole = CharDataset.from_text("abcdefghij" + "a" * 10)
+    train, val = whole.split(0.25)
+    assert train.text == "abcdefghij" + "a" * 5 and val.text == "a" * 5
+    assert train.vocab == val.vocab == whole.vocab
+    assert train.vocab.decode(train.ids) == train.text and val.ids.tolist() == [0] * 5
+    assert [len(part.ids) for part in CharDataset.from_text("xy" * 50).split(0.1)] == [90, 10]
+
+
+@pytest.mark.parametrize(
+    ("fraction", "error", "message"),
+    [
+        (0.0, ValueError, "between 0 and 1"),
+        (1.0, ValueError, "between 0 and 1"),
+        (-0.1, ValueError, "between 0 and 1"),
+        (math.nan, ValueError, "between 0 and 1"),
+        (True, TypeError, "must be a fraction"),
+        ("0.1", TypeError, "must be a fraction"),
+        (0.01, ValueError, r"leaves 20 for training and 0 for validation; each part needs"),
+    ],
+)
+def test_split_bad_fractions(fraction: object, error: type, message: str) -> None:
+    with pytest.raises(error, match=message):
+        CharDataset.from_text("ab" * 10).split(fraction)  # type: ignore[arg-type]
+
+
+def test_unigram_perplexity_by_hand() -> None:
+    vocab = Vocab.from_text("abc")
+    train = CharDataset.from_text("aab", vocab)  # add-one counts 3, 2, 1 of 6
+    held_out = CharDataset.from_text("abc", vocab)
+    expected = math.exp(-(math.log(3 / 6) + math.log(2 / 6) + math.log(1 / 6)) / 3)
+    assert data.unigram_perplexity(train, held_out) == pytest.approx(expected, rel=1e-12)
+    with pytest.raises(ValueError, match="share one vocabulary"):
+        data.unigram_perplexity(train, CharDataset.from_text("ab"))

@@ -397,3 +397,103 @@ def test_hostile_checkpoint_fields_are_checkpoint_errors(tmp_path, data, change,
     with pytest.raises(CheckpointError, match=message):
         model, _ = load_model(path)
         train(model, data, steps=3, bptt=8, batch_size=4, checkpoint=path, resume=True)
+
+
+# ------------------------------------------------------- validation and samples
+def test_validation_is_recorded_at_step_0_every_n_steps_and_at_the_end(data):
+    from rnn.evaluation import evaluate
+
+    train_part, held_out = data.split(0.2)
+    model = small_model(data)
+    history = train(
+        model, train_part, steps=25, bptt=8, batch_size=4, lr=1e-2, progress=False,
+        validation=held_out, eval_every=10,
+    )  # fmt: skip
+    assert [step for step, _ in history.validation] == [0, 10, 20, 25]
+    assert history.validation[0][1] == pytest.approx(math.log(data.vocab.size), rel=0.05)
+    assert history.validation[-1][1] == pytest.approx(evaluate(model, held_out), rel=1e-12)
+    assert history.validation[-1][1] < history.validation[0][1] - 0.5
+    assert history.validation_perplexity[-1] == (
+        25,
+        pytest.approx(math.exp(history.validation[-1][1])),
+    )
+
+
+def test_samples_are_printed_and_recorded(data, capsys):
+    model = small_model(data)
+    history = train(model, data, steps=20, bptt=8, batch_size=4, progress=False, sample_every=10)
+    assert [step for step, _ in history.samples] == [10, 20]
+    out = capsys.readouterr().out
+    for step, text in history.samples:
+        assert len(text) == 201 and text[0] == data.text[0] and set(text) <= set(data.text)
+        assert f"----- sample at step {step} -----\n{text}\n-----" in out
+    assert history.samples[1][1] == data.vocab.decode(
+        [int(data.ids[0]), *model.sample([int(data.ids[0])], 200, 1.0, seed=20)]
+    )
+
+
+def test_resume_keeps_the_validation_record(tmp_path, data):
+    train_part, held_out = data.split(0.2)
+    run = dict(bptt=8, batch_size=4, progress=False, validation=held_out, eval_every=10)
+    path = tmp_path / "v.npz"
+    first = train(small_model(data), train_part, steps=20, checkpoint=path, **run)
+    resumed = train(small_model(data), train_part, steps=30, checkpoint=path, resume=True, **run)
+    assert [s for s, _ in resumed.validation] == [0, 10, 20, 30]
+    assert resumed.validation[:3] == first.validation
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"eval_every": 0}, ValueError, "eval_every must be an int >= 1"),
+        ({"sample_every": -1}, ValueError, "sample_every must be an int >= 0"),
+        ({"validation": [1, 2]}, TypeError, "validation must be a CharDataset"),
+        ({"validation": CharDataset.from_text("xyz")}, ValueError, "vocabulary of 3 characters"),
+    ],
+)
+def test_bad_validation_settings(data, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        train(small_model(data), data, steps=1, progress=False, **kwargs)
+
+
+def test_samples_need_text(data):
+    batches = [next(data.windows(8, 4))]
+    with pytest.raises(ValueError, match="sample_every needs a CharDataset"):
+        train(small_model(data), batches, steps=1, progress=False, sample_every=1)
+
+
+def test_history_round_trip_with_validation_and_samples():
+    h = History([4.0, 2.0], [1.0, 1.0], [(0, 4.5), (2, 3.0)], [(2, "the cat")])
+    assert History.from_dict(h.to_dict()) == h
+    assert History.from_dict({"loss": [1.0], "grad_norm": [2.0]}) == History([1.0], [2.0])
+
+
+def test_progress_bar_is_text_on_stderr_in_a_terminal(capsys):
+    from rnn.train import progress_bar
+
+    bar = progress_bar(total=3, desc="here")
+    bar.update(3)
+    bar.close()
+    captured = capsys.readouterr()
+    assert "here" in captured.err and captured.out == ""
+
+
+def test_progress_bar_in_a_kernel_without_ipywidgets_is_text_on_stdout(monkeypatch, capsys):
+    import sys
+
+    from tqdm import std
+
+    from rnn.train import progress_bar
+
+    monkeypatch.setitem(sys.modules, "ipykernel", sys)  # any module: "running in a kernel"
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "ipywidgets" else real_find_spec(name, *a),
+    )
+    bar = progress_bar(total=3, desc="here")
+    bar.update(3)
+    bar.close()
+    captured = capsys.readouterr()
+    assert type(bar) is std.tqdm and "here" in captured.out and captured.err == ""

@@ -1,20 +1,24 @@
 # %% [markdown]
-# # 7. Vanishing and exploding gradients
+# # 8. Vanishing and exploding gradients
 #
 # **You will learn**
 #
 # - why the gradient that travels back through time is multiplied, step by
 #   step, by W and by the activation's derivative — and therefore shrinks or
 #   grows exponentially;
-# - how to measure it: ‖dL/dh_t‖ for every t, for tanh vs ReLU and for W's
-#   spectral radius below, at and above 1;
+# - which size of W bounds it (the largest singular value, not the largest
+#   eigenvalue), and how to measure it: ‖dL/dh_t‖ for every t, for tanh vs
+#   ReLU, with W below, at and above 1 — vanishing and exploding;
+# - that with a loss at every position the gradient's *distant* part still
+#   vanishes;
 # - how to *see* it: the graph coloured by gradient magnitude;
 # - two remedies for the practical problems: clipping the gradient norm
 #   (exploding), and truncated BPTT (cost) — and what truncation cuts.
 #
-# You need tutorials 5 and 6 (the RNN step, unrolling, BPTT).
+# You need tutorials 6 and 7 (the RNN step, unrolling, BPTT).
 
 # %%
+import sys
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -27,11 +31,13 @@ from minigrad.viz import draw
 
 OUT = Path("figures")
 OUT.mkdir(exist_ok=True)
+sys.path.append(str(Path(mg.__file__).resolve().parents[1] / "tutorials"))
+from solutions import answer_or_solution  # the exercise's worked solution, out of sight
 
 # %% [markdown]
 # ## Where the product comes from
 #
-# From tutorial 6, the gradient at h_t has a part carried back from step t+1:
+# From tutorial 7, the gradient at h_t has a part carried back from step t+1:
 #
 #     δh_t = Vᵀ δo_t + Wᵀ δa_{t+1},    δa_{t+1} = δh_{t+1} ⊙ g1'(a_{t+1})
 #
@@ -41,15 +47,26 @@ OUT.mkdir(exist_ok=True)
 #
 #     δh_{T-k} = [Wᵀ D_{T-k+1}] ··· [Wᵀ D_T] δh_T,     D_t = diag(g1'(a_t))
 #
-# Roughly, each factor scales the gradient by (size of W) × (size of g1'). If
-# that is below 1, the gradient **vanishes** like r^k; above 1 it
-# **explodes**. The "size" of W that matters is its spectral radius ρ(W), the
-# largest |eigenvalue|.
+# How much can one factor stretch a vector? At most by the largest singular
+# value of W, its spectral norm ‖W‖₂ = σ_max(W), times the largest |g1'|
+# (1 for tanh and ReLU). So
+#
+#     ‖δh_{T-k}‖ ≤ (‖W‖₂ · max|g1'|)^k · ‖δh_T‖
+#
+# If ‖W‖₂ · max|g1'| < 1, the gradient **vanishes** at least like that power
+# of k. Above 1 it *can* **explode**: the bound no longer stops it, and when
+# g1' stays near 1 it does. (The spectral radius ρ(W), the largest
+# |eigenvalue|, tells how W^k grows for very large k; it can be much smaller
+# than ‖W‖₂, so ρ(W) < 1 alone does not keep a short product small. The two
+# coincide when all singular values are equal, as for a scaled orthogonal
+# matrix, the case below.)
 #
 # ## The models
 #
-# `rnn.RNN` starts W as a random orthogonal matrix: every eigenvalue has
-# |λ| = 1, so ρ(W) = 1. Scaling W by ρ sets the spectral radius to ρ.
+# `rnn.RNN` starts W as a random orthogonal matrix: every singular value is 1,
+# so ‖W‖₂ = 1, and every eigenvalue has |λ| = 1, so ρ(W) = 1 too. Scaling W by
+# ρ sets both to ρ. A random Gaussian matrix scaled to ρ(W) = 1 is different:
+# its largest singular value is well above 1.
 
 # %%
 VOCAB, HIDDEN, T, BATCH = 8, 32, 40, 4
@@ -61,8 +78,17 @@ def make_model(activation, rho):
     return model
 
 
-print("spectral radius of W:", np.abs(np.linalg.eigvals(make_model("tanh", 1.0).W.data)).max())
-print("after scaling by 1.5:", np.abs(np.linalg.eigvals(make_model("tanh", 1.5).W.data)).max())
+for rho in (1.0, 1.5):
+    W = make_model("tanh", rho).W.data
+    sv = np.linalg.svd(W, compute_uv=False)
+    print(
+        f"orthogonal W × {rho}: singular values from {sv.min():.3f} to {sv.max():.3f}, "
+        f"spectral radius {np.abs(np.linalg.eigvals(W)).max():.3f}"
+    )
+gaussian = np.random.default_rng(0).standard_normal((HIDDEN, HIDDEN))
+gaussian /= np.abs(np.linalg.eigvals(gaussian)).max()
+sv = np.linalg.svd(gaussian, compute_uv=False)
+print(f"Gaussian W, ρ(W) = 1: singular values from {sv.min():.3f} to {sv.max():.3f}")
 
 rng = np.random.default_rng(0)
 xs = rng.integers(0, VOCAB, size=(T, BATCH))
@@ -72,7 +98,7 @@ targets = rng.integers(0, VOCAB, size=(T, BATCH))
 # ## Measuring ‖dL/dh_t‖
 #
 # `model.unroll(xs)` returns, besides the logits, every hidden state h_t as a
-# graph node (`.steps`), as in tutorial 6. Without `per_step=True` it computes
+# graph node (`.steps`), as in tutorial 7. Without `per_step=True` it computes
 # the same numbers with fewer graph nodes (U x_t + b for all t in one matrix
 # product), which is faster and makes no difference to the gradients.
 # `retain_grad()` on each h_t keeps its gradient after backward (tutorial 2).
@@ -103,22 +129,46 @@ for t in (T, T - 10, T - 20, T - 30, 1):
 profiles = {
     (act, rho): last_step_profile(make_model(act, rho))
     for act in ("tanh", "relu")
-    for rho in (0.5, 1.0, 1.5)
+    for rho in (0.5, 1.0, 2.0)
 }
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharey=True)
 for ax, act in zip(axes, ("tanh", "relu"), strict=True):
-    for rho in (0.5, 1.0, 1.5):
+    for rho in (0.5, 1.0, 2.0):
         ax.semilogy(range(1, T + 1), profiles[act, rho], label=f"ρ(W) = {rho}")
     ax.set_title(f"g1 = {act}: ‖dL_T/dh_t‖")
     ax.set_xlabel("time step t (the loss is at t = T)")
     ax.legend()
 axes[0].set_ylabel("gradient norm (log scale)")
 fig.tight_layout()
-fig.savefig(OUT / "07_profiles.png", dpi=120)
-plt.close(fig)
+fig.savefig(OUT / "08_profiles.png", dpi=120)
+plt.close(fig)  # pyplot lets go of it; the last line shows it, once, in a notebook
 for (act, rho), p in profiles.items():
     print(f"{act:4} ρ={rho}: ‖dL/dh_1‖ / ‖dL/dh_T‖ = {p[0] / p[-1]:.1e}")
-print("saved", OUT / "07_profiles.png")
+assert all(profiles[act, 0.5][0] / profiles[act, 0.5][-1] < 1e-6 for act in ("tanh", "relu"))
+assert all(profiles[act, 2.0][0] / profiles[act, 2.0][-1] > 1e2 for act in ("tanh", "relu"))
+print("saved", OUT / "08_profiles.png")
+fig
+
+# %% [markdown]
+# The BPTT diagram of tutorial 7 shows the same fading at a glance. It draws
+# the loss over all positions, so we make every position but the last one
+# (almost) free of loss: a large output bias c for token 0, and target 0 at
+# steps 1 … 7. Those steps' predictions are then right with probability
+# 1 - 1e-7 and send almost nothing back; only the last step's target (1)
+# is wrong. A short sequence, T = 8, with ρ(W) = 0.5: the numbers on the
+# arrows into h_t shrink step by step going left, and the red fades with them.
+
+# %%
+fading = make_model("tanh", 0.5)
+fading.c.data[0] = 20.0
+short_xs, short_targets = xs[:8, :1], np.zeros((8, 1), dtype=int)
+short_targets[-1] = 1
+picture = rnn.diagram(fading, short_xs, short_targets, view="bptt")
+picture.save(OUT / "08_bptt_vanishing.svg")
+short_norms = rnn.bptt.hidden_grad_norms(fading, short_xs, short_targets)
+print("‖dL/dh_t‖, t = 1..8:", " ".join(f"{n:.1e}" for n in short_norms))
+assert np.all(np.diff(short_norms) > 0)  # every step back in time, smaller
+picture
 
 # %% [markdown]
 # What the plot shows:
@@ -128,40 +178,102 @@ print("saved", OUT / "07_profiles.png")
 #   network trained like this cannot learn long-range dependencies.
 # - ρ = 1: tanh decays slowly. ReLU decays faster: g1' is 0 for the units
 #   that are off (about half), so each step passes on only part of the vector.
-# - ρ = 1.5: the gradient **grows** going back in time, for both. How fast
-#   depends on g1' along the way: tanh passes the gradient through every unit
-#   (scaled by tanh' ≤ 1), ReLU only through the units that are on. A little
-#   larger ρ and the growth runs away, as the section on clipping shows.
+# - ρ = 2: the gradient **explodes** going back in time: ‖dL/dh_1‖ is
+#   about a thousand times ‖dL/dh_T‖ for tanh and a hundred thousand times
+#   for ReLU. How fast depends on g1' along the way: tanh' < 1 damps every
+#   step and saturated units pass almost nothing, while a ReLU unit that is
+#   on passes its gradient at full strength, times W.
 #
 # ## Seeing it in the graph
 #
 # `draw(..., heat=True)` colours every tensor and edge by log10 of its
 # gradient norm. Passing `steps=loss.backward_steps()` runs backward while
 # drawing, so intermediate nodes get their gradients too. A short sequence
-# (T = 6) with ρ = 0.5: the colour fades step by step towards t = 1.
+# (T = 6) with ρ = 0.5 and the loss on the last step: the colour darkens
+# step by step towards t = 1, a decade every few steps (the colour bar). The
+# boxes carry no numbers here (`values=False, grads=False`) and the formulas
+# sit in the tooltips (`formulas="tooltip"`), so the colours speak and the
+# picture stays narrow; time runs downwards.
 
 # %%
 small = rnn.RNN(VOCAB, 4, VOCAB, seed=2)
 small.W.data *= 0.5
-short = small.unroll(xs[:6, :1], per_step=True)
+short = small.unroll(xs[:6, :1])
 short_loss = mg.cross_entropy(short.logits[-1], targets[5, :1])
-heat = draw(short_loss, values=False, heat=True, steps=short_loss.backward_steps(), rankdir="TB")
-heat.save(OUT / "07_heat.svg")
-print("saved", OUT / "07_heat.svg")
+heat = draw(
+    short_loss,
+    values=False,
+    grads=False,
+    heat=True,
+    steps=short_loss.backward_steps(),
+    rankdir="TB",
+    formulas="tooltip",
+)
+heat.save(OUT / "08_heat.svg")
+print("saved", OUT / "08_heat.svg")
+heat
 
 # %% [markdown]
 # ## With a loss at every step
 #
 # Language models put a loss at every position (`rnn.sequence_loss`). Then
 # every δh_t also has its own local term Vᵀ δo_t, so ‖dL/dh_t‖ does not
-# vanish as a whole — `rnn.bptt.hidden_grad_norms` measures it. What still
-# vanishes is the part carrying information from *distant* losses; that is
-# the part that teaches the network long-range memory.
+# vanish as a whole — `rnn.bptt.hidden_grad_norms` measures it:
 
 # %%
 full = rnn.bptt.hidden_grad_norms(make_model("tanh", 0.5), xs, targets)
-print("all-positions loss, ρ=0.5:", full[[0, 10, 20, 30, T - 1]].round(4))
+print("all-positions loss, ρ=0.5, ‖dL/dh_t‖ at t = 1, 11, 21, 31, 40:")
+print(full[[0, 10, 20, 30, T - 1]].round(4))
 
+# %% [markdown]
+# What still vanishes is the part carrying information from *distant*
+# losses; that is the part that teaches the network long-range memory. Split
+# the all-positions loss L = Σ_s L_s into its terms (L_s is the loss at
+# position s) and measure how much each one sends back to the first hidden
+# state: ‖∂L_s/∂h_1‖ for s = 1 … T. Each needs its own backward pass through
+# the same graph, so the graph is kept (`retain_graph=True`, tutorial 2).
+
+
+# %%
+def reach_of_each_loss(model):
+    out = model.unroll(xs)
+    h1 = out.steps[0].retain_grad()
+    reach = []
+    for s in range(T):
+        h1.grad = None
+        (mg.cross_entropy(out.logits[s], targets[s]) / T).backward(retain_graph=True)
+        reach.append(np.linalg.norm(h1.grad.data))
+    return np.array(reach)
+
+
+reach = {rho: reach_of_each_loss(make_model("tanh", rho)) for rho in (0.5, 1.0)}
+for rho, r in reach.items():
+    near, far = r[:5].sum(), r[20:].sum()
+    print(f"ρ = {rho}: Σ_s≤5 ‖∂L_s/∂h_1‖ = {near:.2e},  Σ_s>20 ‖∂L_s/∂h_1‖ = {far:.2e}")
+assert reach[0.5][-1] < 1e-10 * reach[0.5][0]
+
+fig, ax = plt.subplots(figsize=(6.4, 3.4))
+for rho, r in reach.items():
+    ax.semilogy(range(1, T + 1), r, "o-", ms=3, label=f"tanh, ρ(W) = {rho}")
+ax.set(
+    xlabel="position s of the loss term",
+    ylabel="‖∂L_s / ∂h_1‖ (log scale)",
+    title="what each loss term sends back to h_1",
+)
+ax.legend()
+fig.tight_layout()
+fig.savefig(OUT / "08_distant.png", dpi=120)
+plt.close(fig)  # pyplot lets go of it; the last line shows it, once, in a notebook
+fig
+
+# %% [markdown]
+# The total ‖dL/dh_1‖ is made of the nearby terms. With ρ = 0.5 the loss 40
+# steps later sends back less than a trillionth of what the loss at step 1
+# does:
+# nothing the network reads at step 1 can be learned from a target 40 steps
+# later. With ρ = 1 the decay is slower but still a factor of a hundred over
+# 40 steps.
+#
 # %% [markdown]
 # ## Exploding gradients: clip the norm
 #
@@ -210,7 +322,7 @@ print(f"norm before {norm_before:.3g}, after {norm_after:.3g}, cosine of directi
 
 # %% [markdown]
 # Clipping does nothing for *vanishing* gradients: a tiny component stays
-# tiny. That needs a different architecture (tutorial 9).
+# tiny. That needs a different architecture (tutorial 10).
 #
 # ## Truncated BPTT: what it cuts
 #
@@ -267,9 +379,10 @@ ax.set_xlabel("truncation length k")
 ax.set_ylabel("relative error of dL/dW")
 ax.set_title(f"truncated BPTT on T = {T} steps")
 fig.tight_layout()
-fig.savefig(OUT / "07_truncation.png", dpi=120)
-plt.close(fig)
-print("saved", OUT / "07_truncation.png")
+fig.savefig(OUT / "08_truncation.png", dpi=120)
+plt.close(fig)  # pyplot lets go of it; the last line shows it, once, in a notebook
+print("saved", OUT / "08_truncation.png")
+fig
 
 # %% [markdown]
 # Two things show. A window boundary cuts every dependency that crosses it,
@@ -278,7 +391,8 @@ print("saved", OUT / "07_truncation.png")
 # ρ(W) = 1, windows of 16 steps still lose about 40% of dL/dW; with
 # ρ(W) = 0.5, about 12%. Either way, a network trained with windows of k steps
 # never gets a gradient signal to remember anything for longer than k steps.
-#
+
+# %% [markdown]
 # ## Exercise: clipping by hand
 #
 # Write `clip_by_global_norm(grads, max_norm)` in numpy: given a list of
@@ -289,39 +403,33 @@ print("saved", OUT / "07_truncation.png")
 
 # %%
 def check_clip_by_global_norm(clip_by_global_norm):
+    clip_by_global_norm = answer_or_solution(
+        clip_by_global_norm, "vanishing_and_exploding_gradients", "clip_by_global_norm"
+    )
+    rng = np.random.default_rng(5)
     for max_norm in (0.5, 1e6):
-        big.zero_grad()
-        rnn.sequence_loss(big.unroll(xs).logits, targets).backward()
-        grads = [p.grad.data.copy() for p in big.parameters()]
-        mine, my_norm = clip_by_global_norm(grads, max_norm)
-        norm = nn.clip_grad_norm(big.parameters(), max_norm)
-        assert np.isclose(my_norm, norm), (my_norm, norm)
-        for g, p in zip(mine, big.parameters(), strict=True):
-            assert np.allclose(g, p.grad.data), "clipped gradients differ"
+        grads = [10 * rng.standard_normal(shape) for shape in ((4, 3), (4, 4), (4,))]
+        params = [mg.Tensor(np.zeros_like(g), requires_grad=True) for g in grads]
+        sum(((p * g).sum() for p, g in zip(params, grads, strict=True)), mg.Tensor(0.0)).backward()
+        mine, my_norm = clip_by_global_norm([g.copy() for g in grads], max_norm)
+        norm = nn.clip_grad_norm(params, max_norm)
+        assert np.isclose(my_norm, norm), (
+            f"max_norm={max_norm}: expected norm {norm}, got {my_norm}"
+        )
+        for i, (g, p) in enumerate(zip(mine, params, strict=True)):
+            assert np.allclose(g, p.grad.data), (
+                f"max_norm={max_norm}, gradient {i}: expected\n{p.grad.data}\ngot\n{g}"
+            )
     print("exercise check passed")
 
 
 # %% [markdown]
-# **Your turn.** Write `clip_by_global_norm` in the cell below, then run
-# `check_clip_by_global_norm(clip_by_global_norm)`.
+# **Your turn.** Replace `None` with your function and run the check. While
+# it is `None`, the check runs on the worked solution
+# (`tutorials/solutions/vanishing_and_exploding_gradients.py`) instead.
 
 # %%
-# your answer here
-
-# %% [markdown]
-# ## Solution (try it yourself first)
-#
-# The global norm is the square root of the sum of every array's squared
-# entries. The scale is max_norm / norm, but never above 1: a gradient that is
-# already short enough stays as it is.
-
-
-# %%
-def clip_by_global_norm(grads, max_norm):
-    norm = float(np.sqrt(sum((g**2).sum() for g in grads)))
-    scale = min(1.0, max_norm / norm)
-    return [g * scale for g in grads], norm
-
+clip_by_global_norm = None  # your answer here
 
 # %%
 check_clip_by_global_norm(clip_by_global_norm)

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 5. One step of a recurrent network
+# # 6. One step of a recurrent network
 #
 # **You will learn**
 #
@@ -14,6 +14,7 @@
 # You need tutorials 1–4 (tensors, graphs, backward, gradcheck).
 
 # %%
+import sys
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -25,6 +26,8 @@ from minigrad.viz import draw
 
 OUT = Path("figures")
 OUT.mkdir(exist_ok=True)
+sys.path.append(str(Path(mg.__file__).resolve().parents[1] / "tutorials"))
+from solutions import answer_or_solution  # the exercise's worked solution, out of sight
 
 # %% [markdown]
 # ## The equations
@@ -42,7 +45,7 @@ OUT.mkdir(exist_ok=True)
 # - b (hidden) and c (output) are biases.
 #
 # The same U, W, V, b, c are used at **every** time step: the network has one
-# set of weights however long the sequence is. Tutorial 6 follows what that
+# set of weights however long the sequence is. Tutorial 7 follows what that
 # sharing means for the gradients.
 
 # %%
@@ -50,6 +53,20 @@ model = rnn.RNN(input_size=3, hidden_size=4, output_size=2, seed=0)
 for name in ("U", "W", "V", "b", "c"):
     print(f"{name}: shape {getattr(model, name).shape}")
 print("parameters in total:", model.num_parameters())
+
+# %% [markdown]
+# The textbook draws this network as one *recurrent unit*: the input x enters
+# the hidden state h through U, h feeds itself through W (the loop: the
+# h_{t-1} of the next step), and the output y reads h through V.
+# `rnn.diagram(model, xs, view="folded")` draws exactly that from a live
+# model, with the shapes of its weights on the arrows. `xs` is any input
+# sequence of the model's shape (T, B, input); here one step of a batch of
+# one.
+
+# %%
+folded = rnn.diagram(model, np.zeros((1, 1, 3)), view="folded")
+folded.save(OUT / "06_folded.svg")
+folded
 
 # %% [markdown]
 # ## Batches are rows
@@ -100,7 +117,7 @@ print(
 #   and 0 for a < 0.
 #
 # These derivatives multiply the gradient at every step of backpropagation
-# through time, which is why the choice matters so much (tutorial 7).
+# through time, which is why the choice matters so much (tutorial 8).
 
 # %%
 a = mg.Tensor(np.linspace(-4, 4, 201), requires_grad=True)
@@ -120,9 +137,10 @@ for ax, (name, (value, slope)) in zip(axes, curves.items(), strict=True):
     ax.set_xlabel("a")
     ax.legend()
 fig.tight_layout()
-fig.savefig(OUT / "05_activations.png", dpi=120)
-plt.close(fig)
-print("saved", OUT / "05_activations.png")
+fig.savefig(OUT / "06_activations.png", dpi=120)
+plt.close(fig)  # pyplot lets go of it; the last line shows it, once, in a notebook
+print("saved", OUT / "06_activations.png")
+fig
 
 # %% [markdown]
 # A ReLU network is built with `activation="relu"`; everything else is the same.
@@ -171,9 +189,11 @@ print(f"loss = {loss.item():.6f}   by hand: {by_hand:.6f}")
 
 # %%
 loss.backward()
-draw(loss, rankdir="TB").save(OUT / "05_one_step.svg")
-print("saved", OUT / "05_one_step.svg")
+graph = draw(loss, rankdir="TB")
+graph.save(OUT / "06_one_step.svg")
+print("saved", OUT / "06_one_step.svg")
 print("dL/dW is all zero, because h_0 = 0:", not W.grad.data.any())
+graph
 
 # %% [markdown]
 # Note that last line: W multiplies h_0 = 0 in the first step, so nothing in
@@ -205,37 +225,30 @@ print("ids give the same step as one-hot vectors:", np.allclose(h_ids.data, h_de
 
 # %%
 def check_rnn_step(rnn_step):
+    rnn_step = answer_or_solution(rnn_step, "one_rnn_step", "rnn_step")
     rng = np.random.default_rng(1)
     x = mg.Tensor(rng.standard_normal((2, 3)))
     h_prev = mg.Tensor(rng.standard_normal((2, 4)))
+    model = rnn.RNN(3, 4, 2, seed=1)
     U, W, b, V, c = model.U, model.W, model.b, model.V, model.c
     h_mine, p_mine = rnn_step(x, h_prev, U, W, b, V, c)
     h_ref, o_ref = model.step(x, h_prev)
-    assert np.allclose(h_mine.data, h_ref.data), "hidden state differs from model.step"
-    assert np.allclose(p_mine.data, o_ref.softmax(axis=-1).data), "probabilities differ"
-    assert mg.gradcheck(lambda U, W, b: rnn_step(x, h_prev, U, W, b, V, c)[1], U, W, b)
+    p_ref = o_ref.softmax(axis=-1).data
+    assert np.allclose(h_mine.data, h_ref.data), (
+        f"h_t: expected (model.step)\n{h_ref.data}\ngot\n{h_mine.data}"
+    )
+    assert np.allclose(p_mine.data, p_ref), f"y_t: expected\n{p_ref}\ngot\n{p_mine.data}"
+    mg.gradcheck(lambda U, W, b: rnn_step(x, h_prev, U, W, b, V, c)[1], U, W, b)
     print("exercise check passed")
 
 
 # %% [markdown]
-# **Your turn.** Write `rnn_step` in the cell below, then run
-# `check_rnn_step(rnn_step)`.
+# **Your turn.** Replace `None` with your function and run the check. While
+# it is `None`, the check runs on the worked solution
+# (`tutorials/solutions/one_rnn_step.py`) instead.
 
 # %%
-# your answer here
-
-# %% [markdown]
-# ## Solution (try it yourself first)
-#
-# The two equations in row form, as in "Batches are rows" above, with the
-# softmax applied to the logits.
-
-
-# %%
-def rnn_step(x, h_prev, U, W, b, V, c):
-    h = (x @ U.T + h_prev @ W.T + b).tanh()
-    return h, (h @ V.T + c).softmax(axis=-1)
-
+rnn_step = None  # your answer here
 
 # %%
 check_rnn_step(rnn_step)

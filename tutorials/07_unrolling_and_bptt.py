@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 6. Unrolling in time, and backpropagation through time
+# # 7. Unrolling in time, and backpropagation through time
 #
 # **You will learn**
 #
@@ -13,10 +13,11 @@
 # - the BPTT recursion derived by hand, and a check that the engine and the
 #   hand derivation (`rnn.reference`, plain numpy) agree.
 #
-# You need tutorial 5 (one RNN step) and tutorials 2–3 (backward, and "a
+# You need tutorial 6 (one RNN step) and tutorials 2–3 (backward, and "a
 # tensor used several times receives the sum").
 
 # %%
+import sys
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -29,6 +30,8 @@ from minigrad.viz import draw
 
 OUT = Path("figures")
 OUT.mkdir(exist_ok=True)
+sys.path.append(str(Path(mg.__file__).resolve().parents[1] / "tutorials"))
+from solutions import answer_or_solution  # the exercise's worked solution, out of sight
 
 # %% [markdown]
 # ## A tiny task: predict the next token
@@ -46,7 +49,7 @@ print("inputs", xs.shape, xs.ravel(), "  targets", targets.ravel())
 # %% [markdown]
 # ## Unrolling
 #
-# Running the network over the sequence is a Python loop of tutorial 5's
+# Running the network over the sequence is a Python loop of tutorial 6's
 # step: h_1 from (x_1, h_0), h_2 from (x_2, h_1), and so on. Every operation
 # is recorded, so after the loop we hold one graph for all T steps: the
 # *unrolled* network. `model.unroll(xs, per_step=True)` runs that loop,
@@ -73,7 +76,7 @@ print(f"loss = {loss.item():.4f}   (guessing uniformly: ln 5 = {np.log(5):.4f})"
 #
 # Count the operations of the graph that take each parameter as an input
 # (`.inputs`, tutorial 1). Each parameter is used once per time step: U, W and
-# V through a transpose (the row form x @ Uᵀ of tutorial 5), b and c through an
+# V through a transpose (the row form x @ Uᵀ of tutorial 6), b and c through an
 # add.
 
 # %%
@@ -84,13 +87,29 @@ for name in ("U", "W", "V", "b", "c"):
     print(f"{name} is used by {len(users)} operations: {users}")
 
 # %% [markdown]
-# In the picture, each time step is a grey box (the scope); the shared
+# The textbook picture of the same thing: the recurrent unit of tutorial 6
+# copied once per time step, time running left to right. The inputs x_t are
+# the bottom row, the hidden states h_0 … h_4 above them, then the outputs
+# y_t and the loss L. Every U arrow carries the same matrix, and so does
+# every W and every V: one set of weights, used at every step. Each box shows
+# a compact value from the run (a norm, or y_t's probability of its target).
+
+# %%
+unrolled = rnn.diagram(model, xs, targets, view="unrolled")
+unrolled.save(OUT / "07_unrolled_diagram.svg")
+unrolled
+
+# %% [markdown]
+# The op-level graph shows every operation behind that picture. In it, each
+# time step is a grey box (the scope); the shared
 # parameters are drawn once, outside the boxes, with their edges fanning into
 # every step. h_0 (dashed, top) is a constant zero.
 
 # %%
-draw(loss, values=False, grads=False, rankdir="TB").save(OUT / "06_unrolled.svg")
-print("saved", OUT / "06_unrolled.svg")
+graph = draw(loss, values=False, grads=False, rankdir="TB")
+graph.save(OUT / "07_unrolled.svg")
+print("saved", OUT / "07_unrolled.svg")
+graph
 
 # %% [markdown]
 # ## BPTT is `backward()`
@@ -102,6 +121,21 @@ print("saved", OUT / "06_unrolled.svg")
 # %%
 loss.backward()
 print("dL/dW =\n", model.W.grad.data.round(5))
+
+# %% [markdown]
+# The same backward pass in the textbook's picture, `view="bptt"`: the red
+# arrows run backwards, from L to each y_t, into h_t, and from h_t back to
+# h_{t-1} through W. Each h_t shows ‖dL/dh_t‖, the sum of what arrives from
+# its own output and from the future; each W arrow also carries ‖dL/dW|_t‖,
+# W's share of the gradient at step t (next section). The darker and wider
+# an arrow, the larger its gradient.
+
+# %%
+backwards = rnn.diagram(model, xs, targets, view="bptt")
+backwards.save(OUT / "07_bptt.svg")
+norms = rnn.bptt.hidden_grad_norms(model, xs, targets)
+print("‖dL/dh_t‖ for t = 1..4:", norms.round(4))
+backwards
 
 # %% [markdown]
 # ## dL/dW is a sum over time
@@ -126,7 +160,7 @@ for name in ("U", "W", "V", "b", "c"):
     print(f"{name}: ‖dL/d{name}|_t‖ for t=1..4 = {norms}   sum equals .grad: {same}")
 
 # %% [markdown]
-# The W term at t = 1 is zero: W multiplies h_0 = 0 there (as in tutorial 5).
+# The W term at t = 1 is zero: W multiplies h_0 = 0 there (as in tutorial 6).
 # A picture of the four terms of each weight matrix:
 
 # %%
@@ -137,12 +171,14 @@ for k, name in enumerate(("U", "W", "V")):
     ax.bar(steps + (k - 1) * 0.27, norms, width=0.27, label=f"‖dL/d{name}|_t‖")
 ax.set_xticks(steps, [f"t={t}" for t in steps])
 ax.set_ylabel("norm of the step's term")
-ax.set_title("BPTT: each time step adds one term to the shared weights' gradient")
-ax.legend()
+ax.set_title("BPTT: one term per time step in each shared weight's gradient")
+ax.margins(y=0.3)
+ax.legend(ncol=3, loc="upper center")
 fig.tight_layout()
-fig.savefig(OUT / "06_contributions.png", dpi=120)
-plt.close(fig)
-print("saved", OUT / "06_contributions.png")
+fig.savefig(OUT / "07_contributions.png", dpi=120)
+plt.close(fig)  # pyplot lets go of it; the last line shows it, once, in a notebook
+print("saved", OUT / "07_contributions.png")
+fig
 
 # %% [markdown]
 # ## The same gradients, derived by hand
@@ -172,65 +208,66 @@ for name, g in ref_grads.items():
     assert diff < 1e-10
 
 # %% [markdown]
-# ## Exercise: the δh recursion
+# ## Exercise: BPTT by hand
 #
-# Write `hidden_grad_norms(hs, probs, targets, W, V)` in numpy: return the
-# norms ‖δh_t‖ for t = 1..T using the recursion above. The inputs are the
-# hidden states hs (T, B, hidden), the probabilities p_t (T, B, output) and
-# integer targets (T, B). Work in row form, as the model does: with one row
-# per sequence, Vᵀ δo_t becomes `do @ V` and Wᵀ δa_{t+1} becomes `da @ W`.
+# Write `bptt(params, xs, targets)` in plain numpy (without `rnn.reference`):
+# the forward pass and every gradient from the δ equations above. `params`
+# maps "U", "W", "V", "b", "c" to arrays of the shapes of tutorial 6; `xs` and
+# `targets` are token ids of shape (T, B). Return `(loss, grads)`, the mean
+# cross-entropy over all T·B positions and a dict with the same keys as
+# `params`.
 #
-# The check runs a longer random sequence through `model(xs)`, which returns
-# (logits, hidden states) — the same unroll as above, without the per-step
-# drawing layout — and compares your profile with `rnn.bptt.hidden_grad_norms`,
-# which reads δh_t from the graph (`retain_grad()` on every h_t).
+# Work in row form, as the model does: one row per sequence, so the input
+# x_t is the one-hot rows `np.eye(input_size)[xs[t]]`, a_t = x_t Uᵀ + h_{t-1}
+# Wᵀ + b, Vᵀ δo_t becomes `do @ V`, and dW += δa_t h_{t-1}ᵀ becomes
+# `da.T @ h_prev`. The check compares your loss and gradients with the
+# engine's, then runs `gradcheck` on them: your loss as the forward of a
+# `Function` whose backward returns your gradients, against central
+# differences.
 
 
 # %%
-def check_hidden_grad_norms(hidden_grad_norms):
+def check_bptt(bptt):
+    bptt = answer_or_solution(bptt, "unrolling_and_bptt", "bptt")
+    names = ("U", "W", "V", "b", "c")
+    model = rnn.RNN(5, 4, 5, seed=3)
     rng = np.random.default_rng(0)
-    long_xs = rng.integers(0, 5, size=(12, 2))
-    long_targets = rng.integers(0, 5, size=(12, 2))
-    with mg.no_grad():
-        logits, hs = model(long_xs)
-    probs = logits.softmax(axis=-1).data
-    mine = hidden_grad_norms(hs.data, probs, long_targets, model.W.data, model.V.data)
-    expected = rnn.bptt.hidden_grad_norms(model, long_xs, long_targets)
-    print("yours   :", np.round(mine, 5))
-    print("expected:", expected.round(5))
-    assert np.allclose(mine, expected, rtol=1e-9, atol=1e-12)
+    xs, targets = rng.integers(0, 5, size=(7, 2)), rng.integers(0, 5, size=(7, 2))
+    loss = rnn.sequence_loss(model(xs)[0], targets)
+    loss.backward()
+    params = {name: getattr(model, name).data.copy() for name in names}
+    got_loss, got = bptt(params, xs, targets)
+    assert np.isclose(got_loss, loss.item(), rtol=1e-10), (
+        f"loss: expected {loss.item():.10f}, got {got_loss:.10f}"
+    )
+    for name in names:
+        expected = getattr(model, name).grad.data
+        assert np.allclose(got[name], expected, rtol=1e-8, atol=1e-12), (
+            f"d{name}: expected\n{expected.round(6)}\ngot\n{np.round(got[name], 6)}"
+        )
+
+    class HandBPTT(mg.Function):
+        """L = the RNN's sequence loss;  dL/dU ... dL/dc from your bptt"""
+
+        def forward(self, *arrays):
+            loss, self.grads = bptt(dict(zip(names, arrays, strict=True)), xs, targets)
+            return np.array(loss)
+
+        def backward(self, grad, out):
+            return tuple(grad * mg.Tensor(self.grads[name]) for name in names)
+
+    leaves = [mg.Tensor(params[name], requires_grad=True) for name in names]
+    mg.gradcheck(HandBPTT.apply, *leaves)
     print("exercise check passed")
 
 
 # %% [markdown]
-# **Your turn.** Write `hidden_grad_norms` in the cell below, then run
-# `check_hidden_grad_norms(hidden_grad_norms)`.
+# **Your turn.** Replace `None` with your function and run the check. While
+# it is `None`, the check runs on the worked solution
+# (`tutorials/solutions/unrolling_and_bptt.py`) instead.
 
 # %%
-# your answer here
-
-# %% [markdown]
-# ## Solution (try it yourself first)
-#
-# Walk t from T down to 1, keeping δa_{t+1} from the previous iteration (zero
-# at the start). δo_t is the softmax output minus 1 at the target, divided by
-# N = T·B; δh_t adds the two paths; δa_t multiplies by tanh' = 1 - h_t².
-
+bptt = None  # your answer here
 
 # %%
-def hidden_grad_norms(hs, probs, targets, W, V):
-    T, B = targets.shape
-    norms = np.zeros(T)
-    da_next = np.zeros_like(hs[0])
-    for t in reversed(range(T)):
-        do = probs[t].copy()
-        do[np.arange(B), targets[t]] -= 1
-        do /= T * B
-        dh = do @ V + da_next @ W
-        norms[t] = np.linalg.norm(dh)
-        da_next = dh * (1 - hs[t] ** 2)
-    return norms
-
-
-# %%
-check_hidden_grad_norms(hidden_grad_norms)
+check_bptt(bptt)

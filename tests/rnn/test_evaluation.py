@@ -1,0 +1,25 @@
+"""The validation loss: the mean cross-entropy over a whole text, checked by hand in numpy."""
+
+import pytest
+
+import rnn
+from rnn import reference
+from rnn.data import CharDataset
+from rnn.evaluation import evaluate
+
+
+def test_evaluate_matches_the_hand_derived_forward():
+    data = CharDataset.from_text("the cat sat on the mat. " * 10)
+    model = rnn.RNN(data.vocab.size, 16, data.vocab.size, seed=0)
+    streams, length = 4, (len(data.ids) - 1) // 4
+    inputs = data.ids[: streams * length].reshape(streams, length).T
+    targets = data.ids[1 : streams * length + 1].reshape(streams, length).T
+    params = {k: getattr(model, k).data for k in "UWVbc"}
+    expected, _ = reference.loss_and_grads(params, inputs, targets)
+    assert evaluate(model, data, streams=4, chunk=7) == pytest.approx(expected, rel=1e-12)
+    assert evaluate(model, data, streams=4, chunk=10_000) == pytest.approx(expected, rel=1e-12)
+    assert all(p.grad is None for p in model.parameters())  # no_grad: nothing accumulated
+    with pytest.raises(ValueError, match="at least 2 characters"):
+        evaluate(model, CharDataset.from_text("a", data.vocab))
+    with pytest.raises(TypeError, match="expected a CharDataset, got list"):
+        evaluate(model, [1, 2, 3])  # type: ignore[arg-type]
