@@ -213,7 +213,10 @@ def test_graph_heat_colours_every_tensor(tmp_path):
     for heat in (False, True):
         out = tmp_path / f"heat_{heat}.dot"
         assert main(["graph", "-T", "3", "--out", str(out)] + ["--heat"] * heat) == 0
-        whites = re.findall(r'fillcolor="#ffffff"', out.read_text())
+        nodes = re.findall(r"\[shape=\"(\w+)\"[^\]]*fillcolor=\"(#\w+)\"", out.read_text())
+        tensors = [fill for shape, fill in nodes if shape != "ellipse"]  # ops are ellipses
+        assert len(tensors) > 10
+        whites = [fill for fill in tensors if fill == "#ffffff"]
         assert bool(whites) != heat  # plain drawing: white intermediates; heat: none
 
 
