@@ -25,12 +25,13 @@ and ``__metadata__``, a uint8 array holding the UTF-8 JSON document
 Only numeric arrays (bool, integer, float) are stored, so the file never
 contains pickled data, and it is read with ``allow_pickle=False``.
 
-Saving is atomic: the file is written to a temporary file in the same
-directory (``.NAME.minigrad-save-XXXX.tmp``), flushed and fsynced, then renamed
-over ``path``; an interrupted save leaves the previous file intact. A save
-killed outright (SIGKILL, power loss) can leave its temporary file behind; the
-next ``save`` or ``load`` of the same path removes it (a temporary file is
-locked while it is written, so one still being written is never touched).
+Saving is atomic (``minigrad.safe_file``): the file is written to a temporary
+file in the same directory (``.NAME.minigrad-save-XXXX.tmp``), flushed and
+fsynced, then renamed over ``path``; an interrupted save leaves the previous
+file intact. A save killed outright (SIGKILL, power loss) can leave its
+temporary file behind; the next ``save`` or ``load`` of the same path removes
+it (a temporary file is locked while it is written, so one still being written
+is never touched).
 
 ``save`` refuses to replace anything but a regular file (a directory, device,
 FIFO or socket at ``path`` stays as it is), and refuses to replace a regular
@@ -48,12 +49,9 @@ file is reported as a ``CheckpointError`` naming the file and the entry or field
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
-import stat
-import tempfile
 import zipfile
 import zlib
 from collections.abc import Mapping
@@ -63,14 +61,10 @@ from typing import Any
 
 import numpy as np
 
+from . import safe_file
 from .errors import MinigradError
 from .nn import Module
 from .tensor import Tensor
-
-try:
-    import fcntl
-except ImportError:  # no advisory locks (Windows): temp files are never judged abandoned
-    fcntl = None  # type: ignore[assignment]
 
 FORMAT_NAME = "minigrad-checkpoint"
 FORMAT_VERSION = 1
@@ -80,15 +74,7 @@ EXTRAS_PREFIX = "extras/"
 NUMERIC_KINDS = "biuf"  # bool, signed and unsigned integers, floats
 MAX_METADATA_BYTES = 64 * 2**20
 MAX_ENTRY_NAME_BYTES = 4096  # a zip entry name may be at most 65535 bytes
-TEMP_MARK = ".minigrad-save-"
 _READ_ERRORS = (ValueError, OSError, EOFError, NotImplementedError, zipfile.BadZipFile, zlib.error)
-_FILE_KINDS = {
-    stat.S_ISDIR: "a directory",
-    stat.S_ISCHR: "a character device",
-    stat.S_ISBLK: "a block device",
-    stat.S_ISFIFO: "a FIFO",
-    stat.S_ISSOCK: "a socket",
-}
 
 
 class CheckpointError(MinigradError, ValueError):
@@ -117,7 +103,7 @@ def save(
     ``overwrite=True`` allows replacing a regular file that is not a checkpoint.
     """
     path = Path(path)
-    target, mode = _target(path, overwrite)
+    target = safe_file.check_target(path, _SAVER, overwrite)
     entries = {PARAMS_PREFIX + k: v for k, v in _arrays_of(obj, "save").items()}
     for group, arrays in (extras or {}).items():
         if not isinstance(group, str) or not group or "/" in group:
@@ -133,8 +119,8 @@ def save(
     }
     text = json.dumps(document, allow_nan=False, sort_keys=True)
     entries[METADATA_ENTRY] = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
-    _remove_abandoned_temps(target)
-    _write_atomic(target, entries, mode)
+    # no entry is named allow_pickle, the one keyword np.savez takes
+    safe_file.write_atomically(target, lambda f: np.savez(f, **entries))  # type: ignore[arg-type]
     return path
 
 
@@ -145,7 +131,7 @@ def load(
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"load: no checkpoint file at {path}")
-    _remove_abandoned_temps(Path(os.path.realpath(path)))
+    safe_file.remove_abandoned_temps(Path(os.path.realpath(path)))
     entries = _read_npz(path)
     metadata = _read_metadata(entries.pop(METADATA_ENTRY, None), path)
     checkpoint = Checkpoint({}, metadata)
@@ -164,7 +150,7 @@ def load(
 
 def check_save_path(path: str | os.PathLike[str], overwrite: bool = False) -> None:
     """Raise now what ``save(..., path, overwrite=overwrite)`` would refuse about ``path``."""
-    _target(Path(path), overwrite)
+    safe_file.check_target(Path(path), _SAVER, overwrite)
 
 
 def qualified_name(obj: object) -> str:
@@ -234,26 +220,6 @@ def _metadata(obj: Any, metadata: Mapping[str, Any] | None) -> dict[str, Any]:
     return out
 
 
-def _target(path: Path, overwrite: bool) -> tuple[Path, int | None]:
-    """The file to replace (a symlink's target) and its permission bits, or None if new."""
-    target = Path(os.path.realpath(path)) if path.is_symlink() else path
-    if not target.parent.is_dir():
-        raise FileNotFoundError(f"save: directory {target.parent} does not exist")
-    try:
-        info = os.stat(target)
-    except FileNotFoundError:
-        return target, None
-    for is_kind, kind in _FILE_KINDS.items():
-        if is_kind(info.st_mode):
-            raise CheckpointError(f"save: {path} is {kind}, not a regular file; not replacing it")
-    if not overwrite and not _is_checkpoint(target):
-        raise CheckpointError(
-            f"save: {path} exists and is not a minigrad checkpoint; not replacing it "
-            "(pass overwrite=True to replace it anyway)"
-        )
-    return target, stat.S_IMODE(info.st_mode)
-
-
 def _is_checkpoint(path: Path) -> bool:
     """True if ``path`` reads as a zip whose metadata entry names the minigrad format."""
     try:
@@ -266,78 +232,8 @@ def _is_checkpoint(path: Path) -> bool:
     return True
 
 
-def _write_atomic(path: Path, entries: dict[str, np.ndarray], mode: int | None) -> None:
-    """Locked temp file in the same directory, flush + fsync, then rename over ``path``."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}{TEMP_MARK}", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            _lock(f.fileno(), blocking=True)
-            np.savez(f, **entries)  # type: ignore[arg-type]  # no entry is named allow_pickle
-            f.flush()
-            os.fsync(f.fileno())
-            os.chmod(tmp, 0o666 & ~_umask() if mode is None else mode)
-            os.replace(tmp, path)
-    except BaseException as err:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        interrupt = _interrupt_behind(err)
-        if interrupt is not None:  # zipfile turns an interrupt while closing into a ValueError
-            raise interrupt from None
-        raise
-    _fsync_dir(path.parent)
-
-
-def _interrupt_behind(err: BaseException) -> KeyboardInterrupt | None:
-    """The KeyboardInterrupt that ``err`` was raised while handling, if any."""
-    while err is not None and not isinstance(err, KeyboardInterrupt):
-        err = err.__context__  # type: ignore[assignment]
-    return err
-
-
-def _lock(fd: int, blocking: bool) -> bool:
-    """An exclusive advisory lock on ``fd``; False if another process holds one."""
-    if fcntl is None:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
-    except BlockingIOError:
-        return False
-    return True
-
-
-def _remove_abandoned_temps(path: Path) -> None:
-    """Delete temp files of ``path`` left by a killed save: those nobody holds locked."""
-    prefix = f".{path.name}{TEMP_MARK}"
-    with contextlib.suppress(OSError):
-        for entry in os.scandir(path.parent):
-            if entry.name.startswith(prefix) and entry.name.endswith(".tmp"):
-                with contextlib.suppress(OSError):
-                    _remove_if_unlocked(Path(entry.path))
-
-
-def _remove_if_unlocked(tmp: Path) -> None:
-    fd = os.open(tmp, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    try:
-        if stat.S_ISREG(os.fstat(fd).st_mode) and _lock(fd, blocking=False):
-            os.unlink(tmp)
-    finally:
-        os.close(fd)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Make the rename durable (POSIX); directories cannot be opened on Windows."""
-    if os.name == "posix":
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+# save replaces, without overwrite=True, only what _is_checkpoint recognises
+_SAVER = safe_file.Owner("save", "a minigrad checkpoint", _is_checkpoint, CheckpointError)
 
 
 # ----------------------------------------------------------------- loading

@@ -59,20 +59,19 @@ the shapes say which cell it is, and a ``torch.nn.RNN``'s nonlinearity must be
 given. More than one layer, a bidirectional or a projected (``proj_size``)
 module, missing keys, wrong shapes and dtypes are refused by name.
 
-Saving follows the checkpoints' rules (minigrad/io.py): the bytes go to a
-temporary file in the same directory, fsynced, then renamed over the path, so
-a failed export leaves the old file and no partial one. A symlink is written
-through to its target. An existing file that ``to_pytorch`` did not write is
-never replaced unless ``overwrite=True``; anything but a regular file is refused.
+Saving follows the checkpoints' rules (minigrad/safe_file.py): the bytes go to
+a temporary file in the same directory, fsynced, then renamed over the path, so
+a failed export leaves the old file and no partial one; the temporary file of
+an export killed outright is removed by the next export to the same path. A
+symlink is written through to its target. An existing file that ``to_pytorch``
+did not write is never replaced unless ``overwrite=True``; anything but a
+regular file is refused.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import stat
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -80,7 +79,7 @@ import numpy as np
 import safetensors
 import safetensors.numpy
 
-from minigrad import io
+from minigrad import safe_file
 from minigrad.io import CheckpointError
 
 from .model import GRU, Recurrent, build
@@ -133,26 +132,9 @@ def metadata(model: Recurrent) -> dict[str, str]:
 def to_pytorch(model: Recurrent, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
     """Write ``model`` as a safetensors file under PyTorch's names (see the module doc)."""
     data = safetensors.numpy.save(state_dict(model), metadata=metadata(model))
-    target = _writable_target(Path(path), overwrite)
-    _write_atomic(target, data)
+    target = safe_file.check_target(Path(path), _EXPORTER, overwrite)
+    safe_file.write_atomically(target, lambda f: f.write(data))
     return Path(path)
-
-
-def _writable_target(path: Path, overwrite: bool) -> Path:
-    """The file to replace: ``path`` or its symlink's target; refuse what is not ours."""
-    target = Path(os.path.realpath(path))
-    if not target.parent.is_dir():
-        raise FileNotFoundError(f"to_pytorch: directory {path.parent} does not exist")
-    if not os.path.lexists(target):
-        return target
-    if not stat.S_ISREG(os.stat(target).st_mode):
-        raise FileExistsError(f"to_pytorch: {path} exists and is not a regular file; refused")
-    if not overwrite and not _written_by_us(target):
-        raise FileExistsError(
-            f"to_pytorch: {path} exists and was not written by to_pytorch; "
-            "pass overwrite=True (--force) to replace it"
-        )
-    return target
 
 
 def _written_by_us(path: Path) -> bool:
@@ -162,22 +144,13 @@ def _written_by_us(path: Path) -> bool:
         return False
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Temp file beside ``path``, flush + fsync, rename over it; keeps an existing mode."""
-    mode = os.stat(path).st_mode & 0o7777 if path.exists() else 0o666 & ~io._umask()
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    io._fsync_dir(path.parent)
+_EXPORTER = safe_file.Owner(
+    "to_pytorch",
+    "a file written by to_pytorch",
+    _written_by_us,
+    FileExistsError,
+    "overwrite=True or --force",
+)
 
 
 # ------------------------------------------------------------------ import

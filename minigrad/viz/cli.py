@@ -9,6 +9,7 @@ printed as DOT text when neither is given.
 from __future__ import annotations
 
 import argparse
+import math
 import re
 import sys
 from collections.abc import Sequence
@@ -24,6 +25,7 @@ from .flipbook import flipbook
 from .render import RenderError
 
 EXAMPLE_VALUES = (0.5, -1.5, 2.0, 0.8, -0.3, 1.2, -0.7, 1.6)
+MAX_RANDOM_ELEMENTS = 10**6  # 8 MB of float64 per input: graphs to look at are small
 
 DESCRIPTION = """\
 Parse a small expression over named inputs, give the inputs example values,
@@ -39,7 +41,8 @@ Inputs are scalars by default, taking the values 0.5, -1.5, 2.0, 0.8, -0.3,
 1.2, -0.7, 1.6 in order of first appearance. Set them with --input:
   --input x=3          a scalar
   --input w=1,2,-1     a vector
-  --input W=randn:2x3  a 2x3 matrix of standard normal values (see --seed)
+  --input W=randn:2x3  a 2x3 matrix of standard normal values (see --seed),
+                       at most 1,000,000 of them
 The expression must give a single number (wrap it in sum(...) or mean(...)).
 """
 
@@ -120,9 +123,16 @@ def parse_inputs(names: Sequence[str], specs: Sequence[str], seed: int) -> dict[
 
 
 def _value(name: str, text: str, rng: np.random.Generator) -> Any:
-    shape = re.fullmatch(r"randn:(\d+(?:x\d+)*)", text)
-    if shape:
-        return rng.standard_normal(tuple(int(n) for n in shape[1].split("x")))
+    """A number, a list of numbers, or ``randn:AxB...`` (refused before allocating if too big)."""
+    dims = re.fullmatch(r"randn:(\d+(?:x\d+)*)", text)
+    if dims:
+        shape = tuple(int(n) for n in dims[1].split("x"))
+        if math.prod(shape) > MAX_RANDOM_ELEMENTS:
+            raise ExpressionError(
+                f"--input {name}={text}: shape {shape} has {math.prod(shape):,} elements; "
+                f"a random input may have at most {MAX_RANDOM_ELEMENTS:,}"
+            )
+        return rng.standard_normal(shape)
     try:
         numbers = [float(part) for part in text.split(",")]
     except ValueError:

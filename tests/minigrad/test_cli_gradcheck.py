@@ -1,7 +1,6 @@
 """``python -m minigrad gradcheck``: the table, the exit codes, and the errors."""
 
 import argparse
-import time
 
 import numpy as np
 import pytest
@@ -120,9 +119,7 @@ def test_add_parser_registers_the_subcommand() -> None:
 
 @pytest.mark.slow
 def test_every_op_passes_with_default_settings(capsys: pytest.CaptureFixture[str]) -> None:
-    start = time.perf_counter()
     assert gradcheck_cli.main([]) == 0
-    assert time.perf_counter() - start < 30
     rows = _table_rows(capsys.readouterr().out)
     assert all(name in rows for name in op_table.OPS_BY_NAME)
 

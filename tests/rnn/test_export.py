@@ -5,6 +5,7 @@ for torch.nn.RNN / LSTM / GRU and torch.nn.Linear, written out in numpy below
 with its two biases per gate, reading the file through ``safetensors.numpy``.
 """
 
+import fcntl
 import json
 import os
 import stat
@@ -347,6 +348,28 @@ def test_a_failed_export_leaves_the_old_file_and_no_partial_one(tmp_path, monkey
     monkeypatch.undo()
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
+
+
+def test_an_interrupted_export_of_a_new_file_leaves_nothing(tmp_path, monkeypatch):
+    def interrupted(fd):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "fsync", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        rnn.to_pytorch(make("GRU", None), tmp_path / "model.safetensors")
+    assert os.listdir(tmp_path) == []
+
+
+def test_the_next_export_removes_a_killed_exports_temp_file_only(tmp_path):
+    path, _ = exported(tmp_path, make("GRU", None))
+    abandoned = tmp_path / f".{path.name}.minigrad-save-dead.tmp"
+    abandoned.write_bytes(b"half an export")  # its writer was killed: nobody locks it
+    busy = tmp_path / f".{path.name}.minigrad-save-busy.tmp"
+    with open(busy, "wb") as f:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX)  # as an export in progress holds it
+        rnn.to_pytorch(make("LSTM", None), path)
+        assert sorted(p.name for p in tmp_path.iterdir()) == [busy.name, path.name]
+    assert type(rnn.from_pytorch(path)) is rnn.LSTM
 
 
 def test_refuses_what_is_not_a_regular_file(tmp_path):

@@ -49,6 +49,19 @@ def test_bad_inputs(spec: str, message: str) -> None:
         cli.parse_inputs(["x"], [spec], seed=0)
 
 
+def test_a_random_input_too_big_to_draw_is_refused_before_allocating(capsys) -> None:  # type: ignore[no-untyped-def]
+    assert cli.MAX_RANDOM_ELEMENTS == 1000 * 1000
+    assert cli.parse_inputs(["W"], ["W=randn:1000x1000"], seed=0)["W"].shape == (1000, 1000)
+    with pytest.raises(
+        ExpressionError, match=r"W=randn:1000x1001: shape \(1000, 1001\) has 1,001,000"
+    ):
+        cli.parse_inputs(["W"], ["W=randn:1000x1001"], seed=0)
+    assert main(["sum(W)", "--input", "W=randn:100000x100000"]) == 2  # 80 GB of float64
+    err = capsys.readouterr().err
+    assert "W=randn:100000x100000: shape (100000, 100000) has 10,000,000,000 elements" in err
+    assert "at most 1,000,000" in err
+
+
 def test_dot_text_goes_to_stdout_without_output(capsys) -> None:  # type: ignore[no-untyped-def]
     assert main(["tanh(x * w + b)", "--values"]) == 0
     out = capsys.readouterr().out
