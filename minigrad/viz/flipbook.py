@@ -27,7 +27,7 @@ from .flow import flow_from_steps
 from .labels import LABEL_LIMIT, clean, escape, summarize, truncate
 from .layout import GraphTooLargeError, Layout, trace
 from .page import page
-from .render import render, write_atomically
+from .render import render, save_picture
 
 DEFAULT_MAX_STEPS = 100
 DEFAULT_MAX_NODES = 400
@@ -66,7 +66,7 @@ def flipbook(
     panels = [panel(k, steps, layout, names, arrived) for k in range(len(steps))]
     title = f"backward from {names[len(layout.tensors) - 1]}"
     text = page(title, svg, frames, panels, leaf_list(layout, steps, names))
-    return write_atomically(Path(path), text.encode("utf-8"))
+    return save_picture(Path(path), text.encode("utf-8"))
 
 
 def short_names(layout: Layout) -> list[str]:

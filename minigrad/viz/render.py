@@ -8,13 +8,12 @@ raises ``GraphvizNotFoundError`` with the ways to install it, and
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import graphviz
 
 from ..errors import MinigradError
+from ..safe_file import Owner, check_target, write_atomically
 
 SAVE_FORMATS = ("svg", "png", "pdf", "dot")
 
@@ -52,16 +51,14 @@ def render(source: str, fmt: str) -> bytes:
     return out
 
 
-def write_atomically(path: Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file: never a partial file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+# A picture's suffix says what it is, so saving again replaces the file of that
+# name, as matplotlib's savefig does; devices, FIFOs and directories are refused.
+PICTURE = Owner("save", "a picture", wrote=lambda path: True)
+
+
+def save_picture(path: Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically (minigrad.safe_file): never a partial file."""
+    write_atomically(check_target(path, PICTURE, overwrite=False), lambda f: f.write(data))
     return path
 
 
@@ -86,7 +83,7 @@ class Graph:
                 f"use one of {', '.join('.' + f for f in SAVE_FORMATS)}"
             )
         data = self.source.encode("utf-8") if fmt == "dot" else self.pipe(fmt)
-        return write_atomically(path, data)
+        return save_picture(path, data)
 
     def _repr_svg_(self) -> str | None:
         try:

@@ -1,0 +1,50 @@
+"""Saving pictures: atomic, with the usual file mode, never over a device, FIFO or directory."""
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+import minigrad as mg
+from minigrad.viz import draw, flipbook
+
+
+def _graph() -> mg.viz.Graph:
+    x = mg.Tensor(2.0, requires_grad=True, name="x")
+    return draw((x * x).tanh())
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def test_a_new_picture_gets_the_usual_mode_and_leaves_no_temp(tmp_path: Path) -> None:
+    out = _graph().save(tmp_path / "g.dot")
+    page = tmp_path / "page.html"
+    x = mg.Tensor(2.0, requires_grad=True, name="x")
+    flipbook(x * x, page)
+    for path in (out, page):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~_umask()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.dot", "page.html"]
+
+
+def test_saving_again_replaces_the_picture_and_keeps_its_mode(tmp_path: Path) -> None:
+    out = tmp_path / "g.dot"
+    out.write_text("old")
+    out.chmod(0o600)
+    _graph().save(out)
+    assert out.read_text().startswith("digraph")
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+
+
+def test_a_fifo_or_a_directory_is_refused_and_left_alone(tmp_path: Path) -> None:
+    fifo, folder = tmp_path / "g.dot", tmp_path / "d.dot"
+    os.mkfifo(fifo)
+    folder.mkdir()
+    for path, kind in ((fifo, "a FIFO"), (folder, "a directory")):
+        with pytest.raises(FileExistsError, match=f"is {kind}, not a regular file"):
+            _graph().save(path)
+    assert stat.S_ISFIFO(fifo.lstat().st_mode) and folder.is_dir()
