@@ -26,7 +26,7 @@ Only numeric arrays (bool, integer, float) are stored, so the file never
 contains pickled data, and it is read with ``allow_pickle=False``.
 
 Saving is atomic (``minigrad.safe_file``): the file is written to a temporary
-file in the same directory (``.NAME.minigrad-save-XXXX.tmp``), flushed and
+file in the same directory (``.NAME.minigrad-save-<random>.tmp``), flushed and
 fsynced, then renamed over ``path``; an interrupted save leaves the previous
 file intact. A save killed outright (SIGKILL, power loss) can leave its
 temporary file behind; the next ``save`` or ``load`` of the same path removes
@@ -74,6 +74,8 @@ EXTRAS_PREFIX = "extras/"
 NUMERIC_KINDS = "biuf"  # bool, signed and unsigned integers, floats
 MAX_METADATA_BYTES = 64 * 2**20
 MAX_ENTRY_NAME_BYTES = 4096  # a zip entry name may be at most 65535 bytes
+# what reading a malformed zip can raise; zipfile signals an unknown compression
+# method with NotImplementedError
 _READ_ERRORS = (ValueError, OSError, EOFError, NotImplementedError, zipfile.BadZipFile, zlib.error)
 
 

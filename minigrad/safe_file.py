@@ -15,7 +15,7 @@
   own (``Owner.wrote``), or with ``overwrite=True``; it keeps its permission bits.
 
 ``write_atomically`` writes the new bytes to a temporary file in the same
-directory (``.NAME.minigrad-save-XXXX.tmp``, same filesystem, so the rename is
+directory (``.NAME.minigrad-save-<random>.tmp``, same filesystem, so the rename is
 atomic), flushes and fsyncs it, renames it over the target with ``os.replace``
 and fsyncs the directory so the rename itself survives a power loss. Until the
 rename, the old file is untouched; on any exception, Ctrl-C included, the
