@@ -74,9 +74,9 @@ EXTRAS_PREFIX = "extras/"
 NUMERIC_KINDS = "biuf"  # bool, signed and unsigned integers, floats
 MAX_METADATA_BYTES = 64 * 2**20
 MAX_ENTRY_NAME_BYTES = 4096  # a zip entry name may be at most 65535 bytes
-# what reading a malformed zip can raise; zipfile signals an unknown compression
-# method with NotImplementedError
-_READ_ERRORS = (ValueError, OSError, EOFError, NotImplementedError, zipfile.BadZipFile, zlib.error)
+# what reading a malformed zip can raise (entries that are not stored plainly are
+# refused before they are read, so zipfile never meets an unknown compression)
+_READ_ERRORS = (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error)
 
 
 class CheckpointError(MinigradError, ValueError):
