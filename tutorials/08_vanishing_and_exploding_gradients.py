@@ -11,11 +11,11 @@
 #   ReLU, with W below, at and above 1 — vanishing and exploding;
 # - that with a loss at every position the gradient's *distant* part still
 #   vanishes;
-# - how to *see* it: the graph coloured by gradient magnitude;
-# - two remedies for the practical problems: clipping the gradient norm
-#   (exploding), and truncated BPTT (cost) — and what truncation cuts.
+# - how to *see* it: the BPTT diagram and the graph coloured by gradient
+#   magnitude.
 #
-# You need tutorials 6 and 7 (the RNN step, unrolling, BPTT).
+# You need tutorials 6 and 7 (the RNN step, unrolling, BPTT). Tutorial 9
+# takes up the remedies: clipping and truncated BPTT.
 
 # %%
 import sys
@@ -26,12 +26,12 @@ import numpy as np
 
 import minigrad as mg
 import rnn
-from minigrad import nn
 from minigrad.viz import draw
 
 OUT = Path("figures")
 OUT.mkdir(exist_ok=True)
 sys.path.append(str(Path(mg.__file__).resolve().parents[1] / "tutorials"))
+from checks import Report  # the exercise check's table
 from solutions import answer_or_solution  # the exercise's worked solution, out of sight
 
 # %% [markdown]
@@ -150,6 +150,20 @@ print("saved", OUT / "08_profiles.png")
 fig
 
 # %% [markdown]
+# What the plot shows:
+#
+# - ρ = 0.5: the gradient falls by orders of magnitude over 40 steps, for
+#   both activations. The loss at T cannot "reach" the early inputs: a
+#   network trained like this cannot learn long-range dependencies.
+# - ρ = 1: tanh decays slowly. ReLU decays faster: g1' is 0 for the units
+#   that are off (about half), so each step passes on only part of the vector.
+# - ρ = 2: the gradient **explodes** going back in time: ‖dL/dh_1‖ is
+#   about a thousand times ‖dL/dh_T‖ for tanh and a hundred thousand times
+#   for ReLU. How fast depends on g1' along the way: tanh' < 1 damps every
+#   step and saturated units pass almost nothing, while a ReLU unit that is
+#   on passes its gradient at full strength, times W.
+
+# %% [markdown]
 # The BPTT diagram of tutorial 7 shows the same fading at a glance. It draws
 # the loss over all positions, so we make every position but the last one
 # (almost) free of loss: a large output bias c for token 0, and target 0 at
@@ -171,19 +185,6 @@ assert np.all(np.diff(short_norms) > 0)  # every step back in time, smaller
 picture
 
 # %% [markdown]
-# What the plot shows:
-#
-# - ρ = 0.5: the gradient falls by orders of magnitude over 40 steps, for
-#   both activations. The loss at T cannot "reach" the early inputs: a
-#   network trained like this cannot learn long-range dependencies.
-# - ρ = 1: tanh decays slowly. ReLU decays faster: g1' is 0 for the units
-#   that are off (about half), so each step passes on only part of the vector.
-# - ρ = 2: the gradient **explodes** going back in time: ‖dL/dh_1‖ is
-#   about a thousand times ‖dL/dh_T‖ for tanh and a hundred thousand times
-#   for ReLU. How fast depends on g1' along the way: tanh' < 1 damps every
-#   step and saturated units pass almost nothing, while a ReLU unit that is
-#   on passes its gradient at full strength, times W.
-#
 # ## Seeing it in the graph
 #
 # `draw(..., heat=True)` colours every tensor and edge by log10 of its
@@ -269,158 +270,56 @@ fig
 # %% [markdown]
 # The total ‖dL/dh_1‖ is made of the nearby terms. With ρ = 0.5 the loss 40
 # steps later sends back less than a trillionth of what the loss at step 1
-# does:
-# nothing the network reads at step 1 can be learned from a target 40 steps
+# does: nothing the network reads at step 1 can be learned from a target 40 steps
 # later. With ρ = 1 the decay is slower but still a factor of a hundred over
 # 40 steps.
-#
+
 # %% [markdown]
-# ## Exploding gradients: clip the norm
+# ## Exercise: the profile by hand
 #
-# An exploding gradient makes one update step huge and can throw training
-# off. The usual fix is to rescale the gradient when its global norm
-# ‖g‖ = sqrt(Σ_p ‖dL/dp‖²) over all parameters exceeds a threshold:
-# g <- g · max_norm / ‖g‖. The direction is kept; only the length is capped.
-# `nn.clip_grad_norm(params, max_norm)` does that and returns the norm before;
-# `model.parameters()` lists a model's parameter tensors (U, W, b, V, c).
+# Write `gradient_profile(W, hs, dh_last, activation)` in numpy: the norms
+# ‖dL/dh_t‖, t = 1 … T, for a loss on the last step only, as measured with
+# `retain_grad()` above — without minigrad. `hs` is an array (T, B, H) of the
+# hidden states h_1 … h_T, `dh_last` the gradient (B, H) at h_T, `activation`
+# is "tanh" or "relu". Walk back with the recursion from the top of this
+# tutorial, in row form (a batch of rows, as `rnn.RNN` computes
+# a_t = x_t Uᵀ + h_{t-1} Wᵀ + b):
 #
-# First, how large an exploding gradient gets: the global gradient norm of the
-# loss over all positions, for a ReLU network with ρ(W) = 1 and the same
-# network with ρ(W) = 2.
+#     δa_{t+1} = δh_{t+1} ⊙ g1'(a_{t+1}),    δh_t = δa_{t+1} W
+#
+# g1' is needed at a_{t+1}, but only h_{t+1} = g1(a_{t+1}) is given: write
+# each derivative with h. The check compares your profile with minigrad's
+# for both activations, vanishing (ρ = 0.5) and exploding (ρ = 2), and names
+# the first step, going back from T, where yours is off.
 
 
 # %%
-def global_grad_norm(model):
-    model.zero_grad()
-    rnn.sequence_loss(model.unroll(xs).logits, targets).backward()
-    return np.sqrt(sum((p.grad.data**2).sum() for p in model.parameters()))
-
-
-norm_1 = global_grad_norm(make_model("relu", 1.0))
-big = make_model("relu", 2.0)
-norm_2 = global_grad_norm(big)
-print(f"ρ = 1: {norm_1:.3g}   ρ = 2: {norm_2:.3g}   ratio {norm_2 / norm_1:.3g}")
-
-# %% [markdown]
-# Doubling ρ(W) multiplied the gradient norm by the ratio printed above, more
-# than ten thousand here: over 40 steps, the back-travelling gradient is
-# multiplied by W again and again. An update step of that size would throw
-# the weights far away. Clip it to norm 1 and compare the direction before and
-# after:
-
-# %%
-before = [p.grad.data.copy() for p in big.parameters()]
-norm_before = nn.clip_grad_norm(big.parameters(), max_norm=1.0)
-after = [p.grad.data for p in big.parameters()]
-norm_after = np.sqrt(sum((g**2).sum() for g in after))
-flat_before, flat_after = (
-    np.concatenate([g.ravel() for g in before]),
-    np.concatenate([g.ravel() for g in after]),
-)
-cosine = flat_before @ flat_after / (np.linalg.norm(flat_before) * np.linalg.norm(flat_after))
-print(f"norm before {norm_before:.3g}, after {norm_after:.3g}, cosine of directions {cosine:.6f}")
-
-# %% [markdown]
-# Clipping does nothing for *vanishing* gradients: a tiny component stays
-# tiny. That needs a different architecture (tutorial 10).
-#
-# ## Truncated BPTT: what it cuts
-#
-# Backpropagating through a whole long sequence costs memory for every step.
-# Truncated BPTT cuts the sequence into windows of k steps. The hidden state
-# is carried from one window into the next, but **detached**: `h.detach()`
-# has the same numbers as h but is a leaf without history (like a result
-# computed under `no_grad` in tutorial 1), so backward stops at the window
-# boundary.
-# `rnn.bptt.truncated_backward(model, xs, targets, k)` accumulates that
-# gradient into `.grad`. With k = T it is full BPTT. (`model.named_parameters()`
-# lists (name, parameter) pairs — W is named "cell.W", as it belongs to the
-# recurrent cell — and `model.zero_grad()` clears every parameter's gradient.)
-
-# %%
-model = make_model("tanh", 1.0)
-rnn.sequence_loss(model.unroll(xs).logits, targets).backward()
-full_grad = {name: p.grad.data.copy() for name, p in model.named_parameters()}
-
-model.zero_grad()
-rnn.bptt.truncated_backward(model, xs, targets, k=T)
-same = all(np.allclose(p.grad.data, full_grad[name]) for name, p in model.named_parameters())
-print("k = T gives the full gradient:", same)
-
-# %% [markdown]
-# With shorter windows, a loss at step t sends nothing back further than the
-# start of its window: every dependency longer than k steps is dropped from
-# the gradient. How much of dL/dW is lost:
-
-# %%
-ks = [1, 2, 4, 8, 16, 32]
-
-
-def truncation_errors(model):
-    model.zero_grad()
-    rnn.sequence_loss(model.unroll(xs).logits, targets).backward()
-    w_full = model.W.grad.data.copy()
-    errors = []
-    for k in ks:
-        model.zero_grad()
-        rnn.bptt.truncated_backward(model, xs, targets, k=k)
-        errors.append(np.linalg.norm(model.W.grad.data - w_full) / np.linalg.norm(w_full))
-    return errors
-
-
-fig, ax = plt.subplots(figsize=(5.5, 3.4))
-for rho in (0.5, 1.0):
-    errors = truncation_errors(make_model("tanh", rho))
-    print(f"ρ = {rho}: ‖dW_k - dW‖ / ‖dW‖ for k = {ks}:", np.round(errors, 3))
-    ax.plot(ks, errors, "o-", label=f"tanh, ρ(W) = {rho}")
-ax.legend()
-ax.set_xscale("log", base=2)
-ax.set_xlabel("truncation length k")
-ax.set_ylabel("relative error of dL/dW")
-ax.set_title(f"truncated BPTT on T = {T} steps")
-fig.tight_layout()
-fig.savefig(OUT / "08_truncation.png", dpi=120)
-plt.close(fig)  # pyplot lets go of it; the last line shows it, once, in a notebook
-print("saved", OUT / "08_truncation.png")
-fig
-
-# %% [markdown]
-# Two things show. A window boundary cuts every dependency that crosses it,
-# even a one-step one, so the error falls as boundaries become fewer (larger
-# k). And the slower the gradient decays, the more each cut removes: with
-# ρ(W) = 1, windows of 16 steps still lose about 40% of dL/dW; with
-# ρ(W) = 0.5, about 12%. Either way, a network trained with windows of k steps
-# never gets a gradient signal to remember anything for longer than k steps.
-
-# %% [markdown]
-# ## Exercise: clipping by hand
-#
-# Write `clip_by_global_norm(grads, max_norm)` in numpy: given a list of
-# gradient arrays, return the clipped list (new arrays) and the norm before
-# clipping. The check compares with `nn.clip_grad_norm` on the exploding
-# model, for a threshold that clips and one that does not.
-
-
-# %%
-def check_clip_by_global_norm(clip_by_global_norm):
-    clip_by_global_norm = answer_or_solution(
-        clip_by_global_norm, "vanishing_and_exploding_gradients", "clip_by_global_norm"
+def check_gradient_profile(gradient_profile):
+    gradient_profile = answer_or_solution(
+        gradient_profile, "vanishing_and_exploding_gradients", "gradient_profile"
     )
-    rng = np.random.default_rng(5)
-    for max_norm in (0.5, 1e6):
-        grads = [10 * rng.standard_normal(shape) for shape in ((4, 3), (4, 4), (4,))]
-        params = [mg.Tensor(np.zeros_like(g), requires_grad=True) for g in grads]
-        sum(((p * g).sum() for p, g in zip(params, grads, strict=True)), mg.Tensor(0.0)).backward()
-        mine, my_norm = clip_by_global_norm([g.copy() for g in grads], max_norm)
-        norm = nn.clip_grad_norm(params, max_norm)
-        assert np.isclose(my_norm, norm), (
-            f"max_norm={max_norm}: expected norm {norm}, got {my_norm}"
-        )
-        for i, (g, p) in enumerate(zip(mine, params, strict=True)):
-            assert np.allclose(g, p.grad.data), (
-                f"max_norm={max_norm}, gradient {i}: expected\n{p.grad.data}\ngot\n{g}"
+    report = Report("check_gradient_profile: your ‖dL/dh_t‖ against minigrad's backward")
+    rng = np.random.default_rng(7)
+    steps, vocab = 30, 8
+    inputs, last_targets = rng.integers(0, vocab, size=(steps, 3)), rng.integers(0, vocab, 3)
+    for act in ("tanh", "relu"):
+        for rho in (0.5, 2.0):
+            model = rnn.RNN(vocab, 16, vocab, activation=act, seed=4)
+            model.W.data *= rho
+            out = model.unroll(inputs)
+            for h in out.steps:
+                h.retain_grad()
+            mg.cross_entropy(out.logits[-1], last_targets).backward()
+            expected = [np.linalg.norm(h.grad.data) for h in out.steps]
+            hs = np.stack([h.data for h in out.steps])
+            got = gradient_profile(model.W.data, hs, out.steps[-1].grad.data, act)
+            report.sequence(
+                f"{act}, ρ = {rho}",
+                list(got)[::-1],
+                expected[::-1],
+                [f"t = {t}" for t in range(steps, 0, -1)],
             )
-    print("exercise check passed")
+    report.done()
 
 
 # %% [markdown]
@@ -429,7 +328,7 @@ def check_clip_by_global_norm(clip_by_global_norm):
 # (`tutorials/solutions/vanishing_and_exploding_gradients.py`) instead.
 
 # %%
-clip_by_global_norm = None  # your answer here
+gradient_profile = None  # your answer here
 
 # %%
-check_clip_by_global_norm(clip_by_global_norm)
+check_gradient_profile(gradient_profile)

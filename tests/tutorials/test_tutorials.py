@@ -175,6 +175,15 @@ def wrong_clip_by_global_norm(grads, max_norm):
     return [g * max_norm / norm for g in grads], norm  # also scales short gradients up
 
 
+def wrong_gradient_profile(W, hs, dh_last, activation):
+    derivative = 1 - hs**2  # tanh's derivative, for ReLU too
+    dh, norms = dh_last, [np.linalg.norm(dh_last)]
+    for t in range(len(hs) - 1, 0, -1):
+        dh = (dh * derivative[t]) @ W
+        norms.append(np.linalg.norm(dh))
+    return np.array(norms[::-1])
+
+
 def wrong_greedy(model, vocab, prefix, n):
     import minigrad as mg
 
@@ -205,6 +214,7 @@ WRONG_ANSWERS: dict[str, Any] = {
     "check_momentum_descent": lambda: wrong_momentum_descent,
     "check_rnn_step": lambda: wrong_rnn_step,
     "check_bptt": wrong_bptt,
+    "check_gradient_profile": lambda: wrong_gradient_profile,
     "check_clip_by_global_norm": lambda: wrong_clip_by_global_norm,
     "check_greedy": lambda: wrong_greedy,
     "check_gru_step": lambda: wrong_gru_step,

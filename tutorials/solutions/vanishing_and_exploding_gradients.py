@@ -1,14 +1,18 @@
-"""Tutorial 8's exercise: clip_by_global_norm.
+"""Tutorial 8's exercise: gradient_profile.
 
-The global norm is the square root of the sum of every array's squared
-entries. The scale is max_norm / norm, but never above 1: a gradient that is
-already short enough stays as it is.
+The derivative of tanh at a is 1 - tanh(a)² = 1 - h²; ReLU's is 1 where
+h > 0 and 0 elsewhere. Start from δh_T and walk back: each step multiplies
+elementwise by g1' and then by W (row form: δa W, the transpose of Wᵀ δa).
 """
 
 import numpy as np
 
 
-def clip_by_global_norm(grads, max_norm):
-    norm = float(np.sqrt(sum((g**2).sum() for g in grads)))
-    scale = min(1.0, max_norm / norm)
-    return [g * scale for g in grads], norm
+def gradient_profile(W, hs, dh_last, activation):
+    derivative = 1 - hs**2 if activation == "tanh" else (hs > 0).astype(float)
+    dh = dh_last
+    norms = [np.linalg.norm(dh)]
+    for t in range(len(hs) - 1, 0, -1):  # from δh_T back to δh_1
+        dh = (dh * derivative[t]) @ W
+        norms.append(np.linalg.norm(dh))
+    return np.array(norms[::-1])
