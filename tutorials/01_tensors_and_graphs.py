@@ -32,6 +32,7 @@ from minigrad.viz import draw
 OUT = Path("figures")
 OUT.mkdir(exist_ok=True)
 sys.path.append(str(Path(mg.__file__).resolve().parents[1] / "tutorials"))
+from checks import Report  # the exercise check's table
 from solutions import answer_or_solution  # the exercise's worked solution, out of sight
 
 # %% [markdown]
@@ -206,12 +207,12 @@ def check_two_layer(two_layer):
     ]
     result = two_layer(x, *params)
     w1, b1, w2, b2 = (p.data for p in params)
-    expected = np.tanh(np.tanh(x.data @ w1 + b1) @ w2 + b2)
-    assert np.allclose(result.data, expected), f"expected\n{expected}\ngot\n{result.data}"
+    report = Report("check_two_layer: your network against numpy, and the graph it recorded")
+    report.compare("value", result.data, np.tanh(np.tanh(x.data @ w1 + b1) @ w2 + b2))
     ops = Counter(t.op for t in mg.toposort(result) if not t.is_leaf)
-    wanted = Counter({"matmul": 2, "add": 2, "tanh": 2})
-    assert ops == wanted, f"expected the operations {dict(wanted)}, got {dict(ops)}"
-    print("exercise check passed")
+    for op in ("tanh", "add", "matmul"):
+        report.condition(f"{op} nodes", ops[op] == 2, 2, ops[op])
+    report.done()
 
 
 # %% [markdown]

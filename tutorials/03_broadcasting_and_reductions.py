@@ -14,6 +14,7 @@
 # the "a used twice gets the sum" rule.
 
 # %%
+import inspect
 import sys
 from pathlib import Path
 
@@ -21,11 +22,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import minigrad as mg
+from minigrad import engine
 from minigrad.viz import draw
 
 OUT = Path("figures")
 OUT.mkdir(exist_ok=True)
 sys.path.append(str(Path(mg.__file__).resolve().parents[1] / "tutorials"))
+from checks import Report  # the exercise check's table
 from solutions import answer_or_solution  # the exercise's worked solution, out of sight
 
 # %% [markdown]
@@ -63,7 +66,7 @@ print("x.grad =\n", x.grad.data)
 # The add's own rule knows nothing about broadcasting: dy/da = 1, dy/db = 1,
 # so it returns the incoming (3, 4) gradient for both inputs. The **engine**
 # then sums each gradient back to its input's shape (it calls this
-# *unbroadcast*), once for every op. `backward_steps()` shows the shapes each
+# *unbroadcast*), in one place for every op. `backward_steps()` shows the shapes each
 # input receives:
 
 # %%
@@ -73,6 +76,26 @@ L = (x + b).sum()
 for step in L.backward_steps():
     shapes = [None if g is None else g.shape for g in step.input_grads]
     print(f"{step.op or 'leaf ' + step.node.name:7} grad {step.grad.shape} -> sends {shapes}")
+
+# %% [markdown]
+# This is the engine's `unbroadcast` (`minigrad/engine.py`): it finds the
+# axes broadcasting *added* on the left (`extra`) and those it *stretched*
+# from size 1, and sums over both.
+
+# %%
+print(inspect.getsource(engine.unbroadcast))
+
+# %% [markdown]
+# It is called in one place, where the engine sends an op's gradients to its
+# inputs, for every op: whenever a gradient's shape differs from its input's.
+
+# %%
+rule = inspect.getsource(engine._apply_rule)
+print("\n".join(line for line in rule.splitlines() if "unbroadcast" in line))
+before = mg.Tensor(np.ones((3, 4)))
+after = engine.unbroadcast(before, b.shape, "add")
+print("the add sends b a gradient of shape", before.shape, "-> unbroadcast ->", after.shape)
+print("after:", after.data)
 
 # %% [markdown]
 # Drawn, with the gradients: b's gradient has b's shape (4,), while the add's
@@ -168,32 +191,41 @@ m.max(axis=1).sum().backward()
 print(m.grad.data)
 
 # %% [markdown]
-# ## Exercise: unbroadcast by hand
+# ## Exercise: the gradient of a mean, by hand
 #
-# Write `sum_to_shape(grad, shape)` in plain numpy: given the gradient of a
-# broadcast result, return the gradient of an input of `shape`. Sum over the
-# axes that broadcasting *added* on the left, then over the axes where `shape`
-# has a 1 (keeping them). The check compares it with the engine on several
-# shape pairs, with a random weighting so no two positions count the same.
+# `unbroadcast` sums a gradient down to a smaller shape. A reduction's
+# backward goes the other way: it spreads a gradient back up. Write
+# `mean_backward(grad, shape, axis, keepdims)` in plain numpy: given the
+# gradient of `x.mean(axis=axis, keepdims=keepdims)` for an x of `shape`,
+# return the gradient of x. Every element of x receives the gradient of the
+# mean it went into, divided by how many elements that mean averaged. Hints:
+# with `keepdims=False` the reduced axes are gone from `grad`, so put them
+# back with size 1 (`np.expand_dims`) before broadcasting; `axis` may be
+# None, an int (negative counts from the right) or a tuple. The check
+# compares your gradient with the engine's for several shapes and axes, with
+# a random weighting so no two positions count the same.
 
 
 # %%
-def check_sum_to_shape(sum_to_shape):
-    sum_to_shape = answer_or_solution(sum_to_shape, "broadcasting_and_reductions", "sum_to_shape")
+def check_mean_backward(mean_backward):
+    mean_backward = answer_or_solution(
+        mean_backward, "broadcasting_and_reductions", "mean_backward"
+    )
+    report = Report("check_mean_backward: your gradient of mean against the engine's")
     rng = np.random.default_rng(3)
-    for big, small in [((3, 4), (4,)), ((3, 4), (3, 1)), ((2, 3, 4), (3, 1)), ((2, 3), ())]:
-        p = mg.Tensor(rng.standard_normal(big))
-        q = mg.Tensor(rng.standard_normal(small), requires_grad=True)
-        weights = rng.standard_normal(big)
-        ((p + q) * weights).sum().backward()
-        mine = sum_to_shape(weights, small)
-        assert mine.shape == q.shape, (
-            f"{big} -> {small}: expected a gradient of shape {q.shape}, got shape {mine.shape}"
-        )
-        assert np.allclose(mine, q.grad.data), (
-            f"{big} -> {small}: expected\n{q.grad.data}\ngot\n{mine}"
-        )
-    print("exercise check passed")
+    cases = [((3, 4), None, False), ((3, 4), 1, False), ((3, 4), 0, True)]
+    cases += [((2, 3, 4), (0, 2), False), ((2, 3, 4), -1, True)]
+    for shape, axis, keepdims in cases:
+        x = mg.Tensor(rng.standard_normal(shape), requires_grad=True)
+        y = x.mean(axis=axis, keepdims=keepdims)
+        weights = rng.standard_normal(y.shape)
+        (y * weights).sum().backward()
+        name = f"{shape}, axis={axis}, keepdims={keepdims}"
+        try:
+            report.compare(name, mean_backward(weights, shape, axis, keepdims), x.grad.data)
+        except Exception as err:  # a learner's error becomes a row of the table
+            report.raised(name, err)
+    report.done()
 
 
 # %% [markdown]
@@ -202,7 +234,7 @@ def check_sum_to_shape(sum_to_shape):
 # (`tutorials/solutions/broadcasting_and_reductions.py`) instead.
 
 # %%
-sum_to_shape = None  # your answer here
+mean_backward = None  # your answer here
 
 # %%
-check_sum_to_shape(sum_to_shape)
+check_mean_backward(mean_backward)

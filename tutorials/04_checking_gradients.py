@@ -14,7 +14,7 @@
 #   `minigrad.testing`.
 #
 # You need tutorials 1–3. This one also uses Hypothesis, installed with the
-# development extras (`pip install -e '.[dev]'`).
+# `learn` extra (`pip install -e '.[learn]'`; `make venv` includes it).
 
 # %%
 import sys
@@ -30,6 +30,7 @@ from minigrad.testing import assert_grad_matches, tensors
 OUT = Path("figures")
 OUT.mkdir(exist_ok=True)
 sys.path.append(str(Path(mg.__file__).resolve().parents[1] / "tutorials"))
+from checks import Report  # the exercise check's table
 from solutions import answer_or_solution  # the exercise's worked solution, out of sight
 
 # %% [markdown]
@@ -292,21 +293,22 @@ assert (tried[-1] > 1).any() and np.abs(tried[-1]).sum() <= np.abs(first_failure
 # %%
 def check_log_cosh(log_cosh):
     log_cosh = answer_or_solution(log_cosh, "checking_gradients", "log_cosh")
+    report = Report("check_log_cosh: your op against numpy, gradcheck and Hypothesis")
     z = mg.Tensor(np.linspace(-4, 4, 9), requires_grad=True)
-    expected, got = np.log(np.cosh(z.data)), log_cosh(z).data
-    assert np.allclose(got, expected), f"log_cosh(z): expected\n{expected}\ngot\n{got}"
-    big = log_cosh(mg.Tensor(1000.0)).item()
-    assert np.isclose(big, 1000 - np.log(2)), f"log_cosh(1000): expected 999.307, got {big}"
-    mg.gradcheck(log_cosh, z)  # raises GradcheckError: analytic (yours) vs numeric, per element
-    mg.gradgradcheck(log_cosh, z)
+    report.compare("log_cosh(z), z = -4 ... 4", log_cosh(z).data, np.log(np.cosh(z.data)))
+    report.compare(
+        "log_cosh(1000), no overflow", log_cosh(mg.Tensor(1000.0)).data, 1000 - np.log(2)
+    )
+    report.runs("gradcheck: dy/dz", lambda: mg.gradcheck(log_cosh, z))
+    report.runs("gradgradcheck: d²y/dz²", lambda: mg.gradgradcheck(log_cosh, z))
 
     @settings(max_examples=25, deadline=None)
     @given(tensors(shape=(3,)))
     def gradient_matches(x):
         assert_grad_matches(log_cosh, x, second_order=True)
 
-    gradient_matches()
-    print("exercise check passed")
+    report.runs("Hypothesis: 25 random inputs", gradient_matches)
+    report.done()
 
 
 # %% [markdown]

@@ -27,6 +27,7 @@ from minigrad.viz import draw
 OUT = Path("figures")
 OUT.mkdir(exist_ok=True)
 sys.path.append(str(Path(mg.__file__).resolve().parents[1] / "tutorials"))
+from checks import Report  # the exercise check's table
 from solutions import answer_or_solution  # the exercise's worked solution, out of sight
 
 # %% [markdown]
@@ -36,13 +37,20 @@ from solutions import answer_or_solution  # the exercise's worked solution, out 
 # time. It carries a **hidden state** h_t, a vector that summarises what it
 # has read so far (h_0 = 0 before the first input). At every step:
 #
-#     h_t = g1(U x_t + W h_{t-1} + b)        the new memory
-#     y_t = g2(V h_t + c)                    the output at this step
+#     a_t = U x_t + W h_{t-1} + b        the pre-activation
+#     h_t = g1(a_t)                      the new memory
+#     o_t = V h_t + c                    the logits: one score per class
+#     y_t = g2(o_t) = softmax(o_t)       the probabilities
+#     L_t = -log y_t[target_t]           the loss of this step
 #
-# - U (hidden × input) maps the input into the hidden space;
-# - W (hidden × hidden) carries the previous hidden state forward;
-# - V (output × hidden) reads the output from the hidden state;
-# - b (hidden) and c (output) are biases.
+# With H the hidden size:
+#
+# - U (H × input) maps the input into the hidden space;
+# - W (H × H) carries the previous hidden state forward;
+# - V (output × H) reads the output from the hidden state;
+# - b (H) and c (output) are biases.
+#
+# These names hold in every tutorial that follows.
 #
 # The same U, W, V, b, c are used at **every** time step: the network has one
 # set of weights however long the sequence is. Tutorial 7 follows what that
@@ -73,10 +81,10 @@ folded
 #
 # We usually process several sequences at once, a *batch* of B. The inputs of
 # one step are then a (B, input) matrix with one row per sequence, and the
-# hidden states a (B, hidden) matrix. For row vectors, "U x" is written
+# hidden states a (B, H) matrix. For row vectors, "U x" is written
 # x @ Uᵀ, so one step reads, row by row,
 #
-#     h_t = g1(x_t @ Uᵀ + h_{t-1} @ Wᵀ + b)          (B, hidden)
+#     h_t = g1(x_t @ Uᵀ + h_{t-1} @ Wᵀ + b)          (B, H)
 #     o_t = h_t @ Vᵀ + c                             (B, output): the *logits*
 #
 # Let's take one step by hand for a batch of B = 2 inputs, starting from h_0 = 0.
@@ -214,32 +222,52 @@ h_dense, _ = model.step(one_hot, h_prev)
 print("ids give the same step as one-hot vectors:", np.allclose(h_ids.data, h_dense.data))
 
 # %% [markdown]
-# ## Exercise: write the step yourself
+# ## Exercise: one step's loss from token ids, by hand
 #
-# Write `rnn_step(x, h_prev, U, W, b, V, c)` returning `(h, probabilities)`
-# for a batch of rows, with minigrad operations and g1 = tanh, g2 = softmax.
-# The check compares it with `model.step` and runs `gradcheck` on the
-# probabilities with respect to U, W and b, starting from a nonzero h_prev so
-# that W matters.
+# Write `step_loss(ids, h_prev, targets, U, W, b, V, c)` returning
+# `(h_t, loss)` for a batch of token ids, with minigrad operations, g1 = tanh
+# and the loss L = mean over the batch of -log y_t[target_t] — without
+# `softmax` or `cross_entropy`, and without building one-hot vectors:
+#
+# - U x_t for a one-hot x_t is a column of U, so look the columns up by
+#   indexing (the rows of Uᵀ, one per id);
+# - write log y_t[k] = o_t[k] - log Σ_j exp(o_t[j]) with `exp`, `sum` and
+#   `log`, and pick each row's target entry by indexing with two arrays;
+# - large logits must not overflow: subtract each row's maximum first (the
+#   result does not change — why?).
+#
+# The check compares h_t and the loss with `model.step` and
+# `mg.cross_entropy`, then your graph's gradients with the model's, from the
+# loss back to U; last, it gives the logits a size near 1000.
 
 
 # %%
-def check_rnn_step(rnn_step):
-    rnn_step = answer_or_solution(rnn_step, "one_rnn_step", "rnn_step")
+def check_step_loss(step_loss):
+    step_loss = answer_or_solution(step_loss, "one_rnn_step", "step_loss")
+    report = Report("check_step_loss: your step and loss against model.step and cross_entropy")
     rng = np.random.default_rng(1)
-    x = mg.Tensor(rng.standard_normal((2, 3)))
-    h_prev = mg.Tensor(rng.standard_normal((2, 4)))
-    model = rnn.RNN(3, 4, 2, seed=1)
-    U, W, b, V, c = model.U, model.W, model.b, model.V, model.c
-    h_mine, p_mine = rnn_step(x, h_prev, U, W, b, V, c)
-    h_ref, o_ref = model.step(x, h_prev)
-    p_ref = o_ref.softmax(axis=-1).data
-    assert np.allclose(h_mine.data, h_ref.data), (
-        f"h_t: expected (model.step)\n{h_ref.data}\ngot\n{h_mine.data}"
-    )
-    assert np.allclose(p_mine.data, p_ref), f"y_t: expected\n{p_ref}\ngot\n{p_mine.data}"
-    mg.gradcheck(lambda U, W, b: rnn_step(x, h_prev, U, W, b, V, c)[1], U, W, b)
-    print("exercise check passed")
+    model = rnn.RNN(5, 4, 5, seed=1)
+    ids, targets = np.array([3, 0, 3]), np.array([1, 4, 2])
+    h_prev = mg.Tensor(rng.standard_normal((3, 4)))
+    params = [model.U, model.W, model.b, model.V, model.c]
+    h_ref, o_ref = model.step(ids, h_prev)
+    loss_ref = mg.cross_entropy(o_ref, targets)
+    loss_ref.backward()
+    expected = {name: getattr(model, name).grad.data.copy() for name in "UWbVc"}
+    model.zero_grad()
+    h_mine, loss_mine = step_loss(ids, h_prev, targets, *params)
+    report.compare("loss L", loss_mine.data, loss_ref.data)
+    report.compare("h_t", h_mine.data, h_ref.data)
+    loss_mine.backward()
+    for name in "cVbWU":
+        report.compare(f"dL/d{name}", getattr(model, name).grad.data, expected[name])
+    ops = {t.op for t in mg.toposort(loss_mine)}
+    used = sorted(ops & {"softmax", "logsoftmax", "crossentropy"}) or "none of them"
+    report.condition("softmax/cross_entropy not used", used == "none of them", "none", used)
+    model.c.data += 1000.0
+    big = step_loss(ids, h_prev, targets, *params)[1].item()
+    report.condition("logits near 1000: finite loss", np.isfinite(big), "a number", big)
+    report.done()
 
 
 # %% [markdown]
@@ -248,7 +276,7 @@ def check_rnn_step(rnn_step):
 # (`tutorials/solutions/one_rnn_step.py`) instead.
 
 # %%
-rnn_step = None  # your answer here
+step_loss = None  # your answer here
 
 # %%
-check_rnn_step(rnn_step)
+check_step_loss(step_loss)

@@ -130,6 +130,12 @@ class Report:
         self.rows.append(Row(name, bool(ok), "", "" if ok else f"expected {expected}, got {got}"))
         return bool(ok)
 
+    def raised(self, name: str, err: Exception) -> None:
+        """A row for a comparison whose answer raised instead of returning."""
+        self.rows.append(
+            Row(name, False, "", f"expected an array, got {type(err).__name__}: {err}")
+        )
+
     def runs(self, name: str, test: Callable[[], Any]) -> bool:
         """A row for a check that raises AssertionError (gradcheck, Hypothesis) when it fails."""
         try:

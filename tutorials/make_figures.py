@@ -21,7 +21,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 FIGURES = {
     "01_tensors_and_graphs.py": ["01_two_layers.svg"],
-    "02_backward_step_by_step.py": ["02_grads.svg"],
+    "02_backward_step_by_step.py": ["02_grads.svg", "02_moons.png"],
     "03_broadcasting_and_reductions.py": ["03_reduction_grads.png"],
     "04_checking_gradients.py": ["04_finite_differences.png"],
     "05_gradient_descent.py": ["05_descent.png"],
@@ -34,7 +34,7 @@ FIGURES = {
     ],
     "09_clipping_and_truncation.py": ["09_truncation.png"],
     "10_training_a_character_model.py": ["09_loss.png"],
-    "11_lstm_and_gru.py": ["10_copy_task.png", "10_profiles.png"],
+    "11_lstm_and_gru.py": ["11_copy_task.png", "11_profiles.png"],
     "12_moving_on_to_pytorch.py": ["11_gate_blocks.png"],
 }
 

@@ -1,5 +1,6 @@
 """Every tutorial runs top to bottom, its exercises are laid out for a learner, and
-every exercise check rejects a wrong answer with an "expected ..., got ..." message.
+every exercise check rejects a wrong answer with a table: ✓ for each part the
+wrong answer gets right, ✗ with "expected ..., got ..." for each part it gets wrong.
 
 An exercise is: the task, a ``check_<name>`` function, an answer cell
 ``<name> = None  # your answer here`` and the cell ``check_<name>(<name>)``.
@@ -25,6 +26,8 @@ TUTORIALS = Path(__file__).resolve().parents[2] / "tutorials"
 SCRIPTS = sorted(TUTORIALS.glob("[0-9][0-9]_*.py"))
 PICTURE_SUFFIXES = {".svg", ".png", ".html"}
 EXERCISE = re.compile(r"^# %% \[markdown\]\n# ## Exercise", flags=re.M)
+HEADING = re.compile(r"^# ## ", flags=re.M)
+ROW = re.compile(r"^  ([✓✗])  (.+?)(?: {2,}|$)", flags=re.M)
 
 
 def cells(script: Path) -> list[str]:
@@ -35,10 +38,14 @@ def cells(script: Path) -> list[str]:
 
 
 def exercises(script: Path) -> list[str]:
-    """The text of each exercise section, from its heading to the next one."""
+    """The text of each exercise section, from its heading to the next heading."""
     text = script.read_text()
-    starts = [m.start() for m in EXERCISE.finditer(text)]
-    return [text[a:b] for a, b in zip(starts, [*starts[1:], len(text)], strict=False)]
+    sections = []
+    for match in EXERCISE.finditer(text):
+        after = HEADING.search(text, match.end())
+        section = text[match.start() : after.start() if after else len(text)]
+        sections.append(re.sub(r"# %% \[markdown\]\s*$", "", section))
+    return sections
 
 
 def test_every_tutorial_is_found() -> None:
@@ -59,7 +66,8 @@ def test_tutorial_runs(script: Path, tmp_path: Path) -> None:
         timeout=300,
     )
     assert done.returncode == 0, f"{script.name} failed:\n{done.stdout[-3000:]}\n{done.stderr}"
-    assert done.stdout.rstrip().endswith("exercise check passed"), done.stdout[-2000:]
+    passed = done.stdout.count("exercise check passed")
+    assert passed == len(exercises(script)), done.stdout[-2000:]
     pictures = [p for p in tmp_path.rglob("*") if p.suffix in PICTURE_SUFFIXES]
     assert pictures, f"{script.name} saved no picture into its working directory"
     assert all(p.stat().st_size > 0 for p in pictures)
@@ -108,16 +116,16 @@ class OverwritingValue:
         self.inputs, self.local_grads = inputs, local_grads
 
     def __add__(self, other):
-        return OverwritingValue(self.data + other.data, (self, other), (1.0, 1.0))
+        return type(self)(self.data + other.data, (self, other), (1.0, 1.0))
 
     def __mul__(self, other):
-        return OverwritingValue(self.data * other.data, (self, other), (other.data, self.data))
+        return type(self)(self.data * other.data, (self, other), (other.data, self.data))
 
     def tanh(self):
         t = float(np.tanh(self.data))
-        return OverwritingValue(t, (self,), (1 - t * t,))
+        return type(self)(t, (self,), (1 - t * t,))
 
-    def backward(self):
+    def order(self):
         order, seen, stack = [], set(), [(self, False)]
         while stack:
             node, inputs_done = stack.pop()
@@ -127,18 +135,56 @@ class OverwritingValue:
                 seen.add(id(node))
                 stack.append((node, True))
                 stack.extend((i, False) for i in node.inputs)
+        return order
+
+    def backward(self):
         self.grad = 1.0
-        for node in reversed(order):
+        for node in reversed(self.order()):
             for inp, local in zip(node.inputs, node.local_grads, strict=True):
                 inp.grad = local * node.grad  # "a used twice" keeps only one use
 
 
-def wrong_sum_to_shape(grad, shape):
-    return grad.sum(axis=tuple(range(grad.ndim - len(shape))))  # size-1 axes not summed
+class RecursiveValue(OverwritingValue):
+    """A right engine, but its topological sort calls itself once per node."""
+
+    def order(self):
+        order, seen = [], set()
+
+        def visit(node):
+            if id(node) not in seen:
+                seen.add(id(node))
+                for i in node.inputs:
+                    visit(i)
+                order.append(node)
+
+        visit(self)
+        return order
+
+    def backward(self):
+        self.grad = 1.0
+        for node in reversed(self.order()):
+            for inp, local in zip(node.inputs, node.local_grads, strict=True):
+                inp.grad += local * node.grad
 
 
-def wrong_log_cosh(x):
-    return x.abs()  # the sharp |x| that log cosh smooths
+def wrong_mean_backward(grad, shape, axis, keepdims):
+    if not keepdims and axis is not None:
+        grad = np.expand_dims(grad, axis)
+    return np.broadcast_to(grad / np.prod(shape), shape)  # divided by every element, not n
+
+
+def wrong_log_cosh():
+    import minigrad as mg
+
+    class LogCosh(mg.Function):
+        def forward(self, x):
+            a = np.abs(x)
+            return a + np.log1p(np.exp(-2 * a)) - np.log(2.0)
+
+        def backward(self, grad, out):
+            return (self.inputs[0].tanh(),)  # the incoming gradient forgotten
+
+    return LogCosh.apply
 
 
 def wrong_momentum_descent(loss_fn, params, steps, lr, mu):
@@ -154,20 +200,37 @@ def wrong_momentum_descent(loss_fn, params, steps, lr, mu):
     return losses
 
 
-def wrong_rnn_step(x, h_prev, U, W, b, V, c):
-    h = (x @ U.T + h_prev @ W + b).tanh()  # W instead of Wᵀ
-    return h, (h @ V.T + c).softmax(axis=-1)
+def wrong_step_loss(ids, h_prev, targets, U, W, b, V, c):
+    h = (U.T[ids] + h_prev @ W.T + b).tanh()
+    o = h @ V.T + c
+    log_y = o - o.exp().sum(axis=-1, keepdims=True).log()  # no maximum subtracted
+    return h, -log_y[np.arange(len(ids)), targets].mean()
 
 
-def wrong_bptt():
-    from solutions.unrolling_and_bptt import bptt
-
-    def no_recurrence(params, xs, targets):
-        loss, grads = bptt(params, xs, targets)
-        grads["W"] = grads["W"] * 0.5  # a gradient that does not match the loss
-        return loss, grads
-
-    return no_recurrence
+def wrong_bptt(params, xs, targets):
+    """BPTT with the term Wᵀ δa_{t+1} left out of δh_t."""
+    U, W, V, b, c = (params[name] for name in ("U", "W", "V", "b", "c"))
+    T, B = xs.shape
+    rows, inputs = np.arange(B), np.eye(U.shape[1])[xs]
+    hs, probs, loss = [np.zeros((B, W.shape[0]))], [], 0.0
+    for t in range(T):
+        hs.append(np.tanh(inputs[t] @ U.T + hs[-1] @ W.T + b))
+        o = hs[-1] @ V.T + c
+        p = np.exp(o - o.max(axis=1, keepdims=True))
+        probs.append(p / p.sum(axis=1, keepdims=True))
+        loss -= np.log(probs[-1][rows, targets[t]]).sum() / (T * B)
+    grads = {name: np.zeros_like(value) for name, value in params.items()}
+    for t in reversed(range(T)):
+        do = probs[t].copy()
+        do[rows, targets[t]] -= 1
+        do /= T * B
+        da = (do @ V) * (1 - hs[t + 1] ** 2)
+        grads["V"] += do.T @ hs[t + 1]
+        grads["c"] += do.sum(axis=0)
+        grads["W"] += da.T @ hs[t]
+        grads["U"] += da.T @ inputs[t]
+        grads["b"] += da.sum(axis=0)
+    return loss, grads
 
 
 def wrong_clip_by_global_norm(grads, max_norm):
@@ -201,24 +264,65 @@ def wrong_gru_step(x, h_prev, U, W, b, n):
     return z * candidate + (1 - z) * h_prev  # the update gate the wrong way round
 
 
+def wrong_lstm_step_backward():
+    from solutions.lstm_and_gru import lstm_step_backward
+
+    def forgets_the_forget_gate(x, h_prev, c_prev, U, W, b, dh, dc):
+        grads = lstm_step_backward(x, h_prev, c_prev, U, W, b, dh, dc)
+        H = h_prev.shape[1]
+        a = x @ U.T + h_prev @ W.T + b
+        f = 1 / (1 + np.exp(-a[:, H : 2 * H]))
+        grads["c_prev"] = grads["c_prev"] / f  # δc_{t-1} = δc_t, the factor f forgotten
+        return grads
+
+    return forgets_the_forget_gate
+
+
 def wrong_gru_bias(bias_ih, bias_hh, hidden):
     return bias_ih + bias_hh  # b_hn folded in, where minigrad's GRU has no place for it
 
 
-WRONG_ANSWERS: dict[str, Any] = {
-    "check_two_layer": lambda: wrong_two_layer,
-    "check_hand_gradients": lambda: wrong_hand_gradients,
-    "check_value_engine": lambda: OverwritingValue,
-    "check_sum_to_shape": lambda: wrong_sum_to_shape,
-    "check_log_cosh": lambda: wrong_log_cosh,
-    "check_momentum_descent": lambda: wrong_momentum_descent,
-    "check_rnn_step": lambda: wrong_rnn_step,
-    "check_bptt": wrong_bptt,
-    "check_gradient_profile": lambda: wrong_gradient_profile,
-    "check_clip_by_global_norm": lambda: wrong_clip_by_global_norm,
-    "check_greedy": lambda: wrong_greedy,
-    "check_gru_step": lambda: wrong_gru_step,
-    "check_gru_bias": lambda: wrong_gru_bias,
+# For each check: a wrong answer, and the rows of its table that must say ✓ or ✗
+# (a row name starting with the given prefix). None: a check without a table.
+WRONG_ANSWERS: dict[str, tuple[Any, dict[str, str] | None]] = {
+    "check_two_layer": (
+        lambda: wrong_two_layer,
+        {"value": "✗", "tanh nodes": "✗", "add nodes": "✓", "matmul nodes": "✓"},
+    ),
+    "check_hand_gradients": (lambda: wrong_hand_gradients, {"dL/db": "✓", "dL/da": "✗"}),
+    "check_value_engine": (
+        lambda: OverwritingValue,
+        {"L =": "✓", "dL/dc": "✓", "dL/db": "✗", "dL/da": "✗", "x + x": "✗"},
+    ),
+    "check_mean_backward": (
+        lambda: wrong_mean_backward,
+        {"(3, 4), axis=None": "✓", "(3, 4), axis=1": "✗", "(2, 3, 4)": "✗"},
+    ),
+    "check_log_cosh": (
+        wrong_log_cosh,
+        {"log_cosh(z)": "✓", "log_cosh(1000)": "✓", "gradcheck": "✗", "Hypothesis": "✗"},
+    ),
+    "check_momentum_descent": (lambda: wrong_momentum_descent, {"losses": "✗"}),
+    "check_step_loss": (
+        lambda: wrong_step_loss,
+        {"loss L": "✓", "h_t": "✓", "dL/d": "✓", "softmax": "✓", "logits near 1000": "✗"},
+    ),
+    "check_bptt": (
+        lambda: wrong_bptt,
+        {"loss L": "✓", "dV": "✓", "dc": "✓", "dW": "✗", "dU": "✗", "db": "✗"},
+    ),
+    "check_gradient_profile": (lambda: wrong_gradient_profile, {"tanh": "✓", "relu": "✗"}),
+    "check_clip_by_global_norm": (
+        lambda: wrong_clip_by_global_norm,
+        {"gradient 0, max_norm=0.5": "✓", "norm before": "✓", "gradient 0, max_norm=1e+06": "✗"},
+    ),
+    "check_greedy": (lambda: wrong_greedy, None),
+    "check_lstm_step_backward": (
+        wrong_lstm_step_backward,
+        {"dL/dc_prev": "✗", "dL/dh_prev": "✓", "dL/dW": "✓", "dL/dU": "✓", "dL/dx": "✓"},
+    ),
+    "check_gru_step": (lambda: wrong_gru_step, {"h_t": "✗", "dL/dU": "✗"}),
+    "check_gru_bias": (lambda: wrong_gru_bias, None),
 }
 CHECKS = [
     (script, check)
@@ -228,23 +332,57 @@ CHECKS = [
 ]
 
 
-@pytest.mark.parametrize("script, check", CHECKS, ids=[c for _, c in CHECKS])
-def test_check_rejects_a_wrong_answer(
-    script: Path, check: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Run the tutorial's first cell and its check cell, then feed the check a wrong answer."""
-    assert check in WRONG_ANSWERS, f"no wrong answer for {check} in this test"
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("MPLBACKEND", "Agg")
-    monkeypatch.setattr(sys, "path", [str(TUTORIALS), *sys.path])
+def run_check(script: Path, check: str, answer: Any) -> str:
+    """Run the tutorial's first cell and its check cell, then the check on ``answer``."""
     code = cells(script)
     check_cell = next(c for c in code if f"def {check}(" in c)
     namespace: dict[str, Any] = {"__name__": "tutorial"}
     exec(compile(code[0] + check_cell, str(script), "exec"), namespace)
     with pytest.raises(AssertionError) as caught:
-        namespace[check](WRONG_ANSWERS[check]())
-    message = str(caught.value)
+        namespace[check](answer)
+    return str(caught.value)
+
+
+@pytest.fixture
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.setattr(sys, "path", [str(TUTORIALS), *sys.path])
+    return tmp_path
+
+
+@pytest.mark.parametrize("script, check", CHECKS, ids=[c for _, c in CHECKS])
+def test_check_rejects_a_wrong_answer(script: Path, check: str, in_tmp: Path) -> None:
+    """The check fails a wrong answer and says, part by part, what is right and what is not."""
+    assert check in WRONG_ANSWERS, f"no wrong answer for {check} in this test"
+    make_answer, marks = WRONG_ANSWERS[check]
+    message = run_check(script, check, make_answer())
     said = ("expected" in message and "got" in message) or (
         "analytic" in message and "numeric" in message
     )
     assert said, f"{check}: the failure does not say expected vs got:\n{message}"
+    if marks is None:
+        return
+    rows = ROW.findall(message)
+    assert rows, f"{check}: no ✓/✗ table in the failure:\n{message}"
+    for prefix, mark in marks.items():
+        matching = [m for m, name in rows if name.startswith(prefix)]
+        assert matching, f"{check}: no row {prefix!r} in\n{message}"
+        assert set(matching) == {mark}, f"{check}: rows {prefix!r} should say {mark}:\n{message}"
+
+
+def test_a_sequence_check_names_the_first_wrong_step(in_tmp: Path) -> None:
+    """Plain gradient descent equals momentum for two steps (the velocity starts as g)."""
+    script = TUTORIALS / "05_gradient_descent.py"
+    message = run_check(script, "check_momentum_descent", wrong_momentum_descent)
+    assert "first wrong at step 3:" in message, message
+
+
+def test_a_recursive_engine_gets_the_hint(in_tmp: Path) -> None:
+    """A recursive topological sort is right on small graphs and told how to go deeper."""
+    script = TUTORIALS / "02_backward_step_by_step.py"
+    message = run_check(script, "check_value_engine", RecursiveValue)
+    marks = dict((name.split("  ")[0], mark) for mark, name in ROW.findall(message))
+    assert [marks[n] for n in marks if n.startswith("dL/d")] == ["✓", "✓", "✓"], message
+    assert marks["x + x + ... + x, 3001 terms: dx"] == "✗", message
+    assert "RecursionError" in message and "iterative topological sort" in message, message

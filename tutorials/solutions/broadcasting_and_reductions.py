@@ -1,15 +1,21 @@
-"""Tutorial 3's exercise: sum_to_shape.
+"""Tutorial 3's exercise: mean_backward.
 
-First sum away the leading axes that the input does not have; what is left
-has as many axes as `shape`. Then sum, with `keepdims=True`, over each axis
-where the input has size 1 but the gradient does not.
+The mean over the reduced axes averages n = (product of their sizes)
+elements, so each element's gradient is the mean's gradient divided by n.
+Without keepdims the reduced axes are missing from grad: put them back with
+size 1, then broadcast up to the input's shape.
 """
 
 import numpy as np
 
 
-def sum_to_shape(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    added = grad.ndim - len(shape)
-    grad = grad.sum(axis=tuple(range(added)))
-    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
-    return grad.sum(axis=stretched, keepdims=True)
+def mean_backward(grad, shape, axis, keepdims):
+    ndim = len(shape)
+    if axis is None:
+        axes = tuple(range(ndim))
+    else:
+        axes = tuple(a % ndim for a in (axis if isinstance(axis, tuple) else (axis,)))
+    if not keepdims:
+        grad = np.expand_dims(grad, axes)
+    count = int(np.prod([shape[a] for a in axes]))
+    return np.broadcast_to(grad / count, shape).copy()

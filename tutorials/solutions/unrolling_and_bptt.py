@@ -1,8 +1,8 @@
 """Tutorial 7's exercise: BPTT by hand, in numpy.
 
-The forward pass keeps every h_t and p_t. The backward pass walks t from T
+The forward pass keeps every h_t and y_t. The backward pass walks t from T
 down to 1 with δa_{t+1} from the previous iteration (zero at the start):
-δo_t = (p_t - onehot(target_t)) / N, δh_t = Vᵀ δo_t + Wᵀ δa_{t+1},
+δo_t = (y_t - onehot(target_t)) / N, δh_t = Vᵀ δo_t + Wᵀ δa_{t+1},
 δa_t = δh_t ⊙ (1 - h_t²), and each parameter adds its step's term.
 """
 
