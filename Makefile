@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv system-deps test test-fast lint format typecheck gradcheck bench demo figures notebooks jupyter clean
+.PHONY: help venv system-deps test test-fast lint format typecheck gradcheck bench demo figures tutorial notebooks jupyter clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -54,13 +54,22 @@ figures: $(STAMP) ## regenerate the committed figures (README, tutorials)
 	$(PY) tutorials/make_figures.py
 
 TUTORIALS := $(wildcard tutorials/[0-9][0-9]_*.py)
+TUTORIAL_DIR ?= out/tutorials
+TUTORIAL = $(wildcard tutorials/$(shell printf '%02d' '$(N)' 2>/dev/null)_*.py)
+
+tutorial: $(STAMP) ## run one tutorial as a script in out/tutorials: make tutorial N=9
+	@test -n "$(N)" && test -n "$(TUTORIAL)" || { \
+	  echo "usage: make tutorial N=<number>, the number of one of"; ls tutorials/[0-9][0-9]_*.py; exit 2; }
+	@mkdir -p $(TUTORIAL_DIR)
+	cd $(TUTORIAL_DIR) && $(abspath $(PY)) $(abspath $(TUTORIAL))
+
 NOTEBOOKS := $(patsubst tutorials/%.py,build/notebooks/%.ipynb,$(TUTORIALS))
 
 notebooks: $(NOTEBOOKS) ## the tutorials as notebooks in build/notebooks (a changed tutorial only)
 
 build/notebooks/%.ipynb: tutorials/%.py | $(STAMP)
 	@mkdir -p $(@D)
-	$(VENV)/bin/jupytext --quiet --to ipynb -o $@ $<
+	$(VENV)/bin/jupytext --quiet --to ipynb --set-kernel python3 -o $@ $<
 
 $(VENV)/.jupyter: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[jupyter]'

@@ -113,3 +113,25 @@ def test_tutorial_as_a_notebook_shows_every_picture(script: Path, kernel_env: Pa
     assert not failures, f"{script.name}:\n" + "\n".join(failures)
     shown_images = sum(len(images(cell)) for cell in code)
     print(f"{script.name}: {len(pictures)} picture cells, {shown_images} images shown")  # -rP
+
+
+def test_make_notebooks_names_this_environments_kernel(checkout: Path, shell: Any) -> None:
+    """JupyterLab opens a converted notebook without asking for a kernel: it names one that
+    exists here, and nbclient, given no kernel name, starts this environment's Python."""
+    done = shell("make notebooks", checkout)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    converted = sorted((checkout / "build" / "notebooks").glob("*.ipynb"))
+    assert [p.stem for p in converted] == [p.stem for p in SCRIPTS]
+    for path in converted:
+        kernelspec = nbformat.read(path, as_version=4).metadata.get("kernelspec", {})
+        assert kernelspec.get("name") == "python3", (path.name, kernelspec)
+        assert kernelspec.get("language") == "python", (path.name, kernelspec)
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    assert Path(KernelSpecManager().get_kernel_spec("python3").resource_dir).is_relative_to(
+        sys.prefix
+    )
+    nb = nbformat.read(converted[0], as_version=4)
+    nb.cells = [nbformat.v4.new_code_cell("import sys\nprint(sys.prefix)")]
+    nbclient.NotebookClient(nb, timeout=120).execute()
+    assert nb.cells[0].outputs[0].text.strip() == sys.prefix

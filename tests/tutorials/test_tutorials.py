@@ -322,7 +322,10 @@ WRONG_ANSWERS: dict[str, tuple[Any, dict[str, str] | None]] = {
         {"dL/dc_prev": "✗", "dL/dh_prev": "✓", "dL/dW": "✓", "dL/dU": "✓", "dL/dx": "✓"},
     ),
     "check_gru_step": (lambda: wrong_gru_step, {"h_t": "✗", "dL/dU": "✗"}),
-    "check_gru_bias": (lambda: wrong_gru_bias, None),
+    "check_gru_bias": (
+        lambda: wrong_gru_bias,
+        {"b, block r": "✓", "b, block z": "✓", "b, block candidate": "✗", "b_hn": "✗"},
+    ),
 }
 CHECKS = [
     (script, check)
