@@ -397,9 +397,9 @@ except ValueError as err:
 # %% [markdown]
 # ## Exercise: fold a GRU's two biases into one
 #
-# Write `gru_bias(bias_ih, bias_hh, hidden)`: given a PyTorch GRU's two bias
-# vectors (3·hidden each, blocks r, z, n), return minigrad's b, or raise a
-# `ValueError` when minigrad's GRU cannot compute the same function. The check
+# Write `gru_bias(bias_ih, bias_hh, H)`: given a PyTorch GRU's two bias
+# vectors (3H each for hidden size H; blocks r, z, n), return minigrad's b,
+# or raise a `ValueError` when minigrad's GRU cannot compute the same function. The check
 # writes a file as PyTorch would, lets `rnn.from_pytorch` read it, and
 # compares its b with yours, then tries a bias your function must refuse.
 
@@ -408,27 +408,27 @@ except ValueError as err:
 def check_gru_bias(gru_bias):
     gru_bias = answer_or_solution(gru_bias, "moving_on_to_pytorch", "gru_bias")
     report = Report("check_gru_bias: your b against the b rnn.from_pytorch reads")
-    hidden = 3
+    H = 3
     generator = np.random.default_rng(4)
-    bias_ih, bias_hh = generator.normal(size=3 * hidden), generator.normal(size=3 * hidden)
-    bias_hh[2 * hidden :] = 0.0
-    state = rnn.export.state_dict(rnn.GRU(4, hidden, 4, seed=4))
+    bias_ih, bias_hh = generator.normal(size=3 * H), generator.normal(size=3 * H)
+    bias_hh[2 * H :] = 0.0
+    state = rnn.export.state_dict(rnn.GRU(4, H, 4, seed=4))
     state |= {"rnn.bias_ih_l0": bias_ih, "rnn.bias_hh_l0": bias_hh}
     with tempfile.TemporaryDirectory() as scratch:
         file = Path(scratch) / "exercise_gru.safetensors"
         safetensors.numpy.save_file(state, file)
         expected = rnn.from_pytorch(file).b.data
-    got = gru_bias(bias_ih, bias_hh, hidden)
+    got = gru_bias(bias_ih, bias_hh, H)
     blocks = {
-        "r": slice(0, hidden),
-        "z": slice(hidden, 2 * hidden),
-        "candidate": slice(2 * hidden, None),
+        "r": slice(0, H),
+        "z": slice(H, 2 * H),
+        "candidate": slice(2 * H, None),
     }
     for block, rows in blocks.items():
         report.compare(f"b, block {block}", np.asarray(got)[rows], expected[rows])
-    bias_hh[2 * hidden + 1] = 0.25
+    bias_hh[2 * H + 1] = 0.25
     try:
-        gru_bias(bias_ih, bias_hh, hidden)
+        gru_bias(bias_ih, bias_hh, H)
         refused = "a result"
     except ValueError:
         refused = "a ValueError"

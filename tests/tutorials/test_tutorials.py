@@ -256,11 +256,11 @@ def wrong_greedy(model, vocab, prefix, n):
     return vocab.decode(np.array([best] * n))  # the choice never fed back
 
 
-def wrong_gru_step(x, h_prev, U, W, b, n):
+def wrong_gru_step(x, h_prev, U, W, b, H):
     a, m = x @ U.T + b, h_prev @ W.T
-    r = (a[:, :n] + m[:, :n]).sigmoid()
-    z = (a[:, n : 2 * n] + m[:, n : 2 * n]).sigmoid()
-    candidate = (a[:, 2 * n :] + r * m[:, 2 * n :]).tanh()
+    r = (a[:, :H] + m[:, :H]).sigmoid()
+    z = (a[:, H : 2 * H] + m[:, H : 2 * H]).sigmoid()
+    candidate = (a[:, 2 * H :] + r * m[:, 2 * H :]).tanh()
     return z * candidate + (1 - z) * h_prev  # the update gate the wrong way round
 
 
@@ -278,7 +278,7 @@ def wrong_lstm_step_backward():
     return forgets_the_forget_gate
 
 
-def wrong_gru_bias(bias_ih, bias_hh, hidden):
+def wrong_gru_bias(bias_ih, bias_hh, H):
     return bias_ih + bias_hh  # b_hn folded in, where minigrad's GRU has no place for it
 
 
@@ -324,7 +324,7 @@ WRONG_ANSWERS: dict[str, tuple[Any, dict[str, str] | None]] = {
     "check_gru_step": (lambda: wrong_gru_step, {"h_t": "✗", "dL/dU": "✗"}),
     "check_gru_bias": (
         lambda: wrong_gru_bias,
-        {"b, block r": "✓", "b, block z": "✓", "b, block candidate": "✗", "b_hn": "✗"},
+        {"b, block r": "✓", "b, block z": "✓", "b, block candidate": "✓", "b_hn": "✗"},
     ),
 }
 CHECKS = [
