@@ -25,6 +25,9 @@ import pytest
 TUTORIALS = Path(__file__).resolve().parents[2] / "tutorials"
 SCRIPTS = sorted(TUTORIALS.glob("[0-9][0-9]_*.py"))
 PICTURE_SUFFIXES = {".svg", ".png", ".html"}
+# What a tutorial writes goes under figures/ (pictures) or out/ (other files) of the
+# directory it runs in. The character model's checkpoint still lands beside it.
+WRITTEN_ELSEWHERE = {"10_training_a_character_model.py": {"char_rnn.npz"}}
 EXERCISE = re.compile(r"^# %% \[markdown\]\n# ## Exercise", flags=re.M)
 HEADING = re.compile(r"^# ## ", flags=re.M)
 ROW = re.compile(r"^  ([✓✗])  (.+?)(?: {2,}|$)", flags=re.M)
@@ -70,6 +73,10 @@ def test_tutorial_runs(script: Path, tmp_path: Path) -> None:
     assert passed == len(exercises(script)), done.stdout[-2000:]
     pictures = [p for p in tmp_path.rglob("*") if p.suffix in PICTURE_SUFFIXES]
     assert pictures, f"{script.name} saved no picture into its working directory"
+    written = {p.relative_to(tmp_path).parts[0] for p in tmp_path.iterdir()}
+    allowed = {"figures", "out", ".hypothesis"}  # .hypothesis: Hypothesis's own cache
+    allowed |= WRITTEN_ELSEWHERE.get(script.name, set())
+    assert written <= allowed, f"{script.name} wrote {sorted(written - allowed)} beside itself"
     assert all(p.stat().st_size > 0 for p in pictures)
 
 
