@@ -13,8 +13,9 @@
 #
 # Everything here is forward computation. Tutorial 2 runs the graph backwards.
 #
-# Run this file top to bottom with `python tutorials/01_tensors_and_graphs.py`,
-# or cell by cell in VS Code / Jupyter. A cell that makes a picture ends with
+# Run this file top to bottom with `make tutorial N=1` from the checkout (it
+# uses the Python of `.venv`, where minigrad is installed), or cell by cell in
+# VS Code / Jupyter. A cell that makes a picture ends with
 # it, so a notebook shows it under the cell; it is also saved into a
 # `figures/` folder in the directory you run from (`tutorials/README.md` shows
 # how to run the tutorials from a scratch directory).

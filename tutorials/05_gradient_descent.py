@@ -256,7 +256,7 @@ print(f"loss after 100 steps: gradient descent {losses[-1]:.4f}, Adam {adam_loss
 # it settles on the same line (the floor of both curves, 0.028, is the noise
 # in the data, which no line can fit). Its strength is problems whose
 # parameters have gradients of very different sizes, like the recurrent
-# networks of tutorials 9 and 10, where it is the optimizer used.
+# networks of tutorials 10 and 11, where it is the optimizer used.
 
 # %%
 fig, ax = plt.subplots(figsize=(6.4, 3.4))
