@@ -51,7 +51,7 @@ class Row:
     name: str
     ok: bool
     errors: str  # the relative error(s), or "" for a row without a number
-    note: str = ""  # what was expected and what came, for a wrong row
+    note: str = ""  # what was expected and what came, for a wrong row (lines)
 
 
 def _number(value: Any) -> str:
@@ -142,7 +142,7 @@ class Report:
             test()
         except AssertionError as err:
             lines = str(err).strip().splitlines()
-            self.rows.append(Row(name, False, "", " / ".join(lines[:3])))
+            self.rows.append(Row(name, False, "", "\n".join(lines[:4])))
             return False
         self.rows.append(Row(name, True, ""))
         return True
@@ -154,7 +154,9 @@ class Report:
         for row in self.rows:
             mark = "✓" if row.ok else "✗"
             line = f"  {mark}  {row.name:{width}}  {row.errors:{len(head)}}"
-            lines.append((line + "  " + row.note if row.note else line).rstrip())
+            first, *more = row.note.splitlines() or [""]
+            lines.append(f"{line}  {first}".rstrip())
+            lines += [f"        {text}" for text in more]  # a long note, such as gradcheck's table
         return "\n".join(lines)
 
     def done(self, hint: str = "") -> None:
