@@ -41,3 +41,10 @@ def test_make_tutorial_without_a_number_says_how(checkout: Path, shell: Any) -> 
     assert done.returncode != 0
     assert "usage: make tutorial N=<number>" in done.stdout
     assert "tutorials/12_moving_on_to_pytorch.py" in done.stdout
+
+
+def test_one_extra_is_named_for_the_tutorials() -> None:
+    texts = [README.read_text(encoding="utf-8")]
+    texts += [p.read_text(encoding="utf-8") for p in README.parent.glob("[0-9][0-9]_*.py")]
+    named = {extra for text in texts for extra in re.findall(r"pip install -e '\.\[(\w+)\]'", text)}
+    assert named == {"learn"}, named
