@@ -12,7 +12,8 @@
 # - that with a loss at every position the gradient's *distant* part still
 #   vanishes;
 # - how to *see* it: the BPTT diagram and the graph coloured by gradient
-#   magnitude.
+#   magnitude;
+# - how to compute the profile ‖dL/dh_t‖ yourself, in numpy (the exercise).
 #
 # You need tutorials 6 and 7 (the RNN step, unrolling, BPTT). Tutorial 9
 # takes up the remedies: clipping and truncated BPTT.

@@ -149,7 +149,8 @@ class Report:
 
     def table(self) -> str:
         width = max(len(row.name) for row in self.rows)
-        head = "rel. error" + ("   vs central differences" if self.has_numeric else "")
+        head = "rel. error" if any(row.errors for row in self.rows) else ""
+        head += "   vs central differences" if self.has_numeric else ""
         lines = [self.title, f"     {'':{width}}  {head}"]
         for row in self.rows:
             mark = "✓" if row.ok else "✗"
