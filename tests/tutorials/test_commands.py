@@ -29,6 +29,10 @@ def test_the_readme_shows_both_ways() -> None:
 
 @pytest.mark.parametrize("block", SCRIPT_BLOCKS, ids=lambda b: b.splitlines()[0])
 def test_readme_command_runs_as_written(block: str, checkout: Path, shell: Any) -> None:
+    stale = shell("make -q .venv/.installed", checkout).returncode != 0
+    assert not stale, (
+        "pyproject.toml is newer than .venv: run `make venv` first"
+    )  # not rebuilt here
     done = shell(block, checkout)
     assert done.returncode == 0, f"{block}\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
     assert "exercise check passed" in done.stdout, done.stdout[-2000:]
@@ -37,6 +41,7 @@ def test_readme_command_runs_as_written(block: str, checkout: Path, shell: Any) 
 
 
 def test_make_tutorial_without_a_number_says_how(checkout: Path, shell: Any) -> None:
+    assert shell("make -q .venv/.installed", checkout).returncode == 0, "run `make venv` first"
     done = shell("make tutorial", checkout)
     assert done.returncode != 0
     assert "usage: make tutorial N=<number>" in done.stdout

@@ -118,6 +118,7 @@ def test_tutorial_as_a_notebook_shows_every_picture(script: Path, kernel_env: Pa
 def test_make_notebooks_names_this_environments_kernel(checkout: Path, shell: Any) -> None:
     """JupyterLab opens a converted notebook without asking for a kernel: it names one that
     exists here, and nbclient, given no kernel name, starts this environment's Python."""
+    assert shell("make -q .venv/.installed", checkout).returncode == 0, "run `make venv` first"
     done = shell("make notebooks", checkout)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     converted = sorted((checkout / "build" / "notebooks").glob("*.ipynb"))
