@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..cell import GRUCell, LSTMCell, RNNCell
 from ..model import Recurrent
-from .style import sup
+from .style import sub, sup
 
 
 def kind(model: Recurrent) -> str:
@@ -43,7 +43,7 @@ def explain(model: Recurrent, view: str, T: int, loss: str) -> list[str]:
     which = (
         "L: the mean loss over all steps"
         if loss == "all"
-        else f"{loss_name(T, loss)}: the loss at the last step alone, so only y{T} feeds it"
+        else f"{loss_name(T, loss)}: the loss at the last step alone, so only y{sub(T)} feeds it"
     )
     if view == "unrolled":
         return ["the same U, W, V at every step (shared weights)", which, *formula(model)]

@@ -322,3 +322,239 @@ def test_bad_input_gives_a_clear_error(kwargs, error, message):
     args = {"model": MODELS["RNN"](), "xs": xs, "targets": ys, **kwargs}
     with pytest.raises(error, match=re.escape(message)):
         rnn.diagram(**args)
+
+
+# ---------------------------------------------------------------- the sum over time
+def backward_of(model, xs, ys, loss):
+    """The model's own unroll and backward: W.grad for L (``"all"``) or L^(T) (``"last"``)."""
+    logits, _ = model(xs)
+    first = len(xs) - 1 if loss == "last" else 0
+    rnn.sequence_loss(logits[first:], ys[first:]).backward()
+    return model.W.grad.data
+
+
+@pytest.mark.parametrize("loss", ["all", "last"])
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+def test_the_sum_node_is_the_norm_of_W_grad_fed_by_every_step(kind, loss):
+    make = {"RNN": rnn.RNN, "LSTM": rnn.LSTM, "GRU": rnn.GRU}[kind]
+    model = make(5, 4, 5, seed=5)
+    xs, ys = toy(6, B=2, vocab=5, seed=5)
+    root = render(model, xs, ys, view="bptt", loss=loss)
+    drawn, groups = nodes(root), edges(root, kind="node")
+    want = np.linalg.norm(backward_of(model, xs, ys, loss))
+    assert drawn["Wsum"][2][0] == "∂L/∂W = Σₜ ∂L/∂W|ₜ"
+    assert number(drawn["Wsum"][2][1]) == pytest.approx(want, rel=SHOWN)
+    assert tooltip(groups["Wsum"]) == pytest.approx([want], rel=1e-5)  # 6 digits
+    fed = [name for name in edges(root) if name.startswith("Wsum->w")]
+    assert fed == [f"Wsum->w{t}" for t in range(1, 7)]
+    shares = [tooltip(groups[f"w{t}"])[0] for t in range(1, 7)]
+    assert sum(shares) >= want  # the norms of the parts add up to more than the norm of the sum
+
+
+def test_the_sum_node_shows_the_matrix_of_the_hand_derivation():
+    model = rnn.RNN(4, 3, 4, seed=7)
+    xs, ys = toy(5, vocab=4, seed=7)
+    params = {k: getattr(model, k).data for k in "UWVbc"}
+    dW = reference.backward(params, reference.forward(params, xs, ys))["W"]
+    lines = nodes(render(model, xs, ys, view="bptt"))["Wsum"][2][2:]
+    shown = np.array([[float(v) for v in line.strip("[]").split()] for line in lines])
+    np.testing.assert_allclose(shown, dW, rtol=SHOWN, atol=1e-12)
+
+
+def test_a_slice_sums_the_steps_it_leaves_out():
+    model = rnn.RNN(5, 4, 5, seed=3)
+    xs, ys = toy(20, vocab=5, seed=3)
+    groups = edges(render(model, xs, ys, view="bptt", steps=slice(9, 14)), kind="node")
+    parts = bptt.contributions(model, xs, ys)["W"]
+    assert tooltip(groups["wbefore"]) == pytest.approx([np.linalg.norm(parts[:9].sum(0))], 1e-5)
+    assert tooltip(groups["wafter"]) == pytest.approx([np.linalg.norm(parts[14:].sum(0))], 1e-5)
+    assert tooltip(groups["Wsum"]) == pytest.approx([np.linalg.norm(parts.sum(0))], 1e-5)
+
+
+# ---------------------------------------------------------------- the loss at the last step
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+def test_loss_last_draws_L_T_fed_by_y_T_alone(kind):
+    model = {"RNN": rnn.RNN, "LSTM": rnn.LSTM, "GRU": rnn.GRU}[kind](5, 4, 5, seed=6)
+    xs, ys = toy(7, B=2, vocab=5, seed=6)
+    root = render(model, xs, ys, view="bptt", loss="last")
+    drawn, groups = nodes(root), edges(root, kind="node")
+    want = bptt.hidden_grad_norms(model, xs, ys, only_last=True)
+    for t in range(1, 8):
+        assert tooltip(groups[f"h{t}"])[0] == pytest.approx(want[t - 1], rel=1e-5)
+        assert number(drawn[f"h{t}"][2][1]) == pytest.approx(want[t - 1], rel=SHOWN)
+    assert [name for name in edges(root) if name.endswith("->L")] == ["y7->L"]
+    logits, _ = model(xs)
+    assert drawn["L"][2][0] == "L⁽⁷⁾"
+    last = rnn.sequence_loss(logits[-1:], ys[-1:]).item()
+    assert number(drawn["L"][2][1]) == pytest.approx(last, abs=6e-4)
+
+
+# ---------------------------------------------------------------- the LSTM's cell state
+def sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def lstm_by_hand(model, xs, ys):
+    """c_t, f_t (numpy) and dL/dc_t (the engine, from retain_grad) for t = 0..T."""
+    U, W, b = (getattr(model, k).data for k in "UWb")
+    n = model.cell.hidden_size
+    h, c = model.cell.zero_state(xs.shape[1])
+    c.requires_grad = True
+    cs, fs, logits = [c], [None], []
+    for x_t in xs:
+        z = U.T[x_t] + h.data @ W.T + b
+        fs.append(sigmoid(z[:, n : 2 * n]))
+        h, c = model.cell.step(x_t, (h, c))
+        c.retain_grad()
+        cs.append(c)
+        logits.append(model.head(h))
+    rnn.sequence_loss(mg.stack(logits), ys).backward()
+    return [c.data for c in cs], fs, [c.grad.data for c in cs]
+
+
+def test_the_lstm_bptt_view_has_the_cell_state_highway():
+    model = rnn.LSTM(5, 4, 5, seed=8)
+    xs, ys = toy(6, B=2, vocab=5, seed=8)
+    root = render(model, xs, ys, view="bptt")
+    drawn, groups, arrows = nodes(root), edges(root, kind="node"), edges(root)
+    _, fs, dcs = lstm_by_hand(model, xs, ys)
+    for t in range(0, 7):
+        assert drawn[f"c{t}"][2][0].translate(SUB) == f"c{t}"
+        assert tooltip(groups[f"c{t}"]) == pytest.approx([np.linalg.norm(dcs[t])], rel=1e-5)
+    for t in range(1, 7):
+        along = fs[t] * dcs[t]  # what c_t sends back to c_{t-1}: f_t ⊙ dL/dc_t
+        assert tooltip(arrows[f"c{t - 1}->c{t}"]) == pytest.approx([np.linalg.norm(along)], 1e-5)
+        assert texts(arrows[f"c{t - 1}->c{t}"])[1] == "f ⊙"
+        from_h = dcs[t] - (fs[t + 1] * dcs[t + 1] if t < 6 else 0)  # the rest comes from h_t
+        assert tooltip(arrows[f"c{t}->h{t}"]) == pytest.approx([np.linalg.norm(from_h)], 1e-5)
+        x, c, h = (drawn[f"{row}{t}"][1] for row in "xch")
+        assert x > c > h  # the cell-state row runs between the inputs and the hidden states
+
+
+def test_the_lstm_unrolled_and_folded_views_show_the_cell_state():
+    model = rnn.LSTM(5, 4, 5, seed=8)
+    xs, ys = toy(5, B=1, vocab=5, seed=8)
+    cs, _, _ = lstm_by_hand(model, xs, ys)
+    drawn = nodes(render(model, xs, ys, view="unrolled"))
+    for t in range(1, 6):
+        assert number(drawn[f"c{t}"][2][1]) == pytest.approx(np.linalg.norm(cs[t]), rel=SHOWN)
+    loops = edges(render(model, xs, ys, view="folded"))
+    assert {"h:n->h:s", "c:e->c:w", "c->h"} <= set(loops)
+
+
+# ---------------------------------------------------------------- the cuts
+def reference_terms(model, xs, ys):
+    """δo_t V (y_t -> h_t) and δa_t W (step t -> h_{t-1}) for t = 1..T, by hand."""
+    params = {k: getattr(model, k).data for k in "UWVbc"}
+    cache = reference.forward(params, xs, ys)
+    T, n = len(xs), ys.size
+    via_y, via_w, da_next = {}, {}, np.zeros_like(cache.hs[0])
+    for t in range(T, 0, -1):
+        do = (cache.ps[t - 1] - np.eye(params["V"].shape[0])[ys[t - 1]]) / n
+        via_y[t] = do @ params["V"]
+        da = (via_y[t] + da_next @ params["W"]) * (1 - cache.hs[t] ** 2)
+        via_w[t] = da @ params["W"]
+        da_next = da
+    return via_y, via_w
+
+
+def test_a_slice_keeps_the_gradient_that_crosses_its_ends():
+    model = rnn.RNN(5, 4, 5, seed=9)
+    xs, ys = toy(20, vocab=5, seed=9)
+    root = render(model, xs, ys, view="bptt", steps=slice(9, 14))  # h_9 .. h_14
+    drawn, arrows = nodes(root), edges(root)
+    via_y, via_w = reference_terms(model, xs, ys)
+    cuts = {
+        "h14->hafter": ("hafter", "from h₁₅", via_w[15]),
+        "hbefore->h9": ("hbefore", "to h₈", via_w[9]),
+        "h9->ybefore": ("ybefore", "from y₉", via_y[9]),
+    }
+    for name, (stub, text, vector) in cuts.items():
+        assert drawn[stub][2] == [text]
+        assert tooltip(arrows[name]) == pytest.approx([np.linalg.norm(vector)], rel=1e-5)
+        assert number(texts(arrows[name])[0]) == pytest.approx(np.linalg.norm(vector), rel=SHOWN)
+    into_h9 = np.linalg.norm(via_y[9] + via_w[10])  # the vector sum of the two arrows into h_9
+    assert number(drawn["h9"][2][1]) == pytest.approx(into_h9, rel=SHOWN)
+    unrolled = nodes(render(model, xs, ys, view="unrolled", steps=slice(9, 14)))
+    assert unrolled["hbefore"][2] == ["from h₈"] and unrolled["hafter"][2] == ["to h₁₅"]
+
+
+def test_the_ellipsis_names_the_states_its_arrows_come_from_and_go_to():
+    model = rnn.RNN(5, 4, 5, seed=9)
+    xs, ys = toy(20, vocab=5, seed=9)
+    arrows = edges(render(model, xs, ys, view="bptt"))
+    _, via_w = reference_terms(model, xs, ys)
+    for name, text, vector in (
+        ("h3->hgap", "from h₄", via_w[4]),
+        ("hgap->h18", "to h₁₇", via_w[18]),
+    ):
+        assert texts(arrows[name])[1:] == ["W", text]
+        assert tooltip(arrows[name]) == pytest.approx([np.linalg.norm(vector)], rel=1e-5)
+
+
+# ---------------------------------------------------------------- colour and size
+def fills(group):
+    """The fill colours of an HTML table's cells, left to right."""
+    cells = [p for p in group.iter(f"{SVG}polygon") if p.get("fill", "").startswith("#")]
+    left = [min(float(pt.split(",")[0]) for pt in p.get("points").split()) for p in cells]
+    return [p.get("fill") for _, p in sorted(zip(left, cells, strict=True), key=lambda a: a[0])]
+
+
+def lightness(colour):
+    colour = colour.lstrip("#")
+    return colorsys.rgb_to_hls(*(int(colour[i : i + 2], 16) / 255 for i in (0, 2, 4)))[1]
+
+
+def test_one_monotone_scale_over_every_decade_present_pale_is_small():
+    """Arrows and colour bar share one log scale; 1.9e-8 and 1.7e-7 no longer look alike."""
+    model = rnn.RNN(5, 8, 5, seed=0)
+    model.W.data *= 0.3
+    xs, ys = toy(16, vocab=5)
+    root = render(model, xs, ys, view="bptt", loss="last", steps=slice(None))
+    red = sorted(
+        (tooltip(e)[0], *stroke(e))
+        for e in edges(root).values()
+        if e.find(f".//{SVG}a") is not None
+    )
+    red = [r for r in red if r[0] > 0]
+    values = np.array([r[0] for r in red])
+    decades = np.log10(values.max() / values.min())
+    assert decades > 6
+    bar = edges(root, kind="node")["bar"]
+    cells = [lightness(c) for c in fills(bar)]
+    assert cells == sorted(cells, reverse=True) and len(set(cells)) == len(cells)  # pale at left
+    low, high = (number(t) for t in texts(bar)[-2:])
+    assert low <= values.min() and high == pytest.approx(values.max(), rel=SHOWN)
+    assert (
+        texts(bar)[0] == f"‖gradient‖, log scale over {int(np.ceil(decades))} decades: pale = small"
+    )
+    step = (cells[0] - cells[-1]) / np.ceil(decades)  # the change in lightness per decade
+    for v1, light1, width1 in red:
+        assert cells[-1] - 1e-3 <= light1 <= cells[0] + 1e-3
+        for v2, light2, width2 in red:
+            if v2 >= 10 * v1:
+                assert light1 - light2 > 0.9 * step and width2 > width1, (v1, v2)
+
+
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+@pytest.mark.parametrize("hidden", [2, 128])
+def test_bptt_at_T8_has_12px_text_in_an_800px_column(kind, hidden):
+    make = {"RNN": rnn.RNN, "LSTM": rnn.LSTM, "GRU": rnn.GRU}[kind]
+    root = render(make(65, hidden, 65, seed=0), *toy(8, vocab=65), view="bptt")
+    view_width = float(root.get("viewBox").split()[2])  # in pt, the unit of font-size
+    assert view_width == pytest.approx(width_pt(root), abs=1)  # drawn at scale 1
+    smallest = min(float(t.get("font-size")) for t in root.iter(f"{SVG}text"))
+    assert smallest * 800 / view_width >= 12  # px when the picture is scaled to 800 px wide
+
+
+# ---------------------------------------------------------------- hostile vocabularies
+@pytest.mark.parametrize("view", ["folded", "unrolled", "bptt"])
+def test_control_characters_in_the_vocabulary_are_shown_not_fed_to_graphviz(view):
+    text = "ab\x00c\x1b[31md"
+    vocab = sorted(set(text))
+    model = rnn.RNN(len(vocab), 3, len(vocab), seed=0, vocab=vocab)
+    ids = np.array([[vocab.index(ch)] for ch in text])
+    shown = texts(render(model, ids[:-1], ids[1:], view=view, steps=slice(None)))
+    assert not any("\x00" in s or "\x1b" in s for s in shown)
+    if view != "folded":
+        assert "\\x00" in shown and "\\x1b" in shown  # the inputs x_t, shown literally
