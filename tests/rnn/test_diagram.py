@@ -309,6 +309,7 @@ def test_dense_inputs_and_an_initial_state():
     [
         ({"view": "rolled"}, DiagramError, "view must be one of folded, unrolled, bptt"),
         ({"view": "bptt", "targets": None}, DiagramError, "needs targets"),
+        ({"loss": "first"}, ValueError, "loss must be one of all, last; got 'first'"),
         ({"targets": np.zeros((2, 1), int)}, ShapeError, "targets must have the shape (T, B)"),
         ({"xs": np.zeros((4,), int)}, ShapeError, "expected token ids (T, B)"),
         ({"steps": 1}, DiagramError, "steps=1 must be >= 2"),
@@ -558,3 +559,18 @@ def test_control_characters_in_the_vocabulary_are_shown_not_fed_to_graphviz(view
     assert not any("\x00" in s or "\x1b" in s for s in shown)
     if view != "folded":
         assert "\\x00" in shown and "\\x1b" in shown  # the inputs x_t, shown literally
+
+
+# ---------------------------------------------------------------- the command line
+def test_the_graph_command_draws_the_loss_at_the_last_step(tmp_path, capsys):
+    from rnn.__main__ import main
+
+    out = tmp_path / "last.svg"
+    assert main(["graph", "--view", "bptt", "--loss", "last", "-T", "5", "--out", str(out)]) == 0
+    shown = [t.text for t in ET.parse(out).getroot().iter(f"{SVG}text")]
+    assert "L⁽⁵⁾" in shown
+    assert main(["graph", "--view", "ops", "--loss", "last", "--out", str(tmp_path / "o.svg")]) == 1
+    assert "--loss last draws the folded, unrolled or bptt view" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["graph", "--view", "bptt", "--loss", "first"])
+    assert "invalid choice: 'first' (choose from 'all', 'last')" in capsys.readouterr().err
