@@ -93,7 +93,10 @@ def diagram(
     tr = trace(model, xs, targets, h0, backward=view == "bptt", loss=loss)
     builder = Builder(model, tr, targets, shown, view, loss)
     g = builder.build()
-    caption(g, explain(model, view, T, loss))
+    lines = explain(model, view, T, loss)
+    if view == "bptt" and 1 in shown and not np.any(tr.w_share[0]):
+        lines.append("∂L/∂W|₁ is 0: at step 1, W multiplies h₀ = 0")
+    caption(g, lines)
     return Graph(g.source, builder.count)
 
 
