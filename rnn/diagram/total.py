@@ -29,26 +29,21 @@ def _norm(a: np.ndarray) -> float:
     return float(np.linalg.norm(a))
 
 
+def _title(steps: range) -> str:
+    return f"∂L/∂W|{sub(steps.start)}" if len(steps) == 1 else f"steps {steps[0]}–{steps[-1]}"
+
+
 def _shares(
     tr: Trace, shown: list[int | None], runs: dict[str, range]
 ) -> list[tuple[str, str, np.ndarray]]:
     """(node name, title, dL/dW summed over the steps it stands for), in time order."""
-
-    def run(name: str) -> tuple[str, str, np.ndarray]:
-        steps = runs[name]
-        total = np.sum([tr.w_share[t - 1] for t in steps], axis=0)
-        return (
-            f"w{name}",
-            f"steps {steps.start}–{steps.stop - 1}"
-            if len(steps) > 1
-            else f"∂L/∂W|{sub(steps.start)}",
-            total,
-        )
-
-    out = [run("before")] if "before" in runs else []
-    for t in shown:
-        out.append(run("gap") if t is None else (f"w{t}", f"∂L/∂W|{sub(t)}", tr.w_share[t - 1]))
-    return out + ([run("after")] if "after" in runs else [])
+    pieces = [("before", runs["before"])] if "before" in runs else []
+    pieces += [("gap", runs["gap"]) if t is None else (str(t), range(t, t + 1)) for t in shown]
+    pieces += [("after", runs["after"])] if "after" in runs else []
+    return [
+        (f"w{name}", _title(steps), np.sum([tr.w_share[t - 1] for t in steps], axis=0))
+        for name, steps in pieces
+    ]
 
 
 def add_total(

@@ -110,9 +110,13 @@ class Builder:
     def _chain_steps(self) -> list[int]:
         """The steps whose arrows back from state t to state t-1 are drawn."""
         steps = [t for t in self.shown if t is not None]
-        steps += [self.runs[run].start for run in ("gap",) if run in self.runs]
-        steps += [self.first - 1] if "before" in self.runs else []
-        return steps + ([self.last + 1] if "after" in self.runs else [])
+        if "gap" in self.runs:
+            steps.append(self.runs["gap"].start)
+        if "before" in self.runs:
+            steps.append(self.first - 1)
+        if "after" in self.runs:
+            steps.append(self.last + 1)
+        return steps
 
     # ---------------------------------------------------------- nodes
     def node(self, row: Any, name: str, text: str, fill: str, tooltip: str = "") -> None:
