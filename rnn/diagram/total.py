@@ -17,7 +17,7 @@ from .shade import Scale
 from .style import WEIGHT_COLOURS, label, num, sub
 
 SHARE_FILL = "#fbe6d6"
-MATRIX_LIMIT = 9  # a W of up to 9 numbers (an RNN of hidden size 3) shows the matrix itself
+MATRIX_LIMIT = 3  # hidden sizes up to this show the matrix dL/dW itself
 
 
 def matrix_lines(m: np.ndarray) -> list[str]:
@@ -71,7 +71,7 @@ def add_total(
             g.edge(name, f"x{column}", style="invis", weight="8")
     total = np.sum(tr.w_share, axis=0)
     lines: list[tuple[str, str | None]] = [(f"‖·‖ {num(_norm(total))}", colour)]
-    if total.size <= MATRIX_LIMIT:
+    if total.shape[1] <= MATRIX_LIMIT:
         lines += [(line, None) for line in matrix_lines(total)]
     with g.subgraph(name="total") as row:
         row.attr(rank="same")

@@ -362,6 +362,15 @@ def test_the_sum_node_shows_the_matrix_of_the_hand_derivation():
     np.testing.assert_allclose(shown, dW, rtol=SHOWN, atol=1e-12)
 
 
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+def test_the_sum_node_of_a_gated_cell_shows_its_stacked_matrix(kind):
+    model = {"LSTM": rnn.LSTM, "GRU": rnn.GRU}[kind](4, 2, 4, seed=7)
+    xs, ys = toy(5, vocab=4, seed=7)
+    lines = nodes(render(model, xs, ys, view="bptt"))["Wsum"][2][2:]
+    shown = np.array([[float(v) for v in line.strip("[]").split()] for line in lines])
+    np.testing.assert_allclose(shown, backward_of(model, xs, ys, "all"), rtol=SHOWN, atol=1e-12)
+
+
 def test_a_slice_sums_the_steps_it_leaves_out():
     model = rnn.RNN(5, 4, 5, seed=3)
     xs, ys = toy(20, vocab=5, seed=3)
