@@ -36,6 +36,7 @@ from .style import (
 from .total import add_total
 
 STUB_TEXT = "#555555"
+INVISIBLE = {"style": "invis"}
 
 
 def x_text(model: Recurrent, x_t: Any) -> str:
@@ -163,7 +164,8 @@ class Builder:
 
     def _gap(self, row: Any, name: str, kind: str) -> None:
         hidden = len(self.runs["gap"])
-        text = {"h": f"⋯ {hidden} steps ⋯", "c": "⋯"}.get(kind, "")
+        steps = f"{hidden} step" + "s" * (hidden > 1)
+        text = {"h": f"⋯ {steps} ⋯", "c": "⋯"}.get(kind, "")
         row.node(name, text, shape="plaintext", style="" if text else "invis", width="0.3")
         self.count += bool(text)
 
@@ -228,8 +230,10 @@ class Builder:
             self._cell_output(t)
         if not self.grads or not self._feeds_loss(t):
             self._forward(f"h{t}", f"y{t}", "V")
-            if self.tr.loss is not None and self._feeds_loss(t):
-                self.g.edge(f"y{t}", "L", color=FADED)
+            if self.tr.loss is not None:  # the loss stays on top, fed or not by y_t
+                self.g.edge(
+                    f"y{t}", "L", **({"color": FADED} if self._feeds_loss(t) else INVISIBLE)
+                )
             return
         self._back(f"h{t}", f"y{t}", self.tr.via_output[t - 1], f"dL/dh_{t} through y_{t}")
         what = f"dL/do_{t}, o_{t} = V h_{t} + c"

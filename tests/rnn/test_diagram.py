@@ -131,6 +131,11 @@ def test_which_steps_are_shown(T, steps, want):
     assert shown_steps(T, steps) == want
 
 
+def test_an_ellipsis_of_one_step_says_so():
+    drawn = nodes(render(MODELS["RNN"](), *toy(3), view="bptt", steps=2))
+    assert drawn["hgap"][2] == ["⋯ 1 step ⋯"]
+
+
 # ---------------------------------------------------------------- the numbers
 def test_unrolled_nodes_show_the_models_own_values():
     model = rnn.RNN(3, 2, 3, seed=4)
