@@ -57,7 +57,7 @@ class Scale:
         half = CELLS // 2
         low, high = escape(num(self.top * 10.0**-self.decades)), escape(num(self.top))
         span = f"{self.decades} decade" + "s" * (self.decades > 1)
-        title = escape(f"‖gradient‖, log scale over {span}: pale = small")
+        title = escape("‖gradient‖: pale = small") + "<BR/>" + escape(f"log scale over {span}")
         return (
             '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">'
             f'<TR><TD COLSPAN="{CELLS}">{title}</TD></TR><TR>{cells}</TR>'

@@ -82,7 +82,7 @@ def plain(*lines: tuple[str, str | None]) -> str:
 
 def digraph(view: str) -> graphviz.Digraph:
     g = graphviz.Digraph(name=f"rnn_{view}")
-    g.attr(rankdir="BT", newrank="true", nodesep="0.06", ranksep="0.3", labeljust="l")
+    g.attr(rankdir="BT", newrank="true", nodesep="0.04", ranksep="0.3", labeljust="l")
     g.attr(fontname=FONT, fontsize=FONT_SIZE, labelloc="b")
     g.attr("node", shape="box", style="rounded,filled", fontname=FONT, fontsize=FONT_SIZE)
     g.attr("node", margin="0.04,0.03", height="0.3", width="0.3", penwidth="0.8")

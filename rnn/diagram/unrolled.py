@@ -36,7 +36,7 @@ from .style import (
 from .total import add_total
 
 STUB_TEXT = "#555555"
-INVISIBLE = {"style": "invis"}
+INVISIBLE = {"style": "invis", "weight": "0"}
 
 
 def x_text(model: Recurrent, x_t: Any) -> str:
