@@ -3,7 +3,7 @@
 ``RNN`` (h_t = g1(U x_t + W h_{t-1} + b), y_t = softmax(V h_t + c)), ``LSTM`` and
 ``GRU`` live in model.py, their cells in cell.py; bptt.py makes backpropagation
 through time visible; reference.py derives it by hand in numpy; data.py holds
-the embedded corpora and tasks; diagram.py draws the folded, unrolled and
+the embedded corpora and tasks; diagram/ draws the folded, unrolled and
 BPTT pictures; train.py the training loop; evaluation.py the validation loss;
 demo.py the demo behind ``python -m rnn demo``.
 """

@@ -213,6 +213,13 @@ def _graph_parser(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="ops view: colour every tensor by its gradient magnitude (from the backward walk)",
     )
+    p.add_argument(
+        "--loss",
+        choices=["all", "last"],
+        default="all",
+        help="unrolled/bptt views: the mean loss over all steps, or the last step's alone, "
+        "L^(T), whose gradient vanishes going back (default: all)",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the weights and data (default 0)")
 
 
@@ -408,6 +415,10 @@ def _cmd_graph(args: argparse.Namespace) -> None:
             f"graph: --heat and --fast-path draw the op-level graph; use them with --view ops "
             f"(--view {args.view} got them)"
         )
+    if args.view == "ops" and args.loss != "all":
+        raise ValueError(
+            "graph: --loss last draws the folded, unrolled or bptt view, not --view ops"
+        )
     if args.view == "ops" and args.model != "rnn":
         raise ValueError(
             f"graph: --view ops draws the textbook RNN; --model {args.model} works with "
@@ -425,7 +436,7 @@ def _cmd_graph(args: argparse.Namespace) -> None:
         from .diagram import diagram
 
         model, xs, targets = tiny_model(args.model, args.T, args.seed)
-        graph = diagram(model, xs, targets, view=args.view)
+        graph = diagram(model, xs, targets, view=args.view, loss=args.loss)
     print(f"wrote {graph.save(out)}")
 
 

@@ -1,11 +1,14 @@
 """The numbers the RNN diagrams show: one unroll, step by step, and its backward walk.
 
-``trace(model, xs, targets, h0, backward)`` runs the textbook loop (one
+``trace(model, xs, targets, h0, backward, loss)`` runs the textbook loop (one
 ``mg.scope`` per step for the cell, one for the output head) on leaf copies
-of the parameters, so the model's own ``.grad`` stays untouched. With
-``backward`` it walks ``loss.backward_steps()`` and keeps, for every state,
-||dL/dh_t|| and the two parts that add up to it: what the head of step t
-sends back to h_t (through V) and what step t+1 sends back (through W).
+of the parameters, so the model's own ``.grad`` stays untouched. The loss is
+the mean over all positions (``loss="all"``) or the last step's alone
+(``"last"``, the seed's L^(T)). With ``backward`` it walks
+``loss.backward_steps()`` and keeps, for every state, ||dL/dh_t|| (and
+||dL/dc_t||) and the parts that add up to it: what the head of step t sends
+back to h_t (through V), what step t+1 sends back (through W, and for the
+cell state through f), and W's share of the gradient at every step.
 """
 
 from __future__ import annotations
@@ -22,13 +25,16 @@ from . import bptt
 from .cell import State
 from .model import Recurrent, sequence_loss
 
+LOSSES = ("all", "last")
+
 
 @dataclass
 class Trace:
     """What one unroll (and, for the bptt view, its backward walk) produced.
 
     Lists of states run t = 0 .. T (h_0 first); per-step lists t = 1 .. T.
-    Gradient entries are norms ||.|| over the whole batch.
+    Gradient entries are norms ||.|| over the whole batch; a state's parts
+    are (h,) or (h, c).
     """
 
     inputs: Any  # the checked xs: int ids (T, B) or a Tensor (T, B, input)
@@ -38,8 +44,9 @@ class Trace:
     state_grad: list[tuple[float, ...]] = field(default_factory=list)  # ||dL/dh_t|| (, ||dL/dc_t||)
     logit_grad: list[float] = field(default_factory=list)  # ||dL/do_t||, o_t = V h_t + c
     via_output: list[float] = field(default_factory=list)  # ||what y_t sends back to h_t||
-    via_next: list[float] = field(default_factory=list)  # ||what step t sends back to state t-1||
-    w_share: list[float] = field(default_factory=list)  # ||dL/dW|_t||
+    via_next: list[tuple[float, ...]] = field(default_factory=list)  # step t -> state t-1, per part
+    via_hidden: list[float] = field(default_factory=list)  # step t's h_t -> c_t (LSTM only)
+    w_share: list[np.ndarray] = field(default_factory=list)  # dL/dW|_t, W's use at step t
 
 
 def _parts(state: State) -> tuple[mg.Tensor, ...]:
@@ -57,7 +64,9 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
     return z / z.sum(axis=-1, keepdims=True)
 
 
-def trace(model: Recurrent, xs: Any, targets: Any, h0: State | None, backward: bool) -> Trace:
+def trace(
+    model: Recurrent, xs: Any, targets: Any, h0: State | None, backward: bool, loss: str = "all"
+) -> Trace:
     """Unroll ``model`` one step at a time; with ``backward``, walk back from the loss."""
     x, state = model.check_sequence(xs, h0)
     if backward:
@@ -78,10 +87,12 @@ def trace(model: Recurrent, xs: Any, targets: Any, h0: State | None, backward: b
             probs=_softmax(np.stack([o.data for o in logits])),
         )
         if targets is not None:
-            loss = sequence_loss(mg.stack(logits), targets)
-            out.loss = loss.item()
+            targets = np.asarray(targets)
+            first = len(logits) - 1 if loss == "last" else 0
+            total = sequence_loss(mg.stack(logits[first:]), targets[first:])
+            out.loss = total.item()
     if backward:
-        _walk_back(out, loss, states, logits, scopes)
+        _walk_back(out, total, states, logits, scopes, model.cell.W)
     return out
 
 
@@ -91,19 +102,24 @@ def _walk_back(
     states: list[State],
     logits: list[mg.Tensor],
     scopes: list[tuple[str, str]],
+    W: mg.Tensor,
 ) -> None:
     """Record, from the engine's walk, the gradient at each state and along each arrow.
 
     An arrow's gradient is the sum of what the nodes on its far side send to
     the state: the head of step t (scope y_t) sends to h_t, step t+1 (scope
-    t=t+1) sends to h_t (and c_t); what step t's own nodes send to c_t stays
-    inside the state.
+    t=t+1) sends to h_t (and c_t); step t's own nodes send from h_t to c_t
+    (h_t = o ⊙ tanh(c_t)). W's share at step t is what the nodes of scope t=t
+    send to W.
     """
     where = {id(p): (t, k) for t, s in enumerate(states) for k, p in enumerate(_parts(s))}
     logit_step = {id(o): t for t, o in enumerate(logits)}
+    step_of = {scope: t for t, (scope, _) in enumerate(scopes, start=1)}
     total = np.zeros((len(states), len(_parts(states[0]))))
     from_head = [np.zeros(_parts(s)[0].shape) for s in states]
     from_next = [[np.zeros(p.shape) for p in _parts(s)] for s in states]
+    from_own = [np.zeros(_parts(s)[-1].shape) for s in states]
+    shares = [np.zeros(W.shape) for _ in scopes]
     logit_grad = np.zeros(len(logits))
     for record in loss.backward_steps():
         if id(record.node) in where:
@@ -111,14 +127,22 @@ def _walk_back(
         if id(record.node) in logit_step:
             logit_grad[logit_step[id(record.node)]] = np.linalg.norm(record.grad.data)
         for inp, grad in zip(record.inputs, record.input_grads, strict=True):
-            if grad is None or id(inp) not in where:
+            if grad is None:
+                continue
+            if inp is W:
+                shares[step_of[record.node.scope] - 1] += grad.data
+            if id(inp) not in where:
                 continue
             t, k = where[id(inp)]
             if t < len(scopes) and record.node.scope == scopes[t][0]:
                 from_next[t][k] += grad.data
             elif t >= 1 and record.node.scope == scopes[t - 1][1]:
                 from_head[t] += grad.data
+            elif t >= 1 and k == 1 and record.node.scope == scopes[t - 1][0]:
+                from_own[t] += grad.data
     out.state_grad = [tuple(float(v) for v in row) for row in total]
     out.logit_grad = [float(v) for v in logit_grad]
     out.via_output = [float(np.linalg.norm(a)) for a in from_head[1:]]
-    out.via_next = [float(np.sqrt(sum(np.sum(a * a) for a in p))) for p in from_next[:-1]]
+    out.via_next = [tuple(float(np.linalg.norm(a)) for a in p) for p in from_next[:-1]]
+    out.via_hidden = [float(np.linalg.norm(a)) for a in from_own[1:]]
+    out.w_share = shares

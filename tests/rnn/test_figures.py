@@ -3,8 +3,10 @@
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+import rnn
 from rnn import figures
 from rnn.diagram import VIEWS
 
@@ -41,3 +43,15 @@ def test_the_hello_example_reads_hell_and_predicts_ello(fresh):
 def test_usage_error(capsys):
     assert figures.main([]) == 2
     assert "usage" in capsys.readouterr().err
+
+
+def test_a_terminal_log_with_control_characters_gets_all_three_pictures(tmp_path):
+    """A NUL and an ANSI colour code in the corpus are drawn as text, not fed to Graphviz."""
+    text = "\x1b[31m\x00ok\x1b[0m\n"
+    vocab = sorted(set(text))
+    model = rnn.RNN(len(vocab), 8, len(vocab), seed=0, vocab=vocab)
+    ids = np.array([[vocab.index(ch)] for ch in text[:9]])  # the first 8 steps, as the demo
+    paths = figures.write_diagrams(model, ids[:-1], ids[1:], tmp_path)
+    assert [p.name for p in paths] == [f"rnn_{view}.svg" for view in VIEWS]
+    shown = texts(tmp_path / "rnn_unrolled.svg")
+    assert {"\\x1b", "[", "\\x00"} <= set(shown)  # the inputs x_t, shown literally
