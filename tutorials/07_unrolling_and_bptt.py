@@ -126,10 +126,13 @@ print("dL/dW =\n", model.W.grad.data.round(5))
 # %% [markdown]
 # The same backward pass in the textbook's picture, `view="bptt"`: the red
 # arrows run backwards, from L to each y_t, into h_t, and from h_t back to
-# h_{t-1} through W. Each h_t shows ‖dL/dh_t‖, the sum of what arrives from
-# its own output and from the future; each W arrow also carries ‖dL/dW|_t‖,
-# W's share of the gradient at step t (next section). The darker and wider
-# an arrow, the larger its gradient.
+# h_{t-1} through W. Each h_t shows ‖dL/dh_t‖, the norm of the vector sum of
+# what arrives from its own output and from the future (so at most the sum
+# of its two arrows' numbers: ‖a + b‖ ≤ ‖a‖ + ‖b‖). Under the steps, each
+# step's share dL/dW|_t (next section) feeds the node Σ, dL/dW = Σ_t dL/dW|_t,
+# which shows ‖W.grad‖ and, for this hidden size of 3, the matrix printed
+# above. The darker and wider an arrow, the larger its gradient (pale =
+# small; the bar gives the scale).
 
 # %%
 backwards = rnn.diagram(model, xs, targets, view="bptt")
