@@ -4,7 +4,8 @@
 ``GRU`` live in model.py, their cells in cell.py; bptt.py makes backpropagation
 through time visible; reference.py derives it by hand in numpy; data.py holds
 the embedded corpora and tasks; diagram.py draws the folded, unrolled and
-BPTT pictures; train.py the training loop; evaluation.py the validation loss;
+BPTT pictures; train.py the training loop, history.py its record, checkpoint.py
+its checkpoints and resume rules; evaluation.py the validation loss;
 demo.py the demo behind ``python -m rnn demo``.
 """
 
