@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import math
 import os
 import signal
 import sys
@@ -20,6 +19,7 @@ from minigrad.io import Checkpoint
 from .data import CORPORA, CharDataset, Vocab, load_text
 from .demo import DemoSettings, run_demo, tiny_model, tiny_unrolled
 from .export import metadata, to_pytorch
+from .history import perplexity
 from .model import GRU, LSTM, RNN, Recurrent
 from .train import OPTIMIZERS, DivergedError, History, load_model, train
 
@@ -352,7 +352,7 @@ def _split(data: CharDataset, fraction: float) -> tuple[CharDataset, CharDataset
 
 def _report_validation(history: History) -> None:
     for step, loss in history.validation:
-        print(f"step {step:>6}: validation loss {loss:.3f}, perplexity {math.exp(loss):.2f}")
+        print(f"step {step:>6}: validation loss {loss:.3f}, perplexity {perplexity(loss):.2f}")
 
 
 def _cmd_train(args: argparse.Namespace) -> None:

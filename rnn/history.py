@@ -13,6 +13,18 @@ from typing import Any
 import numpy as np
 
 
+def perplexity(loss: float) -> float:
+    """exp(loss), the effective number of equally likely next tokens; inf past the float range.
+
+    A diverging run's loss passes log(max float) ~ 709.8, where ``math.exp``
+    raises OverflowError; its perplexity is then reported as inf.
+    """
+    try:
+        return math.exp(loss)
+    except OverflowError:
+        return math.inf
+
+
 @dataclass
 class History:
     """Per-step training record: mean loss and global gradient norm (before clipping)."""
@@ -31,13 +43,13 @@ class History:
 
     @property
     def perplexity(self) -> list[float]:
-        """exp(loss): the effective number of equally likely next tokens."""
-        return [math.exp(x) for x in self.loss]
+        """exp(loss) of every step (``perplexity``): floats, inf where exp overflows."""
+        return [perplexity(x) for x in self.loss]
 
     @property
     def validation_perplexity(self) -> list[tuple[int, float]]:
-        """(step, exp(validation loss)) for every evaluation."""
-        return [(step, math.exp(loss)) for step, loss in self.validation]
+        """(step, exp(validation loss)) for every evaluation; inf where exp overflows."""
+        return [(step, perplexity(loss)) for step, loss in self.validation]
 
     def smoothed(self, window: int = 20) -> np.ndarray:
         """Moving average of the loss over ``window`` steps (shorter at the start).

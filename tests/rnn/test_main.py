@@ -13,9 +13,11 @@ import numpy as np
 import pytest
 
 import minigrad as mg
+import rnn
 from rnn.__main__ import main, parser
+from rnn.data import CharDataset
 from rnn.demo import run_demo
-from rnn.train import load_model
+from rnn.train import Windows, load_model
 
 
 @pytest.fixture(scope="module")
@@ -324,3 +326,17 @@ def test_sigterm_stops_training_cleanly(tmp_path):
     assert re.search(r"interrupted; last checkpoint \(intact\): .*m.npz \(step \d+\)", err)
     assert os.listdir(tmp_path) == ["m.npz"]
     assert mg.load(ckpt).metadata["step"] >= 1
+
+
+def test_a_validation_loss_past_709_is_reported_with_an_inf_perplexity(tmp_path, capsys):
+    data = CharDataset.load("zen")
+    v = data.vocab.size
+    model = rnn.RNN(v, 8, v, seed=0, vocab=data.vocab.to_list())
+    model.c.data[0] = 2000.0  # sure of one character: a loss of about 2000 on the others
+    ckpt = tmp_path / "m.npz"
+    rnn.save_checkpoint(ckpt, model, mg.optim.Adam(model.parameters()), windows=Windows(8, 4))
+    resume = ["--resume", "--steps", "1", "--lr", "1e-9", "--eval-every", "1"]
+    assert main(_train_args(ckpt, *resume)) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"step      0: validation loss 1\d\d\d\.\d+, perplexity inf", out)
+    assert re.search(r"step      1: validation loss 1\d\d\d\.\d+, perplexity inf", out)

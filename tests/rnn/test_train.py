@@ -497,3 +497,9 @@ def test_progress_bar_in_a_kernel_without_ipywidgets_is_text_on_stdout(monkeypat
     bar.close()
     captured = capsys.readouterr()
     assert type(bar) is std.tqdm and "here" in captured.out and captured.err == ""
+
+
+def test_perplexities_past_the_float_range_are_inf_not_an_error():
+    history = History([2.0, 709.0, 710.0, math.inf], [1.0] * 4, validation=[(0, 1.5), (4, 800.0)])
+    assert history.perplexity == [math.exp(2.0), math.exp(709.0), math.inf, math.inf]
+    assert history.validation_perplexity == [(0, math.exp(1.5)), (4, math.inf)]
