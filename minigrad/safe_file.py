@@ -42,6 +42,7 @@ belong to one file even while another process replaces it.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import stat
 import tempfile
@@ -154,7 +155,7 @@ def remove_abandoned_temps(file: Path) -> None:
                     _remove_if_unlocked(Path(entry.path))
 
 
-def open_regular(path: Path, who: str, what: str = "file") -> BinaryIO:
+def open_regular(path: Path, who: str, what: str = "file") -> io.BufferedReader:
     """``path`` opened to read, once, after checking (on the descriptor) it is a regular file.
 
     Raises FileNotFoundError if nothing is there, IsADirectoryError for a
@@ -172,15 +173,20 @@ def open_regular(path: Path, who: str, what: str = "file") -> BinaryIO:
     except FileNotFoundError:
         raise FileNotFoundError(f"{who}: no {what} at {path}") from None
     error = IsADirectoryError if kind == "a directory" else OSError
-    raise error(f"{who}: {path} is {kind}, not a regular file; expected {what}")
+    raise error(f"{who}: {path} is {kind}, not a regular file")
 
 
 def _locked_temp(file: Path) -> tuple[BinaryIO, Path]:
     """A new temp file beside ``file``, locked before any cleaner can see it."""
     with _directory_lock(file.parent, exclusive=False):
         fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=_temp_prefix(file), suffix=".tmp")
-        _lock(fd, blocking=True)  # nobody else knows it yet, so this never waits
-    return os.fdopen(fd, "wb"), Path(tmp)
+        try:
+            _lock(fd, blocking=True)  # nobody else knows it yet, so this never waits
+            return os.fdopen(fd, "wb"), Path(tmp)
+        except BaseException:  # Ctrl-C or SIGTERM right after it was made
+            os.close(fd)
+            os.unlink(tmp)
+            raise
 
 
 @contextlib.contextmanager

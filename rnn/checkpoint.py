@@ -10,6 +10,7 @@ against the arrays the file holds before anything is allocated.
 
 from __future__ import annotations
 
+import reprlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,11 @@ from .cell import State
 from .data import Vocab
 from .history import History
 from .model import Recurrent, build
+
+GATES = {"RNN": 1, "GRU": 3, "LSTM": 4}  # weight blocks per cell: U is (G*H, input)
+CONFIG_FIELDS = ("class", "input_size", "hidden_size", "output_size", "dtype", "vocab")
+DTYPES = ("float32", "float64")
+ACTIVATIONS = ("tanh", "relu")
 
 
 def _state_arrays(state: State | None) -> dict[str, np.ndarray]:
@@ -170,32 +176,84 @@ def load_model(path: str | Path) -> tuple[Recurrent, io.Checkpoint]:
     config = ckpt.metadata.get("config")
     if not isinstance(config, dict):
         raise io.CheckpointError(f"load_model: {path} has no model config (not an rnn checkpoint)")
-    _check_config(config, sum(a.size for a in ckpt.arrays.values()), path)
-    try:
-        model = build(config)
-    except (ValueError, TypeError) as err:
-        raise io.CheckpointError(f"load_model: {path} has an invalid model config: {err}") from None
+    check_config(config, "load_model", path)
+    _check_sizes(config, sum(a.size for a in ckpt.arrays.values()), path)
+    model = build(config)
     io.load(path, into=model)
     return model, ckpt
 
 
-def _check_config(config: dict[str, Any], stored: int, path: str | Path) -> None:
-    """Sizes that fit the arrays the file holds, before anything is allocated; a valid vocab."""
-    sizes: list[Any] = [config.get(k) for k in ("input_size", "hidden_size", "output_size")]
-    if not all(type(n) is int and n >= 1 for n in sizes):
-        raise io.CheckpointError(
-            f"load_model: config fields input_size, hidden_size, output_size of {path} must be "
-            f"ints >= 1, got {sizes}"
+def check_config(config: dict[str, Any], who: str, path: str | Path) -> None:
+    """A config ``build`` can turn into a model: known class and fields, valid values.
+
+    Checked field by field before anything is built, so a hostile file (a huge
+    or deeply nested value, a vocabulary ``Vocab`` refuses) gets a
+    ``CheckpointError`` naming the field; shared by ``load_model`` and
+    ``from_pytorch``.
+    """
+    kind = config.get("class")
+    if not isinstance(kind, str) or kind not in GATES:
+        raise _invalid(
+            who, path, f"field 'class' is {reprlib.repr(kind)}, not one of {sorted(GATES)}"
         )
+    fields = set(CONFIG_FIELDS) | ({"activation"} if kind == "RNN" else set())
+    missing, unknown = sorted(fields - config.keys()), sorted(config.keys() - fields)
+    if missing or unknown:
+        raise _invalid(
+            who,
+            path,
+            f"the {kind} config lacks {missing} and has unknown fields "
+            f"{reprlib.repr(unknown)}; expected the fields {sorted(fields)}",
+        )
+    sizes: list[Any] = [config[k] for k in ("input_size", "hidden_size", "output_size")]
+    if not all(type(n) is int and n >= 1 for n in sizes):
+        raise _invalid(
+            who,
+            path,
+            f"fields input_size, hidden_size, output_size must be ints >= 1, "
+            f"got {reprlib.repr(sizes)}",
+        )
+    if config["dtype"] not in DTYPES:
+        raise _invalid(
+            who, path, f"field 'dtype' is {reprlib.repr(config['dtype'])}, not one of {DTYPES}"
+        )
+    if kind == "RNN" and config["activation"] not in ACTIVATIONS:
+        raise _invalid(
+            who,
+            path,
+            f"field 'activation' is {reprlib.repr(config['activation'])}, not one of {ACTIVATIONS}",
+        )
+    _check_vocab(config["vocab"], config["output_size"], who, path)
+
+
+def _check_vocab(vocab: Any, output_size: int, who: str, path: str | Path) -> None:
+    """None, or one distinct character per output, sorted by code point (as ``Vocab``)."""
+    if vocab is None:
+        return
+    if not isinstance(vocab, list) or len(vocab) != output_size:
+        size = len(vocab) if isinstance(vocab, list) else type(vocab).__name__
+        raise _invalid(
+            who,
+            path,
+            f"field 'vocab' must be null or a list of {output_size} characters "
+            f"(one per output), got {size}",
+        )
+    try:
+        Vocab.from_list(vocab)
+    except ValueError as err:
+        raise _invalid(who, path, f"field 'vocab': {err}") from None
+
+
+def _invalid(who: str, path: str | Path, why: str) -> io.CheckpointError:
+    return io.CheckpointError(f"{who}: {path} has an invalid model config: {why}")
+
+
+def _check_sizes(config: dict[str, Any], stored: int, path: str | Path) -> None:
+    """Sizes that fit the arrays the file holds, before anything is allocated."""
+    sizes = [config[k] for k in ("input_size", "hidden_size", "output_size")]
     n_in, hidden, n_out = sizes
     if hidden * (n_in + hidden + n_out) > stored:  # U, W and V alone hold that many numbers
         raise io.CheckpointError(
             f"load_model: config sizes {sizes} of {path} need more weights than the file holds "
             f"({stored} numbers)"
         )
-    vocab = config.get("vocab")
-    if vocab is not None:
-        try:
-            Vocab.from_list(vocab if isinstance(vocab, list) else [vocab])
-        except ValueError as err:
-            raise io.CheckpointError(f"load_model: config field 'vocab' of {path}: {err}") from None
