@@ -133,9 +133,8 @@ def _watch_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--validation",
         type=float,
-        default=0.1,
         help="fraction of the corpus held out at its end to measure the validation loss "
-        "(0: none; default: 0.1)",
+        "(0: none; default: 0.1, on --resume the checkpoint's)",
     )
     p.add_argument(
         "--eval-every",
@@ -270,6 +269,7 @@ TRAIN_DEFAULTS = {
     "bptt": 32,
     "batch_size": 16,
 }
+DEFAULT_VALIDATION = 0.1
 MAX_MODEL_BYTES = 2**30
 GATES = {"rnn": 1, "gru": 3, "lstm": 4}  # weight blocks per cell
 
@@ -326,6 +326,26 @@ def _resumed_data(args: argparse.Namespace, model: Recurrent, path: Path) -> Cha
     return CharDataset.from_text(text, vocab)
 
 
+def _resumed_validation(
+    given: float | None, ckpt: Checkpoint, characters: int, path: Path
+) -> float:
+    """The fraction the checkpoint held out (if it says); a --validation given must be it."""
+    stored = ckpt.metadata.get("validation", {})
+    held = 0 if stored is None else stored.get("characters") if isinstance(stored, dict) else None
+    if type(held) is not int or held < 0:  # not recorded (older file), or malformed: train says
+        return DEFAULT_VALIDATION if given is None else given
+    fraction = held / characters
+    if given is None:
+        return fraction
+    if round(given * characters) != held:
+        raise ValueError(
+            f"train: --validation {given:g} does not match {path}, which was trained holding "
+            f"out {held} of the {characters} characters (--validation {fraction:.3g}); a "
+            "resumed run keeps it (leave --validation out)"
+        )
+    return given
+
+
 @contextlib.contextmanager
 def _sigterm_as_interrupt() -> Iterator[None]:
     """SIGTERM (``kill``, a job scheduler) stops training cleanly, as Ctrl-C does."""
@@ -362,7 +382,9 @@ def _cmd_train(args: argparse.Namespace) -> None:
         model, ckpt = load_model(checkpoint)
         _settings_of(args, model, ckpt, checkpoint)
         data = _resumed_data(args, model, checkpoint)
+        args.validation = _resumed_validation(args.validation, ckpt, len(data.ids), checkpoint)
     else:
+        args.validation = DEFAULT_VALIDATION if args.validation is None else args.validation
         for name, value in TRAIN_DEFAULTS.items():
             setattr(args, name, value if getattr(args, name) is None else getattr(args, name))
         data = CharDataset.load(args.text)

@@ -11,6 +11,8 @@ against the arrays the file holds before anything is allocated.
 from __future__ import annotations
 
 import reprlib
+import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +23,7 @@ import minigrad as mg
 from minigrad import io, optim
 
 from .cell import State
-from .data import Vocab
+from .data import CharDataset, Vocab
 from .history import History
 from .model import Recurrent, build
 
@@ -52,6 +54,26 @@ class TrainState:
     step: int = 0
     hidden: State | None = None
     history: History = field(default_factory=History)
+    held_out: HeldOut | None = None  # the validation text, None for none
+
+
+@dataclass(frozen=True)
+class HeldOut:
+    """Which text the validation losses are measured on: its length and CRC-32.
+
+    Stored in a checkpoint, so that a resumed run is validated on the same text
+    and never trains on text that was held out before.
+    """
+
+    characters: int
+    crc32: int
+
+    @classmethod
+    def of(cls, data: CharDataset) -> HeldOut:
+        return cls(len(data.ids), zlib.crc32(data.text.encode("utf-8", "surrogatepass")))
+
+    def describe(self) -> str:
+        return f"a held-out text of {self.characters} characters (CRC-32 {self.crc32:08x})"
 
 
 @dataclass(frozen=True)
@@ -79,6 +101,8 @@ def save_checkpoint(
     }
     if windows is not None:
         metadata.update(bptt=windows.bptt, batch_size=windows.batch_size)
+    held_out = run.held_out
+    metadata["validation"] = None if held_out is None else vars(held_out).copy()
     extras = {"optimizer": opt.state_dict(), "hidden": _state_arrays(run.hidden)}
     return io.save(
         model,
@@ -90,9 +114,17 @@ def save_checkpoint(
 
 
 def resume_run(
-    path: Path, model: Recurrent, opt: optim.Optimizer, lr: float | None, windows: Windows | None
+    path: Path,
+    model: Recurrent,
+    opt: optim.Optimizer,
+    lr: float | None,
+    windows: Windows | None,
+    held_out: HeldOut | None,
 ) -> TrainState:
-    """Load weights, optimizer state and the run; the given lr replaces the stored one."""
+    """Load weights, optimizer state and the run; the given lr replaces the stored one.
+
+    ``held_out`` must be the validation text of the checkpoint (when it names one).
+    """
     ckpt = io.load(path, into=model)
     stored = ckpt.metadata.get("optimizer")
     if stored != type(opt).__name__:
@@ -114,7 +146,9 @@ def resume_run(
         _stored_step(ckpt.metadata, path),
         _stored_state(ckpt.extras.get("hidden", {}), path),
         _stored_history(ckpt.metadata, path),
+        held_out,
     )
+    _check_held_out(ckpt.metadata, held_out, path)
     if windows is not None:
         _check_windows(ckpt.metadata, run.hidden, windows, path)
     return run
@@ -130,6 +164,8 @@ def _stored_step(metadata: dict[str, Any], path: Path) -> int:
 
 
 def _stored_history(metadata: dict[str, Any], path: Path) -> History:
+    """The record of the steps done, each field checked, naming the file and the field."""
+    step = metadata["step"]
     record = metadata.get("history")
     fields = ("loss", "grad_norm")
     if not isinstance(record, dict) or not all(isinstance(record.get(k), list) for k in fields):
@@ -138,12 +174,65 @@ def _stored_history(metadata: dict[str, Any], path: Path) -> History:
         )
     for key in fields:
         values = record[key]
-        if len(values) != metadata["step"] or not all(type(x) in (int, float) for x in values):
+        if len(values) != step or not all(_is_number(x) for x in values):
             raise io.CheckpointError(
-                f"train: metadata field 'history.{key}' of {path} must be {metadata['step']} "
+                f"train: metadata field 'history.{key}' of {path} must be {step} "
                 f"numbers (one per step), got {len(values)} items"
             )
+    _check_pairs(record.get("validation", []), "validation", 0, step, _is_number, path)
+    _check_pairs(record.get("samples", []), "samples", 1, step, _is_text, path)
     return History.from_dict(record)
+
+
+def _check_pairs(
+    pairs: Any, key: str, first: int, step: int, is_value: Callable[[Any], bool], path: Path
+) -> None:
+    """[step, value] pairs at increasing steps from ``first`` to the checkpoint's ``step``."""
+    what = "loss" if key == "validation" else "text"
+    where = f"train: metadata field 'history.{key}' of {path}"
+    if not isinstance(pairs, list):
+        raise io.CheckpointError(f"{where} must be a list of [step, {what}] pairs")
+    last = first - 1
+    for k, pair in enumerate(pairs):
+        ok = isinstance(pair, list) and len(pair) == 2 and is_value(pair[1])
+        if not ok or type(pair[0]) is not int or not last < pair[0] <= step:
+            raise io.CheckpointError(
+                f"{where}: item {k} is {reprlib.repr(pair)}; expected [step, {what}] with the "
+                f"steps increasing from {first} to {step}, the checkpoint's step"
+            )
+        last = pair[0]
+
+
+def _is_number(x: Any) -> bool:
+    return type(x) in (int, float)
+
+
+def _is_text(x: Any) -> bool:
+    return isinstance(x, str)
+
+
+def _check_held_out(metadata: dict[str, Any], held_out: HeldOut | None, path: Path) -> None:
+    """The run goes on validating on its own held-out text (checkpoints before it: any)."""
+    if "validation" not in metadata:
+        return
+    stored = metadata["validation"]
+    if stored is not None and not (
+        isinstance(stored, dict)
+        and stored.keys() == {"characters", "crc32"}
+        and all(type(v) is int for v in stored.values())
+    ):
+        raise io.CheckpointError(
+            f"train: metadata field 'validation' of {path} must be null or "
+            f"{{'characters': int, 'crc32': int}}, got {reprlib.repr(stored)}"
+        )
+    was = None if stored is None else HeldOut(**stored)
+    if was != held_out:
+        raise ValueError(
+            f"train: {path} was validated on {was.describe() if was else 'no held-out text'}; "
+            f"resuming with {held_out.describe() if held_out else 'no validation'} "
+            "would mix losses on different texts in history.validation (and could train on "
+            "text held out before); resume with the same split (--validation)"
+        )
 
 
 def _stored_state(arrays: dict[str, np.ndarray], path: Path) -> State | None:

@@ -23,7 +23,11 @@ read from its start and the batches of the steps already done are skipped, so
 pass it as it was at the start (a list, or a freshly made generator with the
 same seed); a ``CharDataset`` carries on at the window where it stopped, so
 its ``bptt``, ``batch_size`` and vocabulary must be those of the checkpoint
-(a mismatch is refused, naming both values). ``steps`` and ``clip`` are always
+(a mismatch is refused, naming both values). So must the ``validation`` text
+(the checkpoint stores its length and CRC-32), so that a resumed run never
+trains on text it held out, and ``History.validation`` never mixes losses on
+different texts; ``python -m rnn train --resume`` takes the checkpoint's
+``--validation`` fraction when the flag is left out. ``steps`` and ``clip`` are always
 the ones given; ``lr``, when given (or set on an ``Optimizer`` instance),
 replaces the stored learning rate, otherwise the stored one carries on.
 
@@ -64,7 +68,7 @@ from minigrad import io, nn, optim
 
 from .bptt import detach
 from .cell import State
-from .checkpoint import TrainState, Windows, load_model, resume_run, save_checkpoint
+from .checkpoint import HeldOut, TrainState, Windows, load_model, resume_run, save_checkpoint
 from .data import CharDataset
 from .evaluation import evaluate
 from .history import History
@@ -73,6 +77,7 @@ from .model import Recurrent, sequence_loss
 __all__ = [
     "DataExhaustedWarning",
     "DivergedError",
+    "HeldOut",
     "History",
     "TrainState",
     "Windows",
@@ -299,7 +304,8 @@ def train(
     opt = make_optimizer(model, optimizer, lr)
     path = Path(checkpoint) if checkpoint is not None else None
     windows = Windows(bptt, batch_size) if _is_char_dataset(data) else None
-    run = TrainState()
+    held_out = None if validation is None else HeldOut.of(validation)
+    run = TrainState(held_out=held_out)
     saved: int | None = None  # the step of the last checkpoint written
 
     def save() -> None:
@@ -310,7 +316,7 @@ def train(
         if path is None or not path.is_file():
             raise FileNotFoundError(f"train: resume=True needs an existing checkpoint, got {path}")
         given_lr = lr is not None or isinstance(optimizer, optim.Optimizer)
-        run = resume_run(path, model, opt, opt.lr if given_lr else None, windows)
+        run = resume_run(path, model, opt, opt.lr if given_lr else None, windows, held_out)
         saved = run.step
     elif path is not None:
         io.check_save_path(path, overwrite)

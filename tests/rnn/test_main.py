@@ -17,7 +17,7 @@ import rnn
 from rnn.__main__ import main, parser
 from rnn.data import CharDataset
 from rnn.demo import run_demo
-from rnn.train import Windows, load_model
+from rnn.train import HeldOut, TrainState, Windows, load_model
 
 
 @pytest.fixture(scope="module")
@@ -334,9 +334,26 @@ def test_a_validation_loss_past_709_is_reported_with_an_inf_perplexity(tmp_path,
     model = rnn.RNN(v, 8, v, seed=0, vocab=data.vocab.to_list())
     model.c.data[0] = 2000.0  # sure of one character: a loss of about 2000 on the others
     ckpt = tmp_path / "m.npz"
-    rnn.save_checkpoint(ckpt, model, mg.optim.Adam(model.parameters()), windows=Windows(8, 4))
+    run = TrainState(held_out=HeldOut.of(data.split(0.1)[1]))  # as `train --validation 0.1`
+    rnn.save_checkpoint(ckpt, model, mg.optim.Adam(model.parameters()), run, Windows(8, 4))
     resume = ["--resume", "--steps", "1", "--lr", "1e-9", "--eval-every", "1"]
     assert main(_train_args(ckpt, *resume)) == 0
     out = capsys.readouterr().out
     assert re.search(r"step      0: validation loss 1\d\d\d\.\d+, perplexity inf", out)
     assert re.search(r"step      1: validation loss 1\d\d\d\.\d+, perplexity inf", out)
+
+
+def test_resume_keeps_the_held_out_fraction_of_the_checkpoint(tmp_path, capsys):
+    ckpt = tmp_path / "m.npz"
+    assert main(_train_args(ckpt, "--steps", "2", "--validation", "0.2", "--eval-every", "1")) == 0
+    before = ckpt.read_bytes()
+    resume = ["--resume", "--steps", "3", "--eval-every", "1"]
+    for other in ("0.1", "0"):
+        assert main(_train_args(ckpt, *resume, "--validation", other)) == 1
+        err = capsys.readouterr().err
+        assert f"--validation {other} does not match" in err and "(--validation 0.2)" in err
+        assert ckpt.read_bytes() == before
+    assert main(_train_args(ckpt, *resume)) == 0  # left out: the checkpoint's 0.2
+    assert main(_train_args(ckpt, "--resume", "--steps", "4", "--validation", "0.2")) == 0
+    steps = [step for step, _ in mg.load(ckpt).metadata["history"]["validation"]]
+    assert steps == [0, 1, 2, 3, 4]
