@@ -375,11 +375,35 @@ def _report_validation(history: History) -> None:
         print(f"step {step:>6}: validation loss {loss:.3f}, perplexity {perplexity(loss):.2f}")
 
 
+@contextlib.contextmanager
+def _parents_of(path: Path) -> Iterator[None]:
+    """Create the missing directories above ``path``; remove them again if still empty on error."""
+    missing = [d for d in path.absolute().parents if not d.exists()]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        yield
+    except BaseException:
+        for directory in missing:  # deepest first; a directory holding anything stays
+            with contextlib.suppress(OSError):
+                directory.rmdir()
+        raise
+
+
 def _cmd_train(args: argparse.Namespace) -> None:
     checkpoint = Path(args.checkpoint)
-    checkpoint.parent.mkdir(parents=True, exist_ok=True)
+    with _parents_of(checkpoint):
+        _train_into(checkpoint, args)
+
+
+def _train_into(checkpoint: Path, args: argparse.Namespace) -> None:
     if args.resume:
         model, ckpt = load_model(checkpoint)
+        done = ckpt.metadata.get("step")
+        if type(done) is int and done >= args.steps:
+            raise ValueError(
+                f"train: {checkpoint} is already at step {done} and --steps {args.steps} is the "
+                f"total, resumed steps included; pass --steps > {done} to train on"
+            )
         _settings_of(args, model, ckpt, checkpoint)
         data = _resumed_data(args, model, checkpoint)
         args.validation = _resumed_validation(args.validation, ckpt, len(data.ids), checkpoint)
@@ -460,9 +484,16 @@ COMMANDS = {
 }
 
 
+def _check_seed(args: argparse.Namespace) -> None:
+    seed = getattr(args, "seed", None)
+    if seed is not None and seed < 0:
+        raise ValueError(f"{args.command}: --seed must be an integer >= 0, got {seed}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
+        _check_seed(args)
         COMMANDS[args.command](args)
     except (ValueError, TypeError, OSError, DivergedError, MinigradError) as err:
         print(f"error: {err}", file=sys.stderr)

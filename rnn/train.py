@@ -213,6 +213,12 @@ def _gradient(
 def _check_settings(
     steps: int, bptt: int, batch_size: int, clip: float | None, checkpoint_every: int
 ) -> None:
+    counts = {"steps": steps, "bptt": bptt, "batch_size": batch_size}
+    for name, value in {**counts, "checkpoint_every": checkpoint_every}.items():
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"train: {name} must be an int, got {value!r}")
+        if value > sys.maxsize:  # a count of steps beyond any run, and beyond islice
+            raise ValueError(f"train: {name} must be at most {sys.maxsize}, got {value}")
     if steps < 0 or bptt < 1 or batch_size < 1 or checkpoint_every < 1:
         raise ValueError(
             f"train: need steps >= 0, bptt >= 1, batch_size >= 1, "
