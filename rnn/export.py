@@ -59,10 +59,19 @@ the shapes say which cell it is, and a ``torch.nn.RNN``'s nonlinearity must be
 given. More than one layer, a bidirectional or a projected (``proj_size``)
 module, missing keys, wrong shapes and dtypes are refused by name.
 
+Reading checks the whole header before it reads a tensor or builds a model:
+every tensor's bytes lie inside the file and hold exactly its shape, no two
+tensors overlap, and the model the metadata describes (checked field by field
+by ``rnn.checkpoint.check_config``, as ``load_model`` checks a checkpoint) has
+exactly the shapes the header declares. So a small file never costs more than
+its own size, whatever model it claims to hold. The file is opened once,
+non-blocking (a FIFO is refused, never waited on).
+
 Saving follows the checkpoints' rules (minigrad/safe_file.py): the bytes go to
 a temporary file in the same directory, fsynced, then renamed over the path, so
-a failed export leaves the old file and no partial one; the temporary file of
-an export killed outright is removed by the next export to the same path. A
+a failed export leaves the old file and no partial one (and any valid file name
+can be written); the temporary file of an export killed outright is removed by
+the next export to the same path. A
 symlink is written through to its target. An existing file that ``to_pytorch``
 did not write is never replaced unless ``overwrite=True``; anything but a
 regular file is refused.

@@ -521,3 +521,10 @@ def test_an_rnn_config_without_activation_says_so(tmp_path):
     with pytest.raises(ValueError, match="metadata's config has no 'activation'; pass nonlin"):
         rnn.from_pytorch(path)
     assert rnn.from_pytorch(path, nonlinearity="relu").cell.activation == "relu"
+
+
+def test_a_file_name_of_255_bytes_can_be_exported(tmp_path):
+    path = tmp_path / ("m" * 243 + ".safetensors")
+    rnn.to_pytorch(make("GRU", None), path)
+    assert type(rnn.from_pytorch(path)) is rnn.GRU
+    assert os.listdir(tmp_path) == [path.name]
