@@ -229,7 +229,7 @@ def _read_header(f: io.BufferedReader, path: Path) -> Header:
         raise _unreadable(path, f"the header is not valid JSON: {err}") from None
     if not isinstance(document, dict):
         raise _unreadable(path, "the header is not a JSON object")
-    metadata = document.pop("__metadata__", None) or {}
+    metadata = document.pop("__metadata__", {})
     if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
         raise _unreadable(path, "the header's __metadata__ is not a map of strings")
     header = Header(metadata, document, 8 + length)
@@ -252,6 +252,8 @@ def _span(header: Header, key: str, size: int, path: Path) -> tuple[int, int]:
         isinstance(offsets, list) and len(offsets) == 2 and all(type(n) is int for n in offsets)
     ):
         raise _unreadable(path, f"tensor {key!r} has the data_offsets {reprlib.repr(offsets)}")
+    if not isinstance(dtype, str):
+        raise _unreadable(path, f"tensor {key!r} has the dtype {reprlib.repr(dtype)}")
     begin, end = (header.data_start + n for n in offsets)
     itemsize = np.dtype(NUMPY_DTYPES[dtype]).itemsize if dtype in NUMPY_DTYPES else None
     if not header.data_start <= begin <= end <= size or (
@@ -306,7 +308,8 @@ def _check_dtypes(dtypes: dict[str, str], path: Path) -> None:
     for key, got in dtypes.items():
         if got not in NUMPY_DTYPES or got != first:
             raise CheckpointError(
-                f"from_pytorch: tensor {key!r} of {path} has dtype {got}; expected "
+                f"from_pytorch: tensor {key!r} of {path} has dtype {reprlib.repr(got)[1:-1]}; "
+                "expected "
                 f"{first if first in NUMPY_DTYPES else 'F32 (float32) or F64 (float64)'}, "
                 "the same for every tensor"
             )

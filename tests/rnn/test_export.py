@@ -528,3 +528,54 @@ def test_a_file_name_of_255_bytes_can_be_exported(tmp_path):
     rnn.to_pytorch(make("GRU", None), path)
     assert type(rnn.from_pytorch(path)) is rnn.GRU
     assert os.listdir(tmp_path) == [path.name]
+
+
+def _raw_safetensors(path, header_text: bytes, data: bytes = bytes(16)):
+    path.write_bytes(len(header_text).to_bytes(8, "little") + header_text + data)
+    return path
+
+
+GOOD = {"dtype": "F64", "shape": [2], "data_offsets": [0, 16]}
+
+
+@pytest.mark.parametrize(
+    ("header", "words"),
+    [
+        ({"a": GOOD | {"dtype": ["F64"]}}, "dtype ['F64']"),
+        ({"a": GOOD | {"shape": "x"}}, "shape 'x'"),
+        ({"a": GOOD | {"shape": [-2]}}, "shape [-2]"),
+        ({"a": GOOD | {"data_offsets": [0]}}, "data_offsets [0]"),
+        ({"a": GOOD | {"data_offsets": [8, 0]}}, "declared at bytes [8, 0]"),
+        ({"a": GOOD | {"shape": [3]}}, "of shape [3] dtype 'F64' is declared at bytes [0, 16]"),
+        ({"a": [1, 2]}, "tensor 'a' has no dtype"),
+        ({"__metadata__": None, "a": GOOD}, "__metadata__ is not a map of strings"),
+        ({"__metadata__": {"format": 1}, "a": GOOD}, "__metadata__ is not a map of strings"),
+        ([GOOD], "not a JSON object"),
+    ],
+)
+def test_a_malformed_header_is_refused_by_name(tmp_path, header, words):
+    path = _raw_safetensors(tmp_path / "bad.safetensors", json.dumps(header).encode())
+    with pytest.raises(CheckpointError, match="not a readable safetensors file") as err:
+        rnn.from_pytorch(path)
+    assert words in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("raw", "words"),
+    [
+        (b"{not json", "not valid JSON"),
+        (DEEP.encode(), "nested too deeply"),
+        (b"\xff\xfe{}", "not valid JSON"),
+    ],
+)
+def test_a_header_that_is_not_json_is_refused(tmp_path, raw, words):
+    path = _raw_safetensors(tmp_path / "bad.safetensors", raw)
+    with pytest.raises(CheckpointError, match=words):
+        rnn.from_pytorch(path)
+
+
+def test_a_header_longer_than_the_file_is_refused(tmp_path):
+    path = tmp_path / "short.safetensors"
+    path.write_bytes((10**6).to_bytes(8, "little") + b"{}")
+    with pytest.raises(CheckpointError, match="a header of 1000000 bytes in a file of 10"):
+        rnn.from_pytorch(path)
