@@ -344,7 +344,6 @@ def test_concurrent_savers_and_loaders_never_fail_and_leave_one_whole_file(
     counts = [tuple(map(int, out.split())) for out, _ in results]
     assert errors == [], errors[0][:2000]
     assert all(failed == 0 for _, failed in counts) and all(done > 0 for done, _ in counts)
-    print(dict(zip(roles, counts, strict=True)))
     n = load(path).metadata["n"]
     assert (load(path).arrays["w"] == n).all()
     assert temps(tmp_path) == []
