@@ -2,10 +2,14 @@
 
 A checkpoint (``minigrad.save``) holds the weights and config, the optimizer
 state, the hidden state carried across windows and the ``History``.
-``resume_run`` loads all of it back and refuses, naming both values, what would not
-continue the run exactly (another optimizer, other ``bptt`` or ``batch_size``).
-``load_model`` rebuilds a model from a checkpoint alone, its config checked
-against the arrays the file holds before anything is allocated.
+``resume_run`` loads all of it back and refuses, naming both values, what would
+not continue the run exactly: another optimizer, other ``bptt`` or
+``batch_size``, another held-out text (``HeldOut``: its length and CRC-32).
+Every stored field is checked, and a malformed one is a ``CheckpointError``
+naming the file and the field. ``load_model`` rebuilds a model from a
+checkpoint alone, its config checked field by field (``check_config``, shared
+with ``from_pytorch``) and against the arrays the file holds before anything
+is allocated.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 import reprlib
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -101,8 +105,7 @@ def save_checkpoint(
     }
     if windows is not None:
         metadata.update(bptt=windows.bptt, batch_size=windows.batch_size)
-    held_out = run.held_out
-    metadata["validation"] = None if held_out is None else vars(held_out).copy()
+    metadata["validation"] = None if run.held_out is None else asdict(run.held_out)
     extras = {"optimizer": opt.state_dict(), "hidden": _state_arrays(run.hidden)}
     return io.save(
         model,
@@ -129,8 +132,8 @@ def resume_run(
     stored = ckpt.metadata.get("optimizer")
     if stored != type(opt).__name__:
         raise ValueError(
-            f"train: {path} was written with optimizer {stored}, "
-            f"cannot resume with {type(opt).__name__}"
+            f"train: {path} was written with optimizer {reprlib.repr(stored)}, "
+            f"cannot resume with {type(opt).__name__!r}"
         )
     if "optimizer" not in ckpt.extras:
         raise io.CheckpointError(f"train: {path} has no optimizer state (extras/optimizer)")
@@ -158,7 +161,7 @@ def _stored_step(metadata: dict[str, Any], path: Path) -> int:
     step = metadata.get("step")
     if type(step) is not int or step < 0:
         raise io.CheckpointError(
-            f"train: metadata field 'step' of {path} is {step!r}, not an int >= 0"
+            f"train: metadata field 'step' of {path} is {reprlib.repr(step)}, not an int >= 0"
         )
     return step
 
@@ -254,8 +257,8 @@ def _check_windows(
         value = getattr(windows, name)
         if stored[name] is not None and stored[name] != value:
             raise ValueError(
-                f"train: {path} was trained with {name} {stored[name]!r}; resuming with "
-                f"{name} {value} ({flag}) would cut the corpus into other windows"
+                f"train: {path} was trained with {name} {reprlib.repr(stored[name])}; resuming "
+                f"with {name} {value} ({flag}) would cut the corpus into other windows"
             )
 
 

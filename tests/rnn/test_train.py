@@ -179,7 +179,7 @@ def test_resume_refuses_another_optimizer(tmp_path, data):
     path = tmp_path / "ckpt.npz"
     model = small_model(data)
     train(model, data, steps=2, bptt=8, batch_size=4, checkpoint=path, progress=False)
-    with pytest.raises(ValueError, match="optimizer Adam, cannot resume with SGD"):
+    with pytest.raises(ValueError, match="optimizer 'Adam', cannot resume with 'SGD'"):
         train(
             model,
             data,
