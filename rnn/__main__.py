@@ -276,11 +276,13 @@ GATES = {"rnn": 1, "gru": 3, "lstm": 4}  # weight blocks per cell
 
 def _new_model(args: argparse.Namespace, data: CharDataset) -> Recurrent:
     v, dtype, vocab = data.vocab.size, np.dtype(args.dtype), data.vocab.to_list()
+    if args.hidden < 1:
+        raise ValueError(f"train: --hidden must be >= 1, got {args.hidden}")
     count = GATES[args.model] * args.hidden * (v + args.hidden + 1) + v * (args.hidden + 1)
     if count * dtype.itemsize > MAX_MODEL_BYTES:  # refused before anything is allocated
-        raise ValueError(
+        raise ValueError(  # in whole MiB: a float could not hold what --hidden 10**200 asks
             f"train: --hidden {args.hidden} gives a {args.model} with {count} parameters "
-            f"({count * dtype.itemsize / 2**30:.1f} GiB), over the {MAX_MODEL_BYTES // 2**30} GiB "
+            f"({count * dtype.itemsize // 2**20} MiB), over the {MAX_MODEL_BYTES // 2**20} MiB "
             "this command builds"
         )
     if args.model == "rnn":
@@ -330,10 +332,10 @@ def _resumed_validation(
     given: float | None, ckpt: Checkpoint, characters: int, path: Path
 ) -> float:
     """The fraction the checkpoint held out (if it says); a --validation given must be it."""
-    stored = ckpt.metadata.get("validation", {})
-    held = 0 if stored is None else stored.get("characters") if isinstance(stored, dict) else None
-    if type(held) is not int or held < 0:  # not recorded (older file), or malformed: train says
-        return DEFAULT_VALIDATION if given is None else given
+    stored = ckpt.metadata.get("validation", {})  # null: trained without validation
+    held = 0 if stored is None else (stored.get("characters") if isinstance(stored, dict) else None)
+    if type(held) is not int or held < 0:  # not recorded (an older file) or malformed:
+        return DEFAULT_VALIDATION if given is None else given  # train names a malformed field
     fraction = held / characters
     if given is None:
         return fraction

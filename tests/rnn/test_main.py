@@ -266,6 +266,8 @@ def _train_args(ckpt, *extra):
     [
         (["--lr", "0"], "lr must be > 0, got 0.0"),
         (["--hidden", "100000"], "--hidden 100000 gives a rnn with"),
+        (["--hidden", str(10**200)], f"--hidden {10**200} gives a rnn with"),
+        (["--hidden", "0"], "--hidden must be >= 1, got 0"),
     ],
 )
 def test_train_arguments_are_checked_before_training(tmp_path, capsys, extra, message):
