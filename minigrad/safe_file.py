@@ -129,7 +129,11 @@ def write_atomically(target: Target, write: Callable[[BinaryIO], object]) -> Non
             write(f)
             f.flush()
             os.fsync(f.fileno())
-            os.fchmod(f.fileno(), 0o666 & ~_umask() if target.mode is None else target.mode)
+            mode = 0o666 & ~_umask() if target.mode is None else target.mode
+            if hasattr(os, "fchmod"):  # on the descriptor: whatever happens to the name
+                os.fchmod(f.fileno(), mode)
+            else:
+                os.chmod(tmp, mode)
             if target.owner is not None:  # it may have changed during a long write
                 _replaceable_mode(target.file, target.owner, target.overwrite, target.file)
             os.replace(tmp, target.file)
