@@ -271,8 +271,7 @@ def load_model(path: str | Path) -> tuple[Recurrent, io.Checkpoint]:
     check_config(config, "load_model", path)
     _check_sizes(config, sum(a.size for a in ckpt.arrays.values()), path)
     model = build(config)
-    io.load(path, into=model)
-    return model, ckpt
+    return model, io.load(path, into=model)  # weights and metadata of one and the same file
 
 
 def check_config(config: dict[str, Any], who: str, path: str | Path) -> None:
