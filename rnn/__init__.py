@@ -17,6 +17,7 @@ from .model import GRU, LSTM, RNN, Recurrent, Unrolled, build, sequence_loss
 from .train import (
     DataExhaustedWarning,
     DivergedError,
+    HeldOut,
     History,
     TrainState,
     load_model,
@@ -31,6 +32,7 @@ __all__ = [
     "DataExhaustedWarning",
     "DiagramError",
     "DivergedError",
+    "HeldOut",
     "History",
     "Recurrent",
     "Unrolled",
