@@ -26,12 +26,14 @@ Only numeric arrays (bool, integer, float) are stored, so the file never
 contains pickled data, and it is read with ``allow_pickle=False``.
 
 Saving is atomic (``minigrad.safe_file``): the file is written to a temporary
-file in the same directory (``.NAME.minigrad-save-<random>.tmp``), flushed and
-fsynced, then renamed over ``path``; an interrupted save leaves the previous
-file intact. A save killed outright (SIGKILL, power loss) can leave its
-temporary file behind; the next ``save`` or ``load`` of the same path removes
-it (a temporary file is locked while it is written, so one still being written
-is never touched).
+file in the same directory (``.NAME.minigrad-save-<random>.tmp``, NAME shortened
+so that any valid file name can be saved), flushed and fsynced, then renamed over
+``path``; an interrupted save leaves the previous file intact. A save killed
+outright (SIGKILL, power loss) can leave its temporary file behind; the next
+``save`` or ``load`` of the same path removes it. Any number of processes may
+save and load one path at once: a temporary file is locked before any other
+process can see it, so one still being written is never touched, and a load
+reads one complete file, the one it opened.
 
 ``save`` refuses to replace anything but a regular file (a directory, device,
 FIFO or socket at ``path`` stays as it is), and refuses to replace a regular
@@ -40,24 +42,29 @@ written through: its target is replaced atomically and the link is kept. An
 existing file keeps its permission bits; a new one gets 0o666 minus the umask.
 
 Loading validates everything before it changes anything, and a round trip is
-bitwise exact. Every entry's declared shape is checked against the bytes the
-file holds before anything is allocated, so what is read is bounded by the
-size of the file (entries are stored uncompressed, as ``save`` writes them),
-and the metadata is at most ``MAX_METADATA_BYTES``. Whatever is wrong with a
-file is reported as a ``CheckpointError`` naming the file and the entry or field.
+bitwise exact. The file is opened once (a FIFO or device is refused, never
+waited on) and its size taken from the open descriptor. Every entry's declared
+shape is checked against the bytes the file holds before anything is
+allocated, and the entries, each stored uncompressed as ``save`` writes them,
+must lie one after another without overlapping, so what is read is bounded by
+the size of the file in total; the metadata is at most ``MAX_METADATA_BYTES``.
+Whatever is wrong with a file is reported as a ``CheckpointError`` naming the
+file and the entry or field.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
+import struct
 import zipfile
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -77,6 +84,8 @@ MAX_ENTRY_NAME_BYTES = 4096  # a zip entry name may be at most 65535 bytes
 # what reading a malformed zip can raise (entries that are not stored plainly are
 # refused before they are read, so zipfile never meets an unknown compression)
 _READ_ERRORS = (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error)
+_LOCAL_HEADER = struct.Struct("<4s5H3L2H")  # a zip entry's local header; ends with the
+# lengths of the name and the extra field that come before the data
 
 
 class CheckpointError(MinigradError, ValueError):
@@ -131,10 +140,9 @@ def load(
 ) -> Checkpoint:
     """Read and validate a checkpoint; with ``into``, check it fits and copy it in."""
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"load: no checkpoint file at {path}")
-    safe_file.remove_abandoned_temps(Path(os.path.realpath(path)))
-    entries = _read_npz(path)
+    with safe_file.open_regular(path, "load", "checkpoint file") as f:  # one file throughout
+        safe_file.remove_abandoned_temps(Path(os.path.realpath(path)))
+        entries = _read_npz(f, path)
     metadata = _read_metadata(entries.pop(METADATA_ENTRY, None), path)
     checkpoint = Checkpoint({}, metadata)
     for name, array in entries.items():
@@ -225,9 +233,10 @@ def _metadata(obj: Any, metadata: Mapping[str, Any] | None) -> dict[str, Any]:
 def _is_checkpoint(path: Path) -> bool:
     """True if ``path`` reads as a zip whose metadata entry names the minigrad format."""
     try:
-        with zipfile.ZipFile(path) as zf:
+        with safe_file.open_regular(path, "save") as f, zipfile.ZipFile(f) as zf:
             info = zf.getinfo(METADATA_ENTRY + ".npy")
-            _entry_name(info, path.stat().st_size, path)
+            _entry_name(info, path)
+            _check_spans(f, [info], os.fstat(f.fileno()).st_size, path)
             _read_document(_read_entry(zf, info, METADATA_ENTRY, path), path)
     except (CheckpointError, KeyError, *_READ_ERRORS):
         return False
@@ -239,17 +248,18 @@ _SAVER = safe_file.Owner("save", "a minigrad checkpoint", _is_checkpoint, Checkp
 
 
 # ----------------------------------------------------------------- loading
-def _read_npz(path: Path) -> dict[str, np.ndarray]:
-    """Every entry of the .npz, each checked against the file before it is read."""
-    with open(path, "rb") as f:
-        if f.read(6) == b"\x93NUMPY":
-            raise CheckpointError(f"load: {path} holds a single .npy array, not an .npz checkpoint")
+def _read_npz(f: BinaryIO, path: Path) -> dict[str, np.ndarray]:
+    """Every entry of the open .npz ``f``, all checked against the file before any is read."""
+    if f.read(6) == b"\x93NUMPY":
+        raise CheckpointError(f"load: {path} holds a single .npy array, not an .npz checkpoint")
+    f.seek(0)
     out: dict[str, np.ndarray] = {}
-    file_size = path.stat().st_size
     try:
-        with zipfile.ZipFile(path) as zf:
-            for info in zf.infolist():
-                name = _entry_name(info, file_size, path)
+        with zipfile.ZipFile(f) as zf:
+            infos = zf.infolist()
+            names = [_entry_name(info, path) for info in infos]
+            _check_spans(f, infos, os.fstat(f.fileno()).st_size, path)
+            for info, name in zip(infos, names, strict=True):
                 if name in out:
                     raise CheckpointError(f"load: {path} holds the entry {name!r} twice")
                 out[name] = _read_entry(zf, info, name, path)
@@ -260,8 +270,8 @@ def _read_npz(path: Path) -> dict[str, np.ndarray]:
     return out
 
 
-def _entry_name(info: zipfile.ZipInfo, file_size: int, path: Path) -> str:
-    """The array name of a zip entry ``NAME.npy``, stored uncompressed inside the file."""
+def _entry_name(info: zipfile.ZipInfo, path: Path) -> str:
+    """The array name of a zip entry ``NAME.npy``, stored uncompressed."""
     if not info.filename.endswith(".npy"):
         raise CheckpointError(f"load: {path} has an unexpected entry {info.filename!r}")
     name = info.filename.removesuffix(".npy")
@@ -272,12 +282,38 @@ def _entry_name(info: zipfile.ZipInfo, file_size: int, path: Path) -> str:
             f"load: entry {name!r} of {path} is compressed; checkpoints store arrays "
             "uncompressed (as save writes them)"
         )
-    if info.header_offset + info.file_size > file_size:
-        raise CheckpointError(
-            f"load: entry {name!r} of {path} declares {info.file_size} bytes, more than "
-            f"the file holds ({file_size} bytes)"
-        )
     return name
+
+
+def _check_spans(f: BinaryIO, infos: list[zipfile.ZipInfo], file_size: int, path: Path) -> None:
+    """Each entry (local header + data) lies inside the file and no two overlap.
+
+    So the entries together hold at most ``file_size`` bytes: nested entries,
+    one inside another's data, cannot make a small file read as a large one.
+    """
+    spans = sorted((_span(f, info, file_size, path), info.filename) for info in infos)
+    for ((_, end), first), ((start, _), second) in itertools.pairwise(spans):
+        if start < end:
+            raise CheckpointError(
+                f"load: entries {first!r} and {second!r} of {path} overlap in the file "
+                f"(bytes {start} to {end}); a checkpoint's entries are stored one after another"
+            )
+
+
+def _span(f: BinaryIO, info: zipfile.ZipInfo, file_size: int, path: Path) -> tuple[int, int]:
+    """[start, end) of an entry's local header and data, from its header in the file."""
+    f.seek(info.header_offset)
+    header = f.read(_LOCAL_HEADER.size)
+    if len(header) < _LOCAL_HEADER.size or header[:4] != b"PK\x03\x04":
+        raise CheckpointError(f"load: entry {info.filename!r} of {path} has no local header")
+    name_length, extra_length = _LOCAL_HEADER.unpack(header)[-2:]
+    end = info.header_offset + _LOCAL_HEADER.size + name_length + extra_length + info.file_size
+    if end > file_size:
+        raise CheckpointError(
+            f"load: entry {info.filename!r} of {path} declares {info.file_size} bytes, more "
+            f"than the file holds ({file_size} bytes)"
+        )
+    return info.header_offset, end
 
 
 def _read_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, path: Path) -> np.ndarray:

@@ -16,23 +16,37 @@
 
 ``write_atomically`` writes the new bytes to a temporary file in the same
 directory (``.NAME.minigrad-save-<random>.tmp``, same filesystem, so the rename is
-atomic), flushes and fsyncs it, renames it over the target with ``os.replace``
-and fsyncs the directory so the rename itself survives a power loss. Until the
-rename, the old file is untouched; on any exception, Ctrl-C included, the
-temporary file is removed. A writer killed outright (SIGKILL, power loss) can
-leave its temporary file behind: the next ``write_atomically`` of the same path
-removes it. Every temporary file is locked (``fcntl.flock``) while it is
-written, so a file some other process is still writing is never touched, and
-one nobody holds locked is abandoned. A new file gets 0o666 minus the umask.
+atomic), flushes and fsyncs it, checks the target again (a FIFO or device put
+there meanwhile is refused, not replaced), renames the temporary file over it
+with ``os.replace`` and fsyncs the directory so the rename itself survives a
+power loss. The temporary name is never longer than the target's own name (or
+64 bytes for a short one): NAME is cut to fit, so any valid file name can be
+saved. Until the rename, the old file is untouched; on any exception, Ctrl-C
+included, the temporary file is removed. A new file gets 0o666 minus the umask.
+
+A writer killed outright (SIGKILL, power loss) can leave its temporary file
+behind: the next ``write_atomically`` of the same path, or a loader calling
+``remove_abandoned_temps``, removes it. Any number of processes may save and
+load one path at once, because a temporary file is locked (``fcntl.flock``)
+before anyone can see it unlocked: a writer creates and locks it while holding
+a shared lock on the directory, and a cleaner scans under an exclusive one, so
+every unlocked temporary file a cleaner meets is abandoned. A candidate is
+type-checked before it is opened, opened with ``O_NONBLOCK`` and checked again
+(a FIFO named like a temporary file never blocks anything and is left alone).
+
+``open_regular`` opens a file to read once, non-blocking, and checks on the open
+descriptor that it is a regular file, so what is read and its ``os.fstat`` size
+belong to one file even while another process replaces it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import stat
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -43,6 +57,8 @@ except ImportError:  # no advisory locks (Windows): temp files are never judged 
     fcntl = None  # type: ignore[assignment]
 
 TEMP_MARK = ".minigrad-save-"
+MIN_TEMP_NAME_BYTES = 64  # a temp name may be this long even for a shorter target name
+_TEMP_OVERHEAD = len(f".{TEMP_MARK}12345678.tmp")  # around NAME: mkstemp adds 8 characters
 _NOT_REGULAR = {
     stat.S_ISDIR: "a directory",
     stat.S_ISCHR: "a character device",
@@ -69,6 +85,8 @@ class Target:
 
     file: Path
     mode: int | None  # the existing file's permission bits; None if it is new
+    owner: Owner | None = None  # checked again just before the rename
+    overwrite: bool = False
 
 
 def check_target(path: Path, owner: Owner, overwrite: bool) -> Target:
@@ -76,36 +94,48 @@ def check_target(path: Path, owner: Owner, overwrite: bool) -> Target:
     file = Path(os.path.realpath(path)) if path.is_symlink() else path
     if not file.parent.is_dir():
         raise FileNotFoundError(f"{owner.name}: directory {file.parent} does not exist")
+    mode = _replaceable_mode(file, owner, overwrite, path)
+    return Target(file, mode, owner, overwrite)
+
+
+def _replaceable_mode(file: Path, owner: Owner, overwrite: bool, shown: Path) -> int | None:
+    """The permission bits of ``file`` (None if absent); raises if it must not be replaced."""
     try:
         info = os.stat(file)
     except FileNotFoundError:
-        return Target(file, None)
-    for is_kind, kind in _NOT_REGULAR.items():
-        if is_kind(info.st_mode):
-            raise owner.error(
-                f"{owner.name}: {path} is {kind}, not a regular file; not replacing it"
-            )
+        return None
+    kind = _kind(info.st_mode)
+    if kind is not None:
+        raise owner.error(f"{owner.name}: {shown} is {kind}, not a regular file; not replacing it")
     if not overwrite and not owner.wrote(file):
         raise owner.error(
-            f"{owner.name}: {path} exists and is not {owner.writes}; not replacing it "
+            f"{owner.name}: {shown} exists and is not {owner.writes}; not replacing it "
             f"(pass {owner.overwrite} to replace it anyway)"
         )
-    return Target(file, stat.S_IMODE(info.st_mode))
+    return stat.S_IMODE(info.st_mode)
+
+
+def _kind(mode: int) -> str | None:
+    """What a file that is not a regular one is ("a FIFO", ...); None for a regular file."""
+    return next((kind for is_kind, kind in _NOT_REGULAR.items() if is_kind(mode)), None)
 
 
 def write_atomically(target: Target, write: Callable[[BinaryIO], object]) -> None:
     """``write`` into a locked temp file beside the target, fsync, rename it over the target."""
     remove_abandoned_temps(target.file)
-    fd, tmp = tempfile.mkstemp(
-        dir=target.file.parent, prefix=_temp_prefix(target.file), suffix=".tmp"
-    )
+    f, tmp = _locked_temp(target.file)
     try:
-        with os.fdopen(fd, "wb") as f:
-            _lock(f.fileno(), blocking=True)  # held until the rename: cleaners keep off
+        with f:  # locked until closed, after the rename: cleaners keep off
             write(f)
             f.flush()
             os.fsync(f.fileno())
-            os.chmod(tmp, 0o666 & ~_umask() if target.mode is None else target.mode)
+            mode = 0o666 & ~_umask() if target.mode is None else target.mode
+            if hasattr(os, "fchmod"):  # on the descriptor: whatever happens to the name
+                os.fchmod(f.fileno(), mode)
+            else:
+                os.chmod(tmp, mode)
+            if target.owner is not None:  # it may have changed during a long write
+                _replaceable_mode(target.file, target.owner, target.overwrite, target.file)
             os.replace(tmp, target.file)
     except BaseException as err:
         with contextlib.suppress(FileNotFoundError):
@@ -120,15 +150,72 @@ def write_atomically(target: Target, write: Callable[[BinaryIO], object]) -> Non
 def remove_abandoned_temps(file: Path) -> None:
     """Delete the temp files of ``file`` left by a killed writer: those nobody holds locked."""
     prefix = _temp_prefix(file)
-    with contextlib.suppress(OSError):
+    with contextlib.suppress(OSError), _directory_lock(file.parent, exclusive=True) as locked:
+        if not locked:  # without the lock a temp not yet locked by its writer could be live
+            return
         for entry in os.scandir(file.parent):
             if entry.name.startswith(prefix) and entry.name.endswith(".tmp"):
                 with contextlib.suppress(OSError):
                     _remove_if_unlocked(Path(entry.path))
 
 
+def open_regular(path: Path, who: str, what: str = "file") -> io.BufferedReader:
+    """``path`` opened to read, once, after checking (on the descriptor) it is a regular file.
+
+    Raises FileNotFoundError if nothing is there, IsADirectoryError for a
+    directory and OSError for a FIFO, device or socket, which is never opened
+    in a way that could wait.
+    """
+    try:
+        kind = _kind(os.stat(path).st_mode)
+        if kind is None:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+            kind = _kind(os.fstat(fd).st_mode)
+            if kind is None:
+                return os.fdopen(fd, "rb")
+            os.close(fd)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{who}: no {what} at {path}") from None
+    error = IsADirectoryError if kind == "a directory" else OSError
+    raise error(f"{who}: {path} is {kind}, not a regular file")
+
+
+def _locked_temp(file: Path) -> tuple[BinaryIO, Path]:
+    """A new temp file beside ``file``, locked before any cleaner can see it."""
+    with _directory_lock(file.parent, exclusive=False):
+        fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=_temp_prefix(file), suffix=".tmp")
+        try:
+            _lock(fd, blocking=True)  # nobody else knows it yet, so this never waits
+            return os.fdopen(fd, "wb"), Path(tmp)
+        except BaseException:  # Ctrl-C or SIGTERM right after it was made
+            os.close(fd)
+            os.unlink(tmp)
+            raise
+
+
+@contextlib.contextmanager
+def _directory_lock(directory: Path, exclusive: bool) -> Iterator[bool]:
+    """Writers creating temps share it, a cleaner holds it alone; True if it was taken."""
+    if fcntl is None:
+        yield False
+        return
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+            locked = True
+        except OSError:  # no locks on this filesystem: writers go on, cleaners do not clean
+            locked = False
+        yield locked
+    finally:
+        os.close(fd)
+
+
 def _temp_prefix(file: Path) -> str:
-    return f".{file.name}{TEMP_MARK}"
+    """``.NAME.minigrad-save-``, NAME cut so that the whole temp name fits (module doc)."""
+    name = os.fsencode(file.name)
+    room = max(len(name), MIN_TEMP_NAME_BYTES) - _TEMP_OVERHEAD
+    return f".{os.fsdecode(name[:room])}{TEMP_MARK}"
 
 
 def _interrupt_behind(err: BaseException) -> KeyboardInterrupt | None:
@@ -151,9 +238,14 @@ def _lock(fd: int, blocking: bool) -> bool:
 
 def _remove_if_unlocked(tmp: Path) -> None:
     """Unlink ``tmp`` if it is a regular file (never following a symlink) nobody locks."""
-    fd = os.open(tmp, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    seen = os.lstat(tmp)
+    if not stat.S_ISREG(seen.st_mode):  # a FIFO, device or link is not a temp of ours
+        return
+    fd = os.open(tmp, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
     try:
-        if stat.S_ISREG(os.fstat(fd).st_mode) and _lock(fd, blocking=False):
+        info = os.fstat(fd)
+        same = (info.st_dev, info.st_ino) == (seen.st_dev, seen.st_ino)
+        if same and stat.S_ISREG(info.st_mode) and _lock(fd, blocking=False):
             os.unlink(tmp)
     finally:
         os.close(fd)

@@ -4,7 +4,8 @@
 ``GRU`` live in model.py, their cells in cell.py; bptt.py makes backpropagation
 through time visible; reference.py derives it by hand in numpy; data.py holds
 the embedded corpora and tasks; diagram/ draws the folded, unrolled and
-BPTT pictures; train.py the training loop; evaluation.py the validation loss;
+BPTT pictures; train.py the training loop, history.py its record, checkpoint.py
+its checkpoints and resume rules; evaluation.py the validation loss;
 demo.py the demo behind ``python -m rnn demo``.
 """
 
@@ -16,6 +17,7 @@ from .model import GRU, LSTM, RNN, Recurrent, Unrolled, build, sequence_loss
 from .train import (
     DataExhaustedWarning,
     DivergedError,
+    HeldOut,
     History,
     TrainState,
     load_model,
@@ -30,6 +32,7 @@ __all__ = [
     "DataExhaustedWarning",
     "DiagramError",
     "DivergedError",
+    "HeldOut",
     "History",
     "Recurrent",
     "Unrolled",

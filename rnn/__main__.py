@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import math
 import os
 import signal
 import sys
@@ -20,6 +19,7 @@ from minigrad.io import Checkpoint
 from .data import CORPORA, CharDataset, Vocab, load_text
 from .demo import DemoSettings, run_demo, tiny_model, tiny_unrolled
 from .export import metadata, to_pytorch
+from .history import perplexity
 from .model import GRU, LSTM, RNN, Recurrent
 from .train import OPTIMIZERS, DivergedError, History, load_model, train
 
@@ -133,9 +133,8 @@ def _watch_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--validation",
         type=float,
-        default=0.1,
         help="fraction of the corpus held out at its end to measure the validation loss "
-        "(0: none; default: 0.1)",
+        "(0: none; default: 0.1, on --resume the checkpoint's)",
     )
     p.add_argument(
         "--eval-every",
@@ -277,17 +276,20 @@ TRAIN_DEFAULTS = {
     "bptt": 32,
     "batch_size": 16,
 }
+DEFAULT_VALIDATION = 0.1
 MAX_MODEL_BYTES = 2**30
 GATES = {"rnn": 1, "gru": 3, "lstm": 4}  # weight blocks per cell
 
 
 def _new_model(args: argparse.Namespace, data: CharDataset) -> Recurrent:
     v, dtype, vocab = data.vocab.size, np.dtype(args.dtype), data.vocab.to_list()
+    if args.hidden < 1:
+        raise ValueError(f"train: --hidden must be >= 1, got {args.hidden}")
     count = GATES[args.model] * args.hidden * (v + args.hidden + 1) + v * (args.hidden + 1)
     if count * dtype.itemsize > MAX_MODEL_BYTES:  # refused before anything is allocated
-        raise ValueError(
+        raise ValueError(  # in whole MiB: a float could not hold what --hidden 10**200 asks
             f"train: --hidden {args.hidden} gives a {args.model} with {count} parameters "
-            f"({count * dtype.itemsize / 2**30:.1f} GiB), over the {MAX_MODEL_BYTES // 2**30} GiB "
+            f"({count * dtype.itemsize // 2**20} MiB), over the {MAX_MODEL_BYTES // 2**20} MiB "
             "this command builds"
         )
     if args.model == "rnn":
@@ -333,6 +335,26 @@ def _resumed_data(args: argparse.Namespace, model: Recurrent, path: Path) -> Cha
     return CharDataset.from_text(text, vocab)
 
 
+def _resumed_validation(
+    given: float | None, ckpt: Checkpoint, characters: int, path: Path
+) -> float:
+    """The fraction the checkpoint held out (if it says); a --validation given must be it."""
+    stored = ckpt.metadata.get("validation", {})  # null: trained without validation
+    held = 0 if stored is None else (stored.get("characters") if isinstance(stored, dict) else None)
+    if type(held) is not int or held < 0:  # not recorded (an older file) or malformed:
+        return DEFAULT_VALIDATION if given is None else given  # train names a malformed field
+    fraction = held / characters
+    if given is None:
+        return fraction
+    if round(given * characters) != held:
+        raise ValueError(
+            f"train: --validation {given:g} does not match {path}, which was trained holding "
+            f"out {held} of the {characters} characters (--validation {fraction:.3g}); a "
+            "resumed run keeps it (leave --validation out)"
+        )
+    return given
+
+
 @contextlib.contextmanager
 def _sigterm_as_interrupt() -> Iterator[None]:
     """SIGTERM (``kill``, a job scheduler) stops training cleanly, as Ctrl-C does."""
@@ -359,17 +381,43 @@ def _split(data: CharDataset, fraction: float) -> tuple[CharDataset, CharDataset
 
 def _report_validation(history: History) -> None:
     for step, loss in history.validation:
-        print(f"step {step:>6}: validation loss {loss:.3f}, perplexity {math.exp(loss):.2f}")
+        print(f"step {step:>6}: validation loss {loss:.3f}, perplexity {perplexity(loss):.2f}")
+
+
+@contextlib.contextmanager
+def _parents_of(path: Path) -> Iterator[None]:
+    """Create the missing directories above ``path``; remove them again if still empty on error."""
+    missing = [d for d in path.absolute().parents if not d.exists()]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        yield
+    except BaseException:
+        for directory in missing:  # deepest first; a directory holding anything stays
+            with contextlib.suppress(OSError):
+                directory.rmdir()
+        raise
 
 
 def _cmd_train(args: argparse.Namespace) -> None:
     checkpoint = Path(args.checkpoint)
-    checkpoint.parent.mkdir(parents=True, exist_ok=True)
+    with _parents_of(checkpoint):
+        _train_into(checkpoint, args)
+
+
+def _train_into(checkpoint: Path, args: argparse.Namespace) -> None:
     if args.resume:
         model, ckpt = load_model(checkpoint)
+        done = ckpt.metadata.get("step")
+        if type(done) is int and done >= args.steps:
+            raise ValueError(
+                f"train: {checkpoint} is already at step {done} and --steps {args.steps} is the "
+                f"total, resumed steps included; pass --steps > {done} to train on"
+            )
         _settings_of(args, model, ckpt, checkpoint)
         data = _resumed_data(args, model, checkpoint)
+        args.validation = _resumed_validation(args.validation, ckpt, len(data.ids), checkpoint)
     else:
+        args.validation = DEFAULT_VALIDATION if args.validation is None else args.validation
         for name, value in TRAIN_DEFAULTS.items():
             setattr(args, name, value if getattr(args, name) is None else getattr(args, name))
         data = CharDataset.load(args.text)
@@ -449,9 +497,16 @@ COMMANDS = {
 }
 
 
+def _check_seed(args: argparse.Namespace) -> None:
+    seed = getattr(args, "seed", None)
+    if seed is not None and seed < 0:
+        raise ValueError(f"{args.command}: --seed must be an integer >= 0, got {seed}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
+        _check_seed(args)
         COMMANDS[args.command](args)
     except (ValueError, TypeError, OSError, DivergedError, MinigradError) as err:
         print(f"error: {err}", file=sys.stderr)

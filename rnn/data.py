@@ -40,6 +40,7 @@ import importlib.resources
 import io
 import os
 import re
+import reprlib
 import stat
 import unicodedata
 from collections.abc import Iterator, Sequence
@@ -175,7 +176,7 @@ class Vocab:
         chars = self.chars
         if not chars or not all(isinstance(c, str) and len(c) == 1 for c in chars):
             raise ValueError(
-                f"Vocab: expected a non-empty list of single characters, got {chars!r}"
+                f"Vocab: expected a non-empty list of single characters, got {reprlib.repr(chars)}"
             )
         if any(a >= b for a, b in zip(chars, chars[1:], strict=False)):
             raise ValueError(

@@ -30,6 +30,7 @@ import minigrad as mg
 from . import bptt, plots, reference
 from .data import CharDataset, unigram_perplexity
 from .figures import write_diagrams
+from .history import perplexity
 from .model import GRU, LSTM, RNN, Recurrent, sequence_loss
 from .train import History, evaluate, load_model, train
 
@@ -113,7 +114,7 @@ def train_char_rnn(
 def report_perplexity(model: RNN, data: CharDataset, held_out: CharDataset, say: Say) -> float:
     """Perplexity on seen and unseen text of one size; returns the unigram baseline's."""
     seen = data.split(len(held_out.ids) / len(data.ids))[1]  # the end of the training text
-    trained, unseen = math.exp(evaluate(model, seen)), math.exp(evaluate(model, held_out))
+    trained, unseen = perplexity(evaluate(model, seen)), perplexity(evaluate(model, held_out))
     unigram = unigram_perplexity(data, held_out)
     say(
         f"perplexity: training {trained:.2f} (its last {len(seen.ids)} characters), "

@@ -7,6 +7,8 @@ between on average. ``rnn.data.unigram_perplexity`` is the baseline.
 
 from __future__ import annotations
 
+import numpy as np
+
 import minigrad as mg
 
 from .data import CharDataset
@@ -24,6 +26,11 @@ def evaluate(model: Recurrent, data: CharDataset, streams: int = 32, chunk: int 
     """
     if not isinstance(data, CharDataset):
         raise TypeError(f"evaluate: expected a CharDataset, got {type(data).__name__}")
+    for name, value in (("streams", streams), ("chunk", chunk)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer):
+            raise TypeError(f"evaluate: {name} must be an int, got {value!r}")
+        if value < 1:
+            raise ValueError(f"evaluate: {name} must be >= 1, got {value}")
     n = len(data.ids) - 1
     if n < 1:
         raise ValueError("evaluate: the text needs at least 2 characters (an input and a target)")

@@ -59,10 +59,19 @@ the shapes say which cell it is, and a ``torch.nn.RNN``'s nonlinearity must be
 given. More than one layer, a bidirectional or a projected (``proj_size``)
 module, missing keys, wrong shapes and dtypes are refused by name.
 
+Reading checks the whole header before it reads a tensor or builds a model:
+every tensor's bytes lie inside the file and hold exactly its shape, no two
+tensors overlap, and the model the metadata describes (checked field by field
+by ``rnn.checkpoint.check_config``, as ``load_model`` checks a checkpoint) has
+exactly the shapes the header declares. So a small file never costs more than
+its own size, whatever model it claims to hold. The file is opened once,
+non-blocking (a FIFO is refused, never waited on).
+
 Saving follows the checkpoints' rules (minigrad/safe_file.py): the bytes go to
 a temporary file in the same directory, fsynced, then renamed over the path, so
-a failed export leaves the old file and no partial one; the temporary file of
-an export killed outright is removed by the next export to the same path. A
+a failed export leaves the old file and no partial one (and any valid file name
+can be written); the temporary file of an export killed outright is removed by
+the next export to the same path. A
 symlink is written through to its target. An existing file that ``to_pytorch``
 did not write is never replaced unless ``overwrite=True``; anything but a
 regular file is refused.
@@ -70,23 +79,29 @@ regular file is refused.
 
 from __future__ import annotations
 
+import io
+import itertools
 import json
+import math
 import os
+import re
+import reprlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import safetensors
 import safetensors.numpy
 
 from minigrad import safe_file
 from minigrad.io import CheckpointError
 
-from .model import GRU, Recurrent, build
+from .checkpoint import GATES, check_config
+from .model import Recurrent, build
 
 FORMAT = "minigrad-rnn-pytorch"
 VERSION = 1
-GATES = {1: "RNN", 4: "LSTM", 3: "GRU"}  # gate blocks -> cell
+CELLS = {gates: cell for cell, gates in GATES.items()}  # gate blocks -> cell
 KEYS = (
     "rnn.weight_ih_l0",
     "rnn.weight_hh_l0",
@@ -95,7 +110,8 @@ KEYS = (
     "head.weight",
     "head.bias",
 )
-DTYPES = ("F32", "F64")  # float32, float64 as the safetensors header names them
+NUMPY_DTYPES = {"F32": "<f4", "F64": "<f8"}  # float32, float64 as safetensors names them
+MAX_HEADER_BYTES = 100_000_000  # safetensors' own limit
 
 
 # ------------------------------------------------------------------ export
@@ -139,8 +155,9 @@ def to_pytorch(model: Recurrent, path: str | os.PathLike[str], *, overwrite: boo
 
 def _written_by_us(path: Path) -> bool:
     try:
-        return _read(path, tensors=False)[0].get("format") == FORMAT
-    except CheckpointError:
+        with safe_file.open_regular(path, "to_pytorch") as f:
+            return _read_header(f, path).metadata.get("format") == FORMAT
+    except (CheckpointError, OSError):
         return False
 
 
@@ -159,18 +176,23 @@ def from_pytorch(path: str | os.PathLike[str], *, nonlinearity: str | None = Non
 
     ``nonlinearity`` ("tanh" or "relu") is needed only for a ``torch.nn.RNN`` file
     without minigrad's metadata. Refuses, naming the tensor, what minigrad cannot
-    represent exactly (module doc).
+    represent exactly (module doc). The header (metadata, dtypes, shapes) is
+    checked in full before any tensor is read or any model built.
     """
     path = Path(path)
-    meta, arrays = _read(path)
-    config = _config(meta, arrays, arrays[KEYS[0]].dtype, nonlinearity, path)
-    try:
-        model = build(config)
-    except (ValueError, TypeError, KeyError) as err:
-        raise CheckpointError(f"from_pytorch: {path} has an invalid config: {err}") from None
-    _check_shapes(arrays, model, path)
-    if isinstance(model, GRU):
-        _check_gru_hidden_bias(arrays["rnn.bias_hh_l0"], model.cell.hidden_size, path)
+    with safe_file.open_regular(path, "from_pytorch", "safetensors file") as f:
+        header = _read_header(f, path)
+        _check_keys(set(header.tensors), path)
+        _check_dtypes({key: header.tensors[key]["dtype"] for key in KEYS}, path)
+        shapes = {key: tuple(header.tensors[key]["shape"]) for key in KEYS}
+        dtype = np.dtype(NUMPY_DTYPES[header.tensors[KEYS[0]]["dtype"]])
+        config = _config(header.metadata, shapes, dtype, nonlinearity, path)
+        check_config(config, "from_pytorch", path)
+        _check_shapes(shapes, config, path)
+        arrays = {key: _read_tensor(f, header, key, path) for key in KEYS}
+    if config["class"] == "GRU":
+        _check_gru_hidden_bias(arrays["rnn.bias_hh_l0"], config["hidden_size"], path)
+    model = build(config)
     for param, key in ((model.U, "rnn.weight_ih_l0"), (model.W, "rnn.weight_hh_l0")):
         np.copyto(param.data, arrays[key])
     np.copyto(model.b.data, _fold_biases(arrays["rnn.bias_ih_l0"], arrays["rnn.bias_hh_l0"]))
@@ -179,24 +201,85 @@ def from_pytorch(path: str | os.PathLike[str], *, nonlinearity: str | None = Non
     return model
 
 
-def _read(path: Path, tensors: bool = True) -> tuple[dict[str, str], dict[str, np.ndarray]]:
-    """Metadata and (``tensors``) the six tensors, read once the header's keys and dtypes fit."""
-    if not path.is_file():
-        raise FileNotFoundError(f"from_pytorch: no regular file at {path}")
+@dataclass
+class Header:
+    """A safetensors header: the string metadata and, per tensor, dtype, shape, offsets."""
+
+    metadata: dict[str, str]
+    tensors: dict[str, dict[str, Any]]
+    data_start: int  # where the tensors' bytes begin: after the 8-byte length and the header
+
+
+def _read_header(f: io.BufferedReader, path: Path) -> Header:
+    """The header, checked against the file: every tensor's bytes inside it, none overlapping.
+
+    The format: 8 bytes little-endian n, n bytes of JSON
+    ``{"__metadata__": {str: str}, key: {"dtype", "shape", "data_offsets": [begin, end]}}``,
+    then the tensors, offsets counted from the end of the header.
+    """
+    size = os.fstat(f.fileno()).st_size
+    length = int.from_bytes(f.read(8), "little")
+    if size < 8 or not 2 <= length <= min(size - 8, MAX_HEADER_BYTES):
+        raise _unreadable(path, f"a header of {length} bytes in a file of {size}")
     try:
-        with safetensors.safe_open(str(path), framework="numpy") as f:
-            meta = dict(f.metadata() or {})
-            if not tensors:
-                return meta, {}
-            _check_keys(set(f.keys()), path)
-            _check_dtypes({key: f.get_slice(key).get_dtype() for key in KEYS}, path)
-            return meta, {key: f.get_tensor(key) for key in KEYS}
-    except (safetensors.SafetensorError, OSError, ValueError) as err:
-        if isinstance(err, CheckpointError):
-            raise
-        raise CheckpointError(
-            f"from_pytorch: {path} is not a readable safetensors file: {err}"
-        ) from None
+        document = json.loads(f.read(length).decode("utf-8"))
+    except RecursionError:
+        raise _unreadable(path, "the header is nested too deeply") from None
+    except ValueError as err:
+        raise _unreadable(path, f"the header is not valid JSON: {err}") from None
+    if not isinstance(document, dict):
+        raise _unreadable(path, "the header is not a JSON object")
+    metadata = document.pop("__metadata__", {})
+    if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
+        raise _unreadable(path, "the header's __metadata__ is not a map of strings")
+    header = Header(metadata, document, 8 + length)
+    spans = sorted(_span(header, key, size, path) + (key,) for key in document)
+    for (_, end, first), (begin, _, second) in itertools.pairwise(spans):
+        if begin < end:
+            raise _unreadable(path, f"the bytes of tensors {first!r} and {second!r} overlap")
+    return header
+
+
+def _span(header: Header, key: str, size: int, path: Path) -> tuple[int, int]:
+    """[begin, end) of a tensor's bytes in the file; they must hold exactly its shape."""
+    info = header.tensors[key]
+    if not isinstance(info, dict) or not {"dtype", "shape", "data_offsets"} <= info.keys():
+        raise _unreadable(path, f"tensor {key!r} has no dtype, shape and data_offsets")
+    shape, offsets, dtype = info["shape"], info["data_offsets"], info["dtype"]
+    if not (isinstance(shape, list) and all(type(n) is int and n >= 0 for n in shape)):
+        raise _unreadable(path, f"tensor {key!r} has the shape {reprlib.repr(shape)}")
+    if not (
+        isinstance(offsets, list) and len(offsets) == 2 and all(type(n) is int for n in offsets)
+    ):
+        raise _unreadable(path, f"tensor {key!r} has the data_offsets {reprlib.repr(offsets)}")
+    if not isinstance(dtype, str):
+        raise _unreadable(path, f"tensor {key!r} has the dtype {reprlib.repr(dtype)}")
+    begin, end = (header.data_start + n for n in offsets)
+    itemsize = np.dtype(NUMPY_DTYPES[dtype]).itemsize if dtype in NUMPY_DTYPES else None
+    if not header.data_start <= begin <= end <= size or (
+        itemsize is not None and end - begin != math.prod(shape) * itemsize
+    ):
+        raise _unreadable(
+            path, f"tensor {key!r} of shape {shape} dtype {reprlib.repr(dtype)} is declared at "
+            f"bytes {offsets} of the {size - header.data_start} after the header"
+        )  # fmt: skip
+    return begin, end
+
+
+def _read_tensor(f: io.BufferedReader, header: Header, key: str, path: Path) -> np.ndarray:
+    """One tensor's bytes, little-endian as safetensors stores them (read-only)."""
+    info = header.tensors[key]
+    dtype = np.dtype(NUMPY_DTYPES[info["dtype"]])
+    begin, end = (header.data_start + n for n in info["data_offsets"])
+    f.seek(begin)
+    data = f.read(end - begin)
+    if len(data) != end - begin:
+        raise _unreadable(path, f"tensor {key!r} ends early")
+    return np.frombuffer(data, dtype).reshape(info["shape"])
+
+
+def _unreadable(path: Path, why: str) -> CheckpointError:
+    return CheckpointError(f"from_pytorch: {path} is not a readable safetensors file: {why}")
 
 
 def _check_keys(keys: set[str], path: Path) -> None:
@@ -223,58 +306,62 @@ def _check_dtypes(dtypes: dict[str, str], path: Path) -> None:
     """One float dtype, F32 or F64 (safetensors' names), for all six tensors."""
     first = dtypes[KEYS[0]]
     for key, got in dtypes.items():
-        if got not in DTYPES or got != first:
+        if got not in NUMPY_DTYPES or got != first:
             raise CheckpointError(
-                f"from_pytorch: tensor {key!r} of {path} has dtype {got}; expected "
-                f"{first if first in DTYPES else 'F32 (float32) or F64 (float64)'}, "
+                f"from_pytorch: tensor {key!r} of {path} has dtype {reprlib.repr(got)[1:-1]}; "
+                "expected "
+                f"{first if first in NUMPY_DTYPES else 'F32 (float32) or F64 (float64)'}, "
                 "the same for every tensor"
             )
 
 
 def _config(
     meta: dict[str, str],
-    arrays: dict[str, np.ndarray],
+    shapes: dict[str, tuple[int, ...]],
     dtype: np.dtype,
     nonlinearity: str | None,
     path: Path,
 ) -> dict[str, Any]:
     """The config from our metadata, or from the shapes of a file PyTorch wrote."""
-    if meta.get("format") == FORMAT:
-        config = _stored_config(meta, path)
-    else:
-        config = _inferred_config(arrays, dtype, path)
+    ours = meta.get("format") == FORMAT
+    config = _stored_config(meta, path) if ours else _inferred_config(shapes, dtype, path)
     if config.get("class") != "RNN":
         if nonlinearity is not None:
             raise ValueError(
-                f"from_pytorch: {path} holds a {config.get('class')}; "
+                f"from_pytorch: {path} holds a {reprlib.repr(config.get('class'))}; "
                 "nonlinearity applies to torch.nn.RNN only"
             )
         return config
     stored = config.get("activation")
     if nonlinearity is not None and stored is not None and nonlinearity != stored:
         raise ValueError(
-            f"from_pytorch: {path} was exported with nonlinearity {stored!r}, "
+            f"from_pytorch: {path} was exported with nonlinearity {reprlib.repr(stored)}, "
             f"got nonlinearity={nonlinearity!r}"
         )
     if stored is None and nonlinearity is None:
-        raise ValueError(
-            f"from_pytorch: {path} holds a torch.nn.RNN without minigrad's metadata; its "
-            "nonlinearity is not in the weights: pass nonlinearity='tanh' or 'relu'"
+        where = (
+            "its metadata's config has no 'activation'"
+            if ours
+            else "it holds a torch.nn.RNN without minigrad's metadata, and the weights do not "
+            "say the nonlinearity"
         )
+        raise ValueError(f"from_pytorch: {path}: {where}; pass nonlinearity='tanh' or 'relu'")
     return {**config, "activation": stored or nonlinearity}
 
 
 def _stored_config(meta: dict[str, str], path: Path) -> dict[str, Any]:
     """config + vocab from the metadata, checked for version and JSON shape."""
     version = meta.get("version", "")
-    if not version.isdigit() or int(version) > VERSION:
+    if not re.fullmatch(r"[0-9]{1,6}", version) or int(version) > VERSION:
         raise CheckpointError(
-            f"from_pytorch: {path} has format version {version!r}; this minigrad reads "
-            f"up to {VERSION}"
+            f"from_pytorch: {path} has format version {reprlib.repr(version)}; this minigrad "
+            f"reads versions 0 to {VERSION}"
         )
     try:
         config = json.loads(meta.get("config", ""))
         vocab = json.loads(meta.get("vocab", "null"))
+    except RecursionError:
+        raise CheckpointError(f"from_pytorch: metadata of {path} is nested too deeply") from None
     except ValueError as err:
         raise CheckpointError(
             f"from_pytorch: metadata of {path} is not valid JSON: {err}"
@@ -288,48 +375,46 @@ def _stored_config(meta: dict[str, str], path: Path) -> dict[str, Any]:
     return {**config, "vocab": vocab}
 
 
-def _inferred_config(arrays: dict[str, np.ndarray], dtype: np.dtype, path: Path) -> dict[str, Any]:
+def _inferred_config(
+    shapes: dict[str, tuple[int, ...]], dtype: np.dtype, path: Path
+) -> dict[str, Any]:
     """input/hidden/output sizes and the cell from weight_ih (G*H, I), weight_hh (G*H, H)."""
-    w_ih, w_hh, head = (arrays[k] for k in ("rnn.weight_ih_l0", "rnn.weight_hh_l0", "head.weight"))
     for key in ("rnn.weight_ih_l0", "rnn.weight_hh_l0", "head.weight"):
-        if arrays[key].ndim != 2 or 0 in arrays[key].shape:
+        if len(shapes[key]) != 2 or 0 in shapes[key]:
             raise CheckpointError(
                 f"from_pytorch: tensor {key!r} of {path} must be a non-empty matrix, "
-                f"got shape {arrays[key].shape}"
+                f"got shape {shapes[key]}"
             )
-    hidden = w_hh.shape[1]
-    kind = GATES.get(w_hh.shape[0] // hidden) if w_hh.shape[0] % hidden == 0 else None
+    w_hh = shapes["rnn.weight_hh_l0"]
+    hidden = w_hh[1]
+    kind = CELLS.get(w_hh[0] // hidden) if w_hh[0] % hidden == 0 else None
     if kind is None:
         raise CheckpointError(
-            f"from_pytorch: tensor 'rnn.weight_hh_l0' of {path} has shape {w_hh.shape}; "
+            f"from_pytorch: tensor 'rnn.weight_hh_l0' of {path} has shape {w_hh}; "
             f"expected (G*H, H) with G = 1 (RNN), 3 (GRU) or 4 (LSTM)"
         )
     return {
         "class": kind,
-        "input_size": w_ih.shape[1],
+        "input_size": shapes["rnn.weight_ih_l0"][1],
         "hidden_size": hidden,
-        "output_size": head.shape[0],
+        "output_size": shapes["head.weight"][0],
         "dtype": str(dtype),
         "vocab": None,
     }
 
 
-def _check_shapes(arrays: dict[str, np.ndarray], model: Recurrent, path: Path) -> None:
-    """Every tensor has the shape (and dtype) of the parameter it becomes."""
-    params = (model.U, model.W, model.b, model.b, model.V, model.c)
-    for key, param in zip(KEYS, params, strict=True):
-        got = arrays[key]
-        if got.shape != param.shape or got.dtype != param.dtype:
+def _check_shapes(shapes: dict[str, tuple[int, ...]], config: dict[str, Any], path: Path) -> None:
+    """Every tensor has the shape of the parameter it becomes in the model ``config`` describes."""
+    n_in, hidden, n_out = (config[k] for k in ("input_size", "hidden_size", "output_size"))
+    rows = GATES[config["class"]] * hidden
+    expected = ((rows, n_in), (rows, hidden), (rows,), (rows,), (n_out, hidden), (n_out,))
+    for key, want in zip(KEYS, expected, strict=True):
+        if shapes[key] != want:
             raise CheckpointError(
-                f"from_pytorch: tensor {key!r} of {path} has shape {got.shape} dtype {got.dtype}; "
-                f"the {type(model).__name__} {_sizes(model)} needs shape {param.shape} "
-                f"dtype {param.dtype}"
+                f"from_pytorch: tensor {key!r} of {path} has shape {shapes[key]}; the "
+                f"{config['class']} (input {n_in}, hidden {hidden}, output {n_out}) needs "
+                f"shape {want}"
             )
-
-
-def _sizes(model: Recurrent) -> str:
-    cell = model.cell
-    return f"(input {cell.input_size}, hidden {cell.hidden_size}, output {model.output_size})"
 
 
 def _check_gru_hidden_bias(bias_hh: np.ndarray, hidden: int, path: Path) -> None:

@@ -31,9 +31,14 @@ def _encode(model: Recurrent, prefix: str | list[int]) -> list[int]:
 
 
 def probabilities(logits: np.ndarray, temperature: float) -> np.ndarray:
-    """softmax(logits / temperature), shifted by the maximum so nothing overflows."""
-    z = logits.astype(np.float64) / temperature
-    e = np.exp(z - z.max())
+    """softmax(logits / temperature), shifted by the maximum so nothing overflows.
+
+    The shift comes before the division: at a tiny temperature (1e-320) the
+    quotients themselves overflow, to -inf below the maximum, where exp gives 0.
+    """
+    shifted = logits.astype(np.float64) - logits.max()
+    with np.errstate(over="ignore", divide="ignore"):
+        e = np.exp(shifted / temperature)
     return e / e.sum()
 
 

@@ -16,14 +16,18 @@ training stops there, writes a checkpoint (when a path is given) and warns
 with ``DataExhaustedWarning``; the history returned holds the steps done.
 
 Every step records the loss and the gradient norm before clipping in a
-``History``. A checkpoint (``minigrad.save``: weights, optimizer state,
-carried hidden state, history) is written every ``checkpoint_every`` steps and
+``History`` (rnn/history.py). A checkpoint (rnn/checkpoint.py: weights,
+optimizer state, carried hidden state, history) is written every ``checkpoint_every`` steps and
 at the end; ``resume=True`` continues from it exactly. On resume an iterable is
 read from its start and the batches of the steps already done are skipped, so
 pass it as it was at the start (a list, or a freshly made generator with the
 same seed); a ``CharDataset`` carries on at the window where it stopped, so
 its ``bptt``, ``batch_size`` and vocabulary must be those of the checkpoint
-(a mismatch is refused, naming both values). ``steps`` and ``clip`` are always
+(a mismatch is refused, naming both values). So must the ``validation`` text
+(the checkpoint stores its length and CRC-32), so that a resumed run never
+trains on text it held out, and ``History.validation`` never mixes losses on
+different texts; ``python -m rnn train --resume`` takes the checkpoint's
+``--validation`` fraction when the flag is left out. ``steps`` and ``clip`` are always
 the ones given; ``lr``, when given (or set on an ``Optimizer`` instance),
 replaces the stored learning rate, otherwise the stored one carries on.
 
@@ -54,22 +58,35 @@ import math
 import sys
 import warnings
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from tqdm import tqdm
 
-import minigrad as mg
 from minigrad import io, nn, optim
 
 from .bptt import detach
 from .cell import State
-from .data import CharDataset, Vocab
+from .checkpoint import HeldOut, TrainState, Windows, load_model, resume_run, save_checkpoint
+from .data import CharDataset
 from .evaluation import evaluate
-from .model import Recurrent, build, sequence_loss
+from .history import History
+from .model import Recurrent, sequence_loss
+
+__all__ = [
+    "DataExhaustedWarning",
+    "DivergedError",
+    "HeldOut",
+    "History",
+    "TrainState",
+    "Windows",
+    "evaluate",
+    "load_model",
+    "progress_bar",
+    "save_checkpoint",
+    "train",
+]
 
 OPTIMIZERS: dict[str, tuple[type[optim.Optimizer], float]] = {
     "sgd": (optim.SGD, 0.1),
@@ -87,65 +104,6 @@ class DivergedError(RuntimeError):
 
 class DataExhaustedWarning(UserWarning):
     """A finite ``data`` ran out before ``steps``; training stopped early."""
-
-
-@dataclass
-class History:
-    """Per-step training record: mean loss and global gradient norm (before clipping)."""
-
-    loss: list[float] = field(default_factory=list)
-    grad_norm: list[float] = field(default_factory=list)
-    validation: list[tuple[int, float]] = field(default_factory=list)  # (step, loss)
-    samples: list[tuple[int, str]] = field(default_factory=list)  # (step, text)
-
-    def append(self, loss: float, grad_norm: float) -> None:
-        self.loss.append(loss)
-        self.grad_norm.append(grad_norm)
-
-    def __len__(self) -> int:
-        return len(self.loss)
-
-    @property
-    def perplexity(self) -> list[float]:
-        """exp(loss): the effective number of equally likely next tokens."""
-        return [math.exp(x) for x in self.loss]
-
-    @property
-    def validation_perplexity(self) -> list[tuple[int, float]]:
-        """(step, exp(validation loss)) for every evaluation."""
-        return [(step, math.exp(loss)) for step, loss in self.validation]
-
-    def smoothed(self, window: int = 20) -> np.ndarray:
-        """Moving average of the loss over ``window`` steps (shorter at the start).
-
-        Each window is summed on its own, not as a difference of running sums,
-        so a spike of 1e25 cannot cancel the later, smaller losses away.
-        """
-        if isinstance(window, bool) or not isinstance(window, int) or window < 1:
-            raise ValueError(f"History.smoothed: window must be an int >= 1, got {window!r}")
-        loss = np.asarray(self.loss, dtype=np.float64)
-        if loss.size == 0:
-            return loss
-        padded = np.concatenate([np.zeros(window - 1), loss])
-        sums = np.lib.stride_tricks.sliding_window_view(padded, window).sum(axis=1)
-        return sums / np.minimum(np.arange(1, loss.size + 1), window)
-
-    def to_dict(self) -> dict[str, list[Any]]:
-        return {
-            "loss": list(self.loss),
-            "grad_norm": list(self.grad_norm),
-            "validation": [list(pair) for pair in self.validation],
-            "samples": [list(pair) for pair in self.samples],
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> History:
-        return cls(
-            [float(x) for x in d["loss"]],
-            [float(x) for x in d["grad_norm"]],
-            [(int(step), float(loss)) for step, loss in d.get("validation", [])],
-            [(int(step), str(text)) for step, text in d.get("samples", [])],
-        )
 
 
 def make_optimizer(
@@ -211,145 +169,6 @@ def progress_bar(**options: Any) -> tqdm:
     return tqdm(file=sys.stdout if in_kernel else None, **options)
 
 
-def _state_arrays(state: State | None) -> dict[str, np.ndarray]:
-    if state is None:
-        return {}
-    parts = state if isinstance(state, tuple) else (state,)
-    return {str(i): s.data for i, s in enumerate(parts)}
-
-
-def _state_from(arrays: dict[str, np.ndarray]) -> State | None:
-    if not arrays:
-        return None
-    parts = tuple(mg.Tensor(arrays[str(i)]) for i in range(len(arrays)))
-    return parts if len(parts) > 1 else parts[0]
-
-
-@dataclass
-class TrainState:
-    """Where training stands: steps done, the hidden state carried on, the record."""
-
-    step: int = 0
-    hidden: State | None = None
-    history: History = field(default_factory=History)
-
-
-@dataclass(frozen=True)
-class Windows:
-    """How a ``CharDataset`` is cut: ``bptt`` steps per window, ``batch_size`` streams."""
-
-    bptt: int
-    batch_size: int
-
-
-def save_checkpoint(
-    path: str | Path,
-    model: Recurrent,
-    opt: optim.Optimizer,
-    run: TrainState | None = None,
-    windows: Windows | None = None,
-    overwrite: bool = False,
-) -> Path:
-    """Weights + config, optimizer state, carried hidden state and history, atomically."""
-    run = run or TrainState()
-    metadata: dict[str, Any] = {
-        "step": run.step,
-        "history": run.history.to_dict(),
-        "optimizer": type(opt).__name__,
-    }
-    if windows is not None:
-        metadata.update(bptt=windows.bptt, batch_size=windows.batch_size)
-    extras = {"optimizer": opt.state_dict(), "hidden": _state_arrays(run.hidden)}
-    return io.save(
-        model,
-        path,
-        metadata=metadata,
-        extras={k: v for k, v in extras.items() if v},
-        overwrite=overwrite,
-    )
-
-
-def _resume(
-    path: Path, model: Recurrent, opt: optim.Optimizer, lr: float | None, windows: Windows | None
-) -> TrainState:
-    """Load weights, optimizer state and the run; the given lr replaces the stored one."""
-    ckpt = io.load(path, into=model)
-    stored = ckpt.metadata.get("optimizer")
-    if stored != type(opt).__name__:
-        raise ValueError(
-            f"train: {path} was written with optimizer {stored}, "
-            f"cannot resume with {type(opt).__name__}"
-        )
-    if "optimizer" not in ckpt.extras:
-        raise io.CheckpointError(f"train: {path} has no optimizer state (extras/optimizer)")
-    try:
-        opt.load_state_dict(ckpt.extras["optimizer"])
-    except ValueError as err:
-        raise io.CheckpointError(
-            f"train: the optimizer state in {path} is invalid: {err}"
-        ) from None
-    if lr is not None:
-        opt.lr = lr
-    run = TrainState(
-        _stored_step(ckpt.metadata, path),
-        _stored_state(ckpt.extras.get("hidden", {}), path),
-        _stored_history(ckpt.metadata, path),
-    )
-    if windows is not None:
-        _check_windows(ckpt.metadata, run.hidden, windows, path)
-    return run
-
-
-def _stored_step(metadata: dict[str, Any], path: Path) -> int:
-    step = metadata.get("step")
-    if type(step) is not int or step < 0:
-        raise io.CheckpointError(
-            f"train: metadata field 'step' of {path} is {step!r}, not an int >= 0"
-        )
-    return step
-
-
-def _stored_history(metadata: dict[str, Any], path: Path) -> History:
-    record = metadata.get("history")
-    fields = ("loss", "grad_norm")
-    if not isinstance(record, dict) or not all(isinstance(record.get(k), list) for k in fields):
-        raise io.CheckpointError(
-            f"train: metadata field 'history' of {path} must hold the lists 'loss' and 'grad_norm'"
-        )
-    for key in fields:
-        values = record[key]
-        if len(values) != metadata["step"] or not all(type(x) in (int, float) for x in values):
-            raise io.CheckpointError(
-                f"train: metadata field 'history.{key}' of {path} must be {metadata['step']} "
-                f"numbers (one per step), got {len(values)} items"
-            )
-    return History.from_dict(record)
-
-
-def _stored_state(arrays: dict[str, np.ndarray], path: Path) -> State | None:
-    if sorted(arrays) not in ([], ["0"], ["0", "1"]):
-        raise io.CheckpointError(
-            f"train: {path} has hidden state entries {sorted(arrays)}; expected ['0'] or ['0', '1']"
-        )
-    return _state_from(arrays)
-
-
-def _check_windows(
-    metadata: dict[str, Any], hidden: State | None, windows: Windows, path: Path
-) -> None:
-    """A CharDataset resumes at the window where it stopped: same bptt and batch size."""
-    first = hidden[0] if isinstance(hidden, tuple) else hidden
-    rows = None if first is None else first.shape[0]
-    stored = {"bptt": metadata.get("bptt"), "batch_size": metadata.get("batch_size", rows)}
-    for name, flag in (("bptt", "--bptt"), ("batch_size", "--batch-size")):
-        value = getattr(windows, name)
-        if stored[name] is not None and stored[name] != value:
-            raise ValueError(
-                f"train: {path} was trained with {name} {stored[name]!r}; resuming with "
-                f"{name} {value} ({flag}) would cut the corpus into other windows"
-            )
-
-
 def _batches(data: Any, bptt: int, batch_size: int, start: int) -> Iterator[tuple[Any, bool]]:
     """(batch, carry) from step ``start`` on; carry=False where the state must restart."""
     if hasattr(data, "windows") and hasattr(data, "vocab"):
@@ -394,6 +213,12 @@ def _gradient(
 def _check_settings(
     steps: int, bptt: int, batch_size: int, clip: float | None, checkpoint_every: int
 ) -> None:
+    counts = {"steps": steps, "bptt": bptt, "batch_size": batch_size}
+    for name, value in {**counts, "checkpoint_every": checkpoint_every}.items():
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"train: {name} must be an int, got {value!r}")
+        if value > sys.maxsize:  # a count of steps beyond any run, and beyond islice
+            raise ValueError(f"train: {name} must be at most {sys.maxsize}, got {value}")
     if steps < 0 or bptt < 1 or batch_size < 1 or checkpoint_every < 1:
         raise ValueError(
             f"train: need steps >= 0, bptt >= 1, batch_size >= 1, "
@@ -485,7 +310,8 @@ def train(
     opt = make_optimizer(model, optimizer, lr)
     path = Path(checkpoint) if checkpoint is not None else None
     windows = Windows(bptt, batch_size) if _is_char_dataset(data) else None
-    run = TrainState()
+    held_out = None if validation is None else HeldOut.of(validation)
+    run = TrainState(held_out=held_out)
     saved: int | None = None  # the step of the last checkpoint written
 
     def save() -> None:
@@ -496,7 +322,7 @@ def train(
         if path is None or not path.is_file():
             raise FileNotFoundError(f"train: resume=True needs an existing checkpoint, got {path}")
         given_lr = lr is not None or isinstance(optimizer, optim.Optimizer)
-        run = _resume(path, model, opt, opt.lr if given_lr else None, windows)
+        run = resume_run(path, model, opt, opt.lr if given_lr else None, windows, held_out)
         saved = run.step
     elif path is not None:
         io.check_save_path(path, overwrite)
@@ -551,40 +377,3 @@ def train(
     if run.step < steps:
         _ran_out(steps, path, save, run, saved)
     return run.history
-
-
-def load_model(path: str | Path) -> tuple[Recurrent, io.Checkpoint]:
-    """Rebuild the model saved at ``path`` from its config and load its weights."""
-    ckpt = io.load(path)
-    config = ckpt.metadata.get("config")
-    if not isinstance(config, dict):
-        raise io.CheckpointError(f"load_model: {path} has no model config (not an rnn checkpoint)")
-    _check_config(config, sum(a.size for a in ckpt.arrays.values()), path)
-    try:
-        model = build(config)
-    except (ValueError, TypeError) as err:
-        raise io.CheckpointError(f"load_model: {path} has an invalid model config: {err}") from None
-    io.load(path, into=model)
-    return model, ckpt
-
-
-def _check_config(config: dict[str, Any], stored: int, path: str | Path) -> None:
-    """Sizes that fit the arrays the file holds, before anything is allocated; a valid vocab."""
-    sizes: list[Any] = [config.get(k) for k in ("input_size", "hidden_size", "output_size")]
-    if not all(type(n) is int and n >= 1 for n in sizes):
-        raise io.CheckpointError(
-            f"load_model: config fields input_size, hidden_size, output_size of {path} must be "
-            f"ints >= 1, got {sizes}"
-        )
-    n_in, hidden, n_out = sizes
-    if hidden * (n_in + hidden + n_out) > stored:  # U, W and V alone hold that many numbers
-        raise io.CheckpointError(
-            f"load_model: config sizes {sizes} of {path} need more weights than the file holds "
-            f"({stored} numbers)"
-        )
-    vocab = config.get("vocab")
-    if vocab is not None:
-        try:
-            Vocab.from_list(vocab if isinstance(vocab, list) else [vocab])
-        except ValueError as err:
-            raise io.CheckpointError(f"load_model: config field 'vocab' of {path}: {err}") from None

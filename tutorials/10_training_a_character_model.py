@@ -341,11 +341,20 @@ print("identical samples:", restored.sample("The ", 40, seed=3) == model.sample(
 # %% [markdown]
 # With `resume=True`, `rnn.train` continues from the checkpoint exactly where
 # it stopped (weights, optimizer state, position in the corpus), for a total
-# of `steps` steps:
+# of `steps` steps. It goes on with the same training text and the same
+# held-out text: the checkpoint knows which text it was validated on and
+# refuses another, so the held-out text stays unseen.
 
 # %%
 more = rnn.train(
-    restored, data, steps=STEPS + 10, checkpoint="char_rnn.npz", resume=True, progress=False
+    restored,
+    train_text,
+    steps=STEPS + 10,
+    checkpoint="char_rnn.npz",
+    resume=True,
+    progress=False,
+    validation=validation,
+    eval_every=5 if FAST else 50,
 )
 print(f"history now has {len(more)} steps; last loss {more.loss[-1]:.3f}")
 

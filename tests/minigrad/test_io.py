@@ -7,10 +7,12 @@ import json
 import os
 import signal
 import stat
+import struct
 import subprocess
 import sys
 import time
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -510,3 +512,96 @@ def test_an_interrupt_while_zipfile_closes_stays_an_interrupt(tmp_path: Path, mo
         save(Net(), tmp_path / "net.npz")
     assert os.listdir(tmp_path) == []
     gc.collect()  # the half-closed ZipFile goes now, while its warning is filtered
+
+
+def _local_entry(name: str, data: bytes) -> bytes:
+    """A STORED zip entry: local header, name, data."""
+    raw = name.encode()
+    return struct.pack(
+        "<4s5H3L2H", b"PK\x03\x04", 20, 0, 0, 0, 33, zlib.crc32(data), len(data), len(data),
+        len(raw), 0,
+    ) + raw + data  # fmt: skip
+
+
+def _central_record(name: str, data: bytes, offset: int) -> bytes:
+    raw = name.encode()
+    return struct.pack(
+        "<4s6H3L5H2L", b"PK\x01\x02", 20, 20, 0, 0, 0, 33, zlib.crc32(data), len(data),
+        len(data), len(raw), 0, 0, 0, 0, 0, offset,
+    ) + raw  # fmt: skip
+
+
+def _uint8_npy(payload: bytes) -> bytes:
+    buffer = std_io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        buffer, {"descr": "|u1", "fortran_order": False, "shape": (len(payload),)}
+    )
+    return buffer.getvalue() + payload
+
+
+def _nested_npz(path: Path, depth: int, leaf: int) -> int:
+    """Entries params/a0 .. a{depth-1}, each one's data holding the next entry whole.
+
+    Every CRC is right and zipfile reads every entry, but the innermost bytes
+    are counted ``depth`` times; returns the bytes all entries declare together.
+    """
+    names = [f"params/a{k}.npy" for k in range(depth)]
+    datas, entries, entry = [], [], b""
+    for name in reversed(names):  # innermost first
+        datas.insert(0, _uint8_npy(entry or bytes(leaf)))
+        entry = _local_entry(name, datas[0])
+        entries.insert(0, entry)
+    offsets = [0]
+    for k in range(depth - 1):  # the next entry starts after this one's headers
+        offsets.append(offsets[k] + len(entries[k]) - len(entries[k + 1]))
+    meta = _uint8_npy(metadata_entry(VALID_DOC).tobytes())
+    body = entries[0] + _local_entry("__metadata__.npy", meta)
+    records = [_central_record(n, d, o) for n, d, o in zip(names, datas, offsets, strict=True)]
+    records.append(_central_record("__metadata__.npy", meta, len(entries[0])))
+    directory = b"".join(records)
+    end = struct.pack(
+        "<4s4H2LH", b"PK\x05\x06", 0, 0, len(records), len(records), len(directory), len(body), 0
+    )
+    path.write_bytes(body + directory + end)
+    return sum(len(d) for d in datas)
+
+
+def test_nested_entries_cannot_make_a_file_read_as_more_than_it_holds(tmp_path: Path) -> None:
+    path = tmp_path / "nested.npz"
+    declared = _nested_npz(path, depth=40, leaf=20_000)
+    with zipfile.ZipFile(path) as zf:  # a valid zip: every entry reads, CRCs and all
+        assert sum(len(zf.read(info)) for info in zf.infolist()) > 30 * path.stat().st_size
+    assert declared > 30 * path.stat().st_size
+    overlap = r"entries 'params/a0.npy' and 'params/a1.npy' of .* overlap in the file"
+    with pytest.raises(CheckpointError, match=overlap):
+        load(path)
+
+
+def test_load_names_what_is_there_instead_of_a_checkpoint(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "fifo.npz")  # opening it to read would wait for a writer forever
+    (tmp_path / "dir.npz").mkdir()
+    with pytest.raises(OSError, match=r"load: .*fifo.npz is a FIFO, not a regular file"):
+        load(tmp_path / "fifo.npz")
+    with pytest.raises(IsADirectoryError, match=r"load: .*dir.npz is a directory"):
+        load(tmp_path / "dir.npz")
+
+
+def test_load_and_save_pass_a_fifo_named_like_a_temp_without_waiting(tmp_path: Path) -> None:
+    path = save({"w": np.zeros(2)}, tmp_path / "c.npz")
+    fifo = tmp_path / ".c.npz.minigrad-save-trap.tmp"
+    os.mkfifo(fifo)
+    script = (
+        "import sys; from minigrad.io import load, save; p = sys.argv[1]; save(load(p).arrays, p)"
+    )
+    try:
+        subprocess.run([sys.executable, "-c", script, str(path)], timeout=30, check=True)
+    except subprocess.TimeoutExpired:
+        pytest.fail("load or save waited on a FIFO named like a temp file")
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and load(path).arrays["w"].shape == (2,)
+
+
+def test_a_checkpoint_name_of_255_bytes_can_be_saved(tmp_path: Path) -> None:
+    path = tmp_path / ("c" * 251 + ".npz")
+    save(Net(), path)
+    assert params_bytes(Net()) == {k: v.tobytes() for k, v in load(path).arrays.items()}
+    assert os.listdir(tmp_path) == [path.name]

@@ -1,15 +1,27 @@
 """Safe file replacement: what may be replaced, atomic writes, and temp files never leaked."""
 
+import contextlib
 import fcntl
 import os
 import socket
 import stat
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
 import pytest
 
-from minigrad.safe_file import TEMP_MARK, Owner, Target, check_target, write_atomically
+from minigrad.safe_file import (
+    TEMP_MARK,
+    Owner,
+    Target,
+    check_target,
+    remove_abandoned_temps,
+    write_atomically,
+)
 
 
 class Refused(ValueError):
@@ -205,3 +217,133 @@ def test_a_symlink_named_like_a_temp_is_not_followed(tmp_path: Path) -> None:
     trap.symlink_to(precious)
     put(tmp_path / "f", b"OURS")
     assert trap.is_symlink() and precious.read_bytes() == b"keep"
+
+
+def _returns_within(seconds: float, fifo: Path, run: Callable[[], object]) -> bool:
+    """True if ``run()`` returns in time; if it hangs on ``fifo``, a writer end frees it."""
+    done = threading.Event()
+    thread = threading.Thread(target=lambda: (run(), done.set()), daemon=True)
+    thread.start()
+    returned = done.wait(seconds)
+    if not returned:
+        with contextlib.suppress(OSError):  # a reader blocked in open() now gets EOF
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        thread.join(seconds)
+    return returned
+
+
+def test_a_fifo_named_like_a_temp_blocks_nothing_and_is_left_alone(tmp_path: Path) -> None:
+    fifo = tmp_path / f".f{TEMP_MARK}trap.tmp"
+    os.mkfifo(fifo)
+    assert _returns_within(5, fifo, lambda: put(tmp_path / "f", b"OURS"))
+    assert _returns_within(5, fifo, lambda: remove_abandoned_temps(tmp_path / "f"))
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert (tmp_path / "f").read_bytes() == b"OURS"
+
+
+# ------------------------------------------------------------ long names
+@pytest.mark.parametrize("length", [225, 240, 255])
+def test_a_name_of_up_to_255_bytes_can_be_saved(tmp_path: Path, length: int) -> None:
+    path = tmp_path / ("é" * (length // 2) + "x" * (length % 2))  # two bytes per é
+    assert len(os.fsencode(path.name)) == length
+    seen = []
+    write_atomically(
+        check_target(path, OWNER, False), lambda f: (seen.extend(temps(tmp_path)), f.write(b"OURS"))
+    )
+    assert path.read_bytes() == b"OURS" and os.listdir(tmp_path) == [path.name]
+    assert len(os.fsencode(seen[0])) <= length  # the temp name is never longer than the target's
+
+
+def test_an_abandoned_temp_of_a_long_name_is_removed(tmp_path: Path) -> None:
+    path = tmp_path / ("n" * 250)
+    put(path, b"OURS")
+    written: list[str] = []
+    write_atomically(
+        check_target(path, OWNER, False),
+        lambda f: (written.extend(temps(tmp_path)), f.write(b"OURS")),
+    )
+    abandoned = tmp_path / written[0].replace(written[0][-12:-4], "deadbeef")
+    abandoned.write_bytes(b"half a file")
+    put(path, b"OURS 2")
+    assert os.listdir(tmp_path) == [path.name]
+
+
+# ----------------------------------------- the target checked again before the rename
+@pytest.mark.parametrize("swap", ["fifo", "foreign file"])
+def test_what_appears_at_the_target_during_a_write_is_not_replaced(
+    tmp_path: Path, swap: str
+) -> None:
+    path = tmp_path / "f"
+    put(path, b"OURS")
+    target = check_target(path, OWNER, overwrite=False)
+
+    def slow_write(f: BinaryIO) -> None:  # meanwhile someone puts something else there
+        path.unlink()
+        if swap == "fifo":
+            os.mkfifo(path)
+        else:
+            path.write_bytes(b"their work")
+        f.write(b"OURS 2")
+
+    with pytest.raises(Refused, match="is a FIFO" if swap == "fifo" else "is not a file of ours"):
+        write_atomically(target, slow_write)
+    if swap == "fifo":
+        assert stat.S_ISFIFO(os.lstat(path).st_mode)
+    else:
+        assert path.read_bytes() == b"their work"
+    assert os.listdir(tmp_path) == ["f"]
+
+
+# ---------------------------------------------- many savers and loaders at once
+_SAVE_AND_LOAD = """
+import sys, time
+import numpy as np
+from minigrad.io import load, save
+path, role, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])
+done = failed = 0
+deadline = time.monotonic() + seconds
+while time.monotonic() < deadline:
+    try:
+        if role.startswith("saver"):
+            n = 1 + (done * 7919) % 5000  # every save another size, as a growing history makes
+            save({"w": np.full(n, float(n))}, path, metadata={"n": n, "log": "x" * n})
+        else:
+            ckpt = load(path)
+            n = ckpt.metadata["n"]
+            assert ckpt.arrays["w"].shape == (n,) and (ckpt.arrays["w"] == n).all()
+            assert ckpt.metadata["log"] == "x" * n
+        done += 1
+    except Exception as err:
+        failed += 1
+        print(f"{role}: {type(err).__name__}: {err}", file=sys.stderr)
+print(done, failed)
+"""
+
+
+def test_concurrent_savers_and_loaders_never_fail_and_leave_one_whole_file(
+    tmp_path: Path,
+) -> None:
+    import numpy as np
+
+    from minigrad.io import load, save
+
+    path = tmp_path / "ckpt.npz"
+    save({"w": np.full(1, 1.0)}, path, metadata={"n": 1, "log": "x"})
+    roles = ["saver 1", "saver 2", "saver 3", "loader 1", "loader 2"]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _SAVE_AND_LOAD, str(path), role, "3"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for role in roles
+    ]
+    results = [p.communicate(timeout=120) for p in procs]
+    errors = [err for _, err in results if err]
+    counts = [tuple(map(int, out.split())) for out, _ in results]
+    assert errors == [], errors[0][:2000]
+    assert all(failed == 0 for _, failed in counts) and all(done > 0 for done, _ in counts)
+    n = load(path).metadata["n"]
+    assert (load(path).arrays["w"] == n).all()
+    assert temps(tmp_path) == []

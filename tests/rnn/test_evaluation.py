@@ -23,3 +23,22 @@ def test_evaluate_matches_the_hand_derived_forward():
         evaluate(model, CharDataset.from_text("a", data.vocab))
     with pytest.raises(TypeError, match="expected a CharDataset, got list"):
         evaluate(model, [1, 2, 3])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"streams": 0}, ValueError, "streams must be >= 1, got 0"),
+        ({"streams": -1}, ValueError, "streams must be >= 1, got -1"),
+        ({"streams": 2.5}, TypeError, "streams must be an int, got 2.5"),
+        ({"streams": True}, TypeError, "streams must be an int, got True"),
+        ({"chunk": 0}, ValueError, "chunk must be >= 1, got 0"),
+        ({"chunk": -5}, ValueError, "chunk must be >= 1, got -5"),  # once a silent loss of 0.0
+        ({"chunk": "8"}, TypeError, "chunk must be an int, got '8'"),
+    ],
+)
+def test_bad_streams_and_chunks_are_refused_by_name(kwargs, error, message):
+    data = CharDataset.from_text("the cat sat on the mat. " * 4)
+    model = rnn.RNN(data.vocab.size, 4, data.vocab.size, seed=0)
+    with pytest.raises(error, match=message):
+        evaluate(model, data, **kwargs)

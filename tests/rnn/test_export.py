@@ -272,7 +272,7 @@ def test_refuses_an_lstm_file_whose_config_says_gru(tmp_path):
         ({"version": "2"}, "version '2'"),
         ({"config": "{not json"}, "not valid JSON"),
         ({"config": "[1, 2]"}, "not a JSON object"),
-        ({"config": '{"class": "Transformer"}'}, "invalid config"),
+        ({"config": '{"class": "Transformer"}'}, "invalid model config: field 'class'"),
         ({"vocab": "[1, 2]"}, "not a list of strings"),
     ],
 )
@@ -311,7 +311,7 @@ def test_refuses_what_is_not_a_safetensors_file(tmp_path):
         rnn.from_pytorch(tmp_path / "notes.txt")
     with pytest.raises(FileNotFoundError):
         rnn.from_pytorch(tmp_path / "absent.safetensors")
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(IsADirectoryError, match="is a directory, not a regular file"):
         rnn.from_pytorch(tmp_path)
 
 
@@ -414,3 +414,168 @@ def test_export_command_refuses_a_foreign_file_without_force(tmp_path, capsys):
     assert "--force" in capsys.readouterr().err and out.read_text() == "keep me"
     assert main(["export", str(tmp_path / "ckpt.npz"), str(out), "--force"]) == 0
     assert main(["export", str(tmp_path / "absent.npz"), str(out)]) == 1
+
+
+# ------------------------------------------------- the header checked before building
+def _with_metadata(tmp_path, model, **meta):
+    """``model`` exported, then its metadata fields replaced by ``meta`` (strings)."""
+    path, t = exported(tmp_path, model)
+    safetensors.numpy.save_file(t, str(path), metadata=file_metadata(path) | meta)
+    return path
+
+
+def _never_built(monkeypatch):
+    def build(config):
+        raise AssertionError(f"built a model from {str(config)[:80]} before checking the file")
+
+    monkeypatch.setattr(rnn.export, "build", build)
+
+
+@pytest.mark.parametrize("hidden", [3000, 20000])
+def test_a_tiny_file_claiming_a_huge_model_is_refused_before_building(
+    tmp_path, monkeypatch, hidden
+):
+    model = make("RNN", "tanh")
+    config = json.dumps(model.config() | {"hidden_size": hidden, "vocab": None})
+    path = _with_metadata(tmp_path, model, config=config)
+    assert path.stat().st_size < 2000
+    _never_built(monkeypatch)
+    with pytest.raises(
+        CheckpointError, match=rf"'rnn.weight_ih_l0' .* \(4, 5\); .*\({hidden}, 5\)"
+    ):
+        rnn.from_pytorch(path)
+
+
+def test_a_header_declaring_more_bytes_than_the_file_holds_is_refused(tmp_path):
+    header = {key: {"dtype": "F64", "shape": [20000, 20000], "data_offsets": [0, 8 * 20000**2]}
+              for key in ["rnn.weight_ih_l0"]}  # fmt: skip
+    text = json.dumps(header).encode()
+    path = tmp_path / "claims.safetensors"
+    path.write_bytes(len(text).to_bytes(8, "little") + text + bytes(64))
+    with pytest.raises(CheckpointError, match=r"'rnn.weight_ih_l0' of shape \[20000, 20000\]"):
+        rnn.from_pytorch(path)
+
+
+def test_overlapping_tensors_are_refused(tmp_path):
+    header = {"a": {"dtype": "F64", "shape": [2], "data_offsets": [0, 16]},
+              "b": {"dtype": "F64", "shape": [2], "data_offsets": [8, 24]}}  # fmt: skip
+    text = json.dumps(header).encode()
+    path = tmp_path / "overlap.safetensors"
+    path.write_bytes(len(text).to_bytes(8, "little") + text + bytes(24))
+    with pytest.raises(CheckpointError, match="tensors 'a' and 'b' overlap"):
+        rnn.from_pytorch(path)
+
+
+DEEP = "[" * 100_000 + "]" * 100_000
+HOSTILE_CONFIGS = {
+    "deep-field": (lambda c: c | {"hidden_size": "DEEP"}, "nested too deeply"),
+    "repeated-vocab": (lambda c: c | {"vocab": ["ab"] * O}, "'vocab'"),
+    "empty-vocab": (lambda c: c | {"vocab": [""] * O}, "'vocab'"),
+    "short-vocab": (lambda c: c | {"vocab": list("abc")}, "'vocab'"),
+    "unknown-field": (lambda c: c | {"layers": 2}, "unknown fields ['layers']"),
+    "dtype": (lambda c: c | {"dtype": "float16"}, "'dtype'"),
+    "activation": (lambda c: c | {"activation": "gelu"}, "'activation'"),
+}
+
+
+@pytest.mark.parametrize(("change", "words"), HOSTILE_CONFIGS.values(), ids=HOSTILE_CONFIGS)
+def test_load_model_and_from_pytorch_refuse_a_config_alike(tmp_path, monkeypatch, change, words):
+    from rnn.train import load_model
+
+    model = make("RNN", "tanh", vocab=list("abcdef"))
+    config = change(model.config())
+    text = json.dumps(config).replace('"DEEP"', DEEP)
+    vocab = json.dumps(config.pop("vocab"))
+    path = _with_metadata(tmp_path, model, config=text, vocab=vocab)
+    ckpt = tmp_path / "m.npz"
+    mg.save(model, ckpt)
+    document = {"format": "minigrad-checkpoint", "version": 1,
+                "metadata": mg.load(ckpt).metadata | {"config": "CONFIG"}}  # fmt: skip
+    raw = json.dumps(document).replace('"CONFIG"', text).encode()
+    arrays = {f"params/{k}": v for k, v in mg.load(ckpt).arrays.items()}
+    np.savez(ckpt, __metadata__=np.frombuffer(raw, np.uint8), **arrays)
+    _never_built(monkeypatch)
+    with pytest.raises(CheckpointError) as by_export:
+        rnn.from_pytorch(path)
+    with pytest.raises(CheckpointError) as by_load:
+        load_model(ckpt)
+    assert words in str(by_export.value), str(by_export.value)[:300]
+    if words == "nested too deeply":  # refused as JSON, before it is a config
+        assert "metadata of" in str(by_load.value) and "not valid JSON" in str(by_load.value)
+    else:
+        why = str(by_export.value).split("invalid model config: ")[1]
+        assert str(by_load.value).endswith(why.replace(str(path), str(ckpt)))
+
+
+def test_a_version_of_other_digits_is_refused_by_name(tmp_path):
+    path = _with_metadata(tmp_path, make("GRU", None), version="¹")
+    with pytest.raises(CheckpointError, match="format version '¹'"):
+        rnn.from_pytorch(path)
+
+
+def test_an_rnn_config_without_activation_says_so(tmp_path):
+    model = make("RNN", "relu")
+    config = model.config()
+    del config["activation"]
+    path = _with_metadata(tmp_path, model, config=json.dumps(config))
+    with pytest.raises(ValueError, match="metadata's config has no 'activation'; pass nonlin"):
+        rnn.from_pytorch(path)
+    assert rnn.from_pytorch(path, nonlinearity="relu").cell.activation == "relu"
+
+
+def test_a_file_name_of_255_bytes_can_be_exported(tmp_path):
+    path = tmp_path / ("m" * 243 + ".safetensors")
+    rnn.to_pytorch(make("GRU", None), path)
+    assert type(rnn.from_pytorch(path)) is rnn.GRU
+    assert os.listdir(tmp_path) == [path.name]
+
+
+def _raw_safetensors(path, header_text: bytes, data: bytes = bytes(16)):
+    path.write_bytes(len(header_text).to_bytes(8, "little") + header_text + data)
+    return path
+
+
+GOOD = {"dtype": "F64", "shape": [2], "data_offsets": [0, 16]}
+
+
+@pytest.mark.parametrize(
+    ("header", "words"),
+    [
+        ({"a": GOOD | {"dtype": ["F64"]}}, "dtype ['F64']"),
+        ({"a": GOOD | {"shape": "x"}}, "shape 'x'"),
+        ({"a": GOOD | {"shape": [-2]}}, "shape [-2]"),
+        ({"a": GOOD | {"data_offsets": [0]}}, "data_offsets [0]"),
+        ({"a": GOOD | {"data_offsets": [8, 0]}}, "declared at bytes [8, 0]"),
+        ({"a": GOOD | {"shape": [3]}}, "of shape [3] dtype 'F64' is declared at bytes [0, 16]"),
+        ({"a": [1, 2]}, "tensor 'a' has no dtype"),
+        ({"__metadata__": None, "a": GOOD}, "__metadata__ is not a map of strings"),
+        ({"__metadata__": {"format": 1}, "a": GOOD}, "__metadata__ is not a map of strings"),
+        ([GOOD], "not a JSON object"),
+    ],
+)
+def test_a_malformed_header_is_refused_by_name(tmp_path, header, words):
+    path = _raw_safetensors(tmp_path / "bad.safetensors", json.dumps(header).encode())
+    with pytest.raises(CheckpointError, match="not a readable safetensors file") as err:
+        rnn.from_pytorch(path)
+    assert words in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("raw", "words"),
+    [
+        (b"{not json", "not valid JSON"),
+        (DEEP.encode(), "nested too deeply"),
+        (b"\xff\xfe{}", "not valid JSON"),
+    ],
+)
+def test_a_header_that_is_not_json_is_refused(tmp_path, raw, words):
+    path = _raw_safetensors(tmp_path / "bad.safetensors", raw)
+    with pytest.raises(CheckpointError, match=words):
+        rnn.from_pytorch(path)
+
+
+def test_a_header_longer_than_the_file_is_refused(tmp_path):
+    path = tmp_path / "short.safetensors"
+    path.write_bytes((10**6).to_bytes(8, "little") + b"{}")
+    with pytest.raises(CheckpointError, match="a header of 1000000 bytes in a file of 10"):
+        rnn.from_pytorch(path)

@@ -13,9 +13,11 @@ import numpy as np
 import pytest
 
 import minigrad as mg
+import rnn
 from rnn.__main__ import main, parser
+from rnn.data import CharDataset
 from rnn.demo import run_demo
-from rnn.train import load_model
+from rnn.train import HeldOut, TrainState, Windows, load_model
 
 
 @pytest.fixture(scope="module")
@@ -136,6 +138,18 @@ def test_train_sample_graph_commands(tmp_path, capsys):
     ("args", "message"),
     [
         (["sample", "--checkpoint", "nowhere.npz"], "no checkpoint file"),
+        (["sample", "--checkpoint", "{tmp}"], "is a directory, not a regular file"),
+        (["sample", "--checkpoint", "{fifo}"], "is a FIFO, not a regular file"),
+        (
+            ["sample", "--seed", "-1", "--checkpoint", "{ckpt}"],
+            "sample: --seed must be an integer >= 0",
+        ),
+        (
+            ["train", "--text", "zen", "--steps", "1", "--seed", "-1"],
+            "train: --seed must be an int",
+        ),
+        (["graph", "--seed", "-1"], "graph: --seed must be an integer >= 0, got -1"),
+        (["train", "--text", "zen", "--steps", str(10**23)], "steps must be at most"),
         (["sample", "--temperature", "0", "--checkpoint", "{ckpt}"], "temperature must be > 0"),
         (["train", "--text", "missing.txt", "--steps", "1"], "no such file"),
         (["train", "--text", "{short}", "--steps", "1", "--validation", "0"], "too short for one"),
@@ -149,7 +163,8 @@ def test_train_sample_graph_commands(tmp_path, capsys):
         (["graph", "--model", "lstm"], "--model lstm works with --view folded, unrolled or bptt"),
     ],
 )
-def test_bad_input_gives_a_clear_error(tmp_path, capsys, args, message):
+def test_bad_input_gives_a_clear_error(tmp_path, capsys, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)  # the default --checkpoint out/char_rnn.npz lands there
     ckpt = tmp_path / "m.npz"
     assert (
         main(
@@ -170,7 +185,8 @@ def test_bad_input_gives_a_clear_error(tmp_path, capsys, args, message):
     )
     short = tmp_path / "short.txt"
     short.write_text("tiny")
-    args = [a.format(ckpt=ckpt, short=short) for a in args]
+    os.mkfifo(tmp_path / "fifo")
+    args = [a.format(ckpt=ckpt, short=short, tmp=tmp_path, fifo=tmp_path / "fifo") for a in args]
     assert main([*args, "--no-progress"] if args[0] == "train" else args) == 1
     assert message in capsys.readouterr().err
 
@@ -250,6 +266,8 @@ def _train_args(ckpt, *extra):
     [
         (["--lr", "0"], "lr must be > 0, got 0.0"),
         (["--hidden", "100000"], "--hidden 100000 gives a rnn with"),
+        (["--hidden", str(10**200)], f"--hidden {10**200} gives a rnn with"),
+        (["--hidden", "0"], "--hidden must be >= 1, got 0"),
     ],
 )
 def test_train_arguments_are_checked_before_training(tmp_path, capsys, extra, message):
@@ -324,3 +342,72 @@ def test_sigterm_stops_training_cleanly(tmp_path):
     assert re.search(r"interrupted; last checkpoint \(intact\): .*m.npz \(step \d+\)", err)
     assert os.listdir(tmp_path) == ["m.npz"]
     assert mg.load(ckpt).metadata["step"] >= 1
+
+
+def test_a_validation_loss_past_709_is_reported_with_an_inf_perplexity(tmp_path, capsys):
+    data = CharDataset.load("zen")
+    v = data.vocab.size
+    model = rnn.RNN(v, 8, v, seed=0, vocab=data.vocab.to_list())
+    model.c.data[0] = 2000.0  # sure of one character: a loss of about 2000 on the others
+    ckpt = tmp_path / "m.npz"
+    run = TrainState(held_out=HeldOut.of(data.split(0.1)[1]))  # as `train --validation 0.1`
+    rnn.save_checkpoint(ckpt, model, mg.optim.Adam(model.parameters()), run, Windows(8, 4))
+    resume = ["--resume", "--steps", "1", "--lr", "1e-9", "--eval-every", "1"]
+    assert main(_train_args(ckpt, *resume)) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"step      0: validation loss 1\d\d\d\.\d+, perplexity inf", out)
+    assert re.search(r"step      1: validation loss 1\d\d\d\.\d+, perplexity inf", out)
+
+
+def test_resume_keeps_the_held_out_fraction_of_the_checkpoint(tmp_path, capsys):
+    ckpt = tmp_path / "m.npz"
+    assert main(_train_args(ckpt, "--steps", "2", "--validation", "0.2", "--eval-every", "1")) == 0
+    before = ckpt.read_bytes()
+    resume = ["--resume", "--steps", "3", "--eval-every", "1"]
+    for other in ("0.1", "0"):
+        assert main(_train_args(ckpt, *resume, "--validation", other)) == 1
+        err = capsys.readouterr().err
+        assert f"--validation {other} does not match" in err and "(--validation 0.2)" in err
+        assert ckpt.read_bytes() == before
+    assert main(_train_args(ckpt, *resume)) == 0  # left out: the checkpoint's 0.2
+    assert main(_train_args(ckpt, "--resume", "--steps", "4", "--validation", "0.2")) == 0
+    steps = [step for step, _ in mg.load(ckpt).metadata["history"]["validation"]]
+    assert steps == [0, 1, 2, 3, 4]
+
+
+def test_a_refused_train_leaves_no_directories_it_made(tmp_path, capsys):
+    ckpt = tmp_path / "new" / "deeper" / "m.npz"
+    assert main(_train_args(ckpt, "--steps", "1", "--lr", "0")) == 1
+    assert "lr must be > 0" in capsys.readouterr().err
+    assert os.listdir(tmp_path) == []
+    assert main(_train_args(ckpt, "--steps", "1")) == 0
+    assert mg.load(ckpt).metadata["step"] == 1
+
+
+def test_resuming_to_fewer_steps_than_done_says_so_and_writes_nothing(tmp_path, capsys):
+    ckpt = tmp_path / "m.npz"
+    assert main(_train_args(ckpt, "--steps", "4")) == 0
+    before = ckpt.read_bytes()
+    capsys.readouterr()
+    assert main(_train_args(ckpt, "--resume", "--steps", "2")) == 1
+    out, err = capsys.readouterr()
+    assert "is already at step 4 and --steps 2 is the total" in err and "wrote" not in out
+    assert ckpt.read_bytes() == before
+
+
+def test_sampling_at_a_tiny_temperature_takes_the_most_likely_characters(tmp_path, capsys):
+    ckpt = tmp_path / "m.npz"
+    assert main(_train_args(ckpt, "--steps", "1")) == 0
+    capsys.readouterr()
+    sample = ["sample", "--checkpoint", str(ckpt), "--prefix", "Be", "-n", "20", "--seed"]
+    assert main([*sample, "1", "--temperature", "1e-320"]) == 0
+    coldest = capsys.readouterr().out
+    assert main([*sample, "2", "--temperature", "1e-320"]) == 0
+    assert capsys.readouterr().out == coldest  # no randomness left: argmax every time
+    model, _ = load_model(ckpt)
+    ids = [model.vocab.index(ch) for ch in "Be"]
+    state, logits = None, None
+    for i in ids:
+        out = model.unroll(np.array([[i]]), state)
+        state, logits = out.state, out.logits.data[-1, 0]
+    assert coldest[2] == model.vocab[int(np.argmax(logits))]

@@ -179,7 +179,7 @@ def test_resume_refuses_another_optimizer(tmp_path, data):
     path = tmp_path / "ckpt.npz"
     model = small_model(data)
     train(model, data, steps=2, bptt=8, batch_size=4, checkpoint=path, progress=False)
-    with pytest.raises(ValueError, match="optimizer Adam, cannot resume with SGD"):
+    with pytest.raises(ValueError, match="optimizer 'Adam', cannot resume with 'SGD'"):
         train(
             model,
             data,
@@ -388,6 +388,16 @@ def _rewrite_metadata(path, change):
         (lambda m: m.update(step="3"), "'step'"),
         (lambda m: m.update(history={"loss": [1.0]}), "'history'"),
         (lambda m: m["history"].update(loss=[None, 2.0]), "'history.loss'"),
+        (lambda m: m["history"].update(validation="x"), "'history.validation' of .* list"),
+        (lambda m: m["history"].update(validation=[[0]]), "'history.validation' .*item 0"),
+        (lambda m: m["history"].update(validation=[["0", 1.0]]), "'history.validation'"),
+        (lambda m: m["history"].update(validation=[[0, "1"]]), "'history.validation'"),
+        (lambda m: m["history"].update(validation=[[99, 1.0]]), r"item 0 is \[99, 1.0\].* to 2"),
+        (lambda m: m["history"].update(validation=[[1, 1.0], [1, 2.0]]), "increasing"),
+        (lambda m: m["history"].update(samples=[[1, 5]]), "'history.samples' .*item 0"),
+        (lambda m: m["history"].update(samples=[[0, "a"]]), "increasing from 1 to 2"),
+        (lambda m: m["history"].update(samples=5), "'history.samples'"),
+        (lambda m: m.update(validation="x"), "field 'validation' of .* must be null"),
     ],
 )
 def test_hostile_checkpoint_fields_are_checkpoint_errors(tmp_path, data, change, message):
@@ -497,3 +507,39 @@ def test_progress_bar_in_a_kernel_without_ipywidgets_is_text_on_stdout(monkeypat
     bar.close()
     captured = capsys.readouterr()
     assert type(bar) is std.tqdm and "here" in captured.out and captured.err == ""
+
+
+def test_perplexities_past_the_float_range_are_inf_not_an_error():
+    history = History([2.0, 709.0, 710.0, math.inf], [1.0] * 4, validation=[(0, 1.5), (4, 800.0)])
+    assert history.perplexity == [math.exp(2.0), math.exp(709.0), math.inf, math.inf]
+    assert history.validation_perplexity == [(0, math.exp(1.5)), (4, math.inf)]
+
+
+# ---------------------------------------- resuming keeps the held-out text
+def _run(data, path, validation, steps, resume=False):
+    train_part, held_out = data.split(validation) if validation else (data, None)
+    model = load_model(path)[0] if resume else small_model(data)
+    return train(
+        model, train_part, steps=steps, bptt=8, batch_size=4, checkpoint=path, resume=resume,
+        progress=False, validation=held_out, eval_every=1,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("other", [0.3, None])
+def test_resuming_with_another_held_out_text_is_refused(tmp_path, data, other):
+    path = tmp_path / "c.npz"
+    _run(data, path, 0.2, steps=2)
+    before = path.read_bytes()
+    with pytest.raises(ValueError, match=r"validated on a held-out text of \d+ characters"):
+        _run(data, path, other, steps=3, resume=True)
+    assert path.read_bytes() == before
+    history = _run(data, path, 0.2, steps=3, resume=True)
+    assert [step for step, _ in history.validation] == [0, 1, 2, 3]
+
+
+def test_a_run_without_validation_resumes_only_without(tmp_path, data):
+    path = tmp_path / "c.npz"
+    _run(data, path, None, steps=2)
+    with pytest.raises(ValueError, match="validated on no held-out text; resuming with a held"):
+        _run(data, path, 0.2, steps=3, resume=True)
+    assert len(_run(data, path, None, steps=3, resume=True)) == 3

@@ -40,6 +40,11 @@ def test_saving_again_replaces_the_picture_and_keeps_its_mode(tmp_path: Path) ->
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
 
 
+def test_a_picture_name_of_255_bytes_can_be_saved(tmp_path: Path) -> None:
+    out = _graph().save(tmp_path / ("g" * 251 + ".dot"))
+    assert out.read_text().startswith("digraph") and os.listdir(tmp_path) == [out.name]
+
+
 def test_a_fifo_or_a_directory_is_refused_and_left_alone(tmp_path: Path) -> None:
     fifo, folder = tmp_path / "g.dot", tmp_path / "d.dot"
     os.mkfifo(fifo)
