@@ -8,7 +8,8 @@ the check falls back to it (and says so) only while the answer is still None.
 
 Each tutorial runs as a subprocess in a fresh temporary directory (its pictures
 land there, never in the repository) with ``MPLBACKEND=Agg`` and
-``MINIGRAD_FAST=1``, which only shrinks training loops.
+``MINIGRAD_FAST=1``, which only shrinks training loops. Whatever a tutorial
+prints passes the word filter (tests/wordfilter.py).
 """
 
 import os
@@ -20,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from wordfilter import unfit_words
 
 TUTORIALS = Path(__file__).resolve().parents[2] / "tutorials"
 SCRIPTS = sorted(TUTORIALS.glob("[0-9][0-9]_*.py"))
@@ -60,6 +62,7 @@ def test_tutorial_runs(script: Path, tmp_path: Path) -> None:
     )
     assert done.returncode == 0, f"{script.name} failed:\n{done.stdout[-3000:]}\n{done.stderr}"
     assert done.stdout.rstrip().endswith("exercise check passed"), done.stdout[-2000:]
+    assert unfit_words(done.stdout) == [], f"{script.name} prints a sample unfit to print"
     pictures = [p for p in tmp_path.rglob("*") if p.suffix in PICTURE_SUFFIXES]
     assert pictures, f"{script.name} saved no picture into its working directory"
     assert all(p.stat().st_size > 0 for p in pictures)
