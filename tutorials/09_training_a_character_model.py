@@ -185,7 +185,7 @@ print(f"(unigram baseline: perplexity {unigram:.1f}, loss {np.log(unigram):.3f})
 # two yardsticks: the uniform guess ln(94) and the unigram model.
 
 # %%
-fig, ax = plt.subplots(figsize=(7, 4))
+fig, ax = plt.subplots(figsize=(7, 4.8))
 steps = np.arange(1, len(history) + 1)
 ax.plot(steps, history.loss, lw=0.7, alpha=0.4, label="training loss (one window)")
 ax.plot(steps, history.smoothed(), lw=2, label="training loss, moving average")
@@ -195,7 +195,7 @@ ax.axhline(np.log(data.vocab.size), ls="--", c="grey", label=f"uniform guess: ln
 ax.axhline(np.log(unigram), ls=":", c="k", label=f"unigram model: ln {unigram:.1f}")
 ax.set(xlabel="training step", ylabel="cross-entropy (nats per character)")
 ax.set_title("char-RNN on the Python reference documentation")
-ax.legend()
+ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, frameon=False)  # off the lines
 fig.tight_layout()
 fig.savefig(OUT / "09_loss.png", dpi=120)
 plt.close(fig)  # pyplot lets go of it; the last line shows it, once, in a notebook
