@@ -374,8 +374,7 @@ same_weights = all(
     for p, q in zip(restored.parameters(), straight.parameters(), strict=True)
 )
 print(
-    f"interrupted and resumed = in one go: weights {same_weights}, "
-    f"losses {more.loss == in_one_go.loss}"
+    f"stopped and resumed = in one go: weights {same_weights}, losses {more.loss == in_one_go.loss}"
 )
 assert same_weights and more.loss == in_one_go.loss
 

@@ -43,7 +43,7 @@ def test_prints_the_shipped_models_perplexity_and_word_share(full_run):
 
 def test_resumed_equals_uninterrupted(full_run):
     _, out = full_run
-    assert "interrupted and resumed = in one go: weights True, losses True" in out
+    assert "stopped and resumed = in one go: weights True, losses True" in out
 
 
 def test_every_printed_sample_is_fit_to_print(full_run):
