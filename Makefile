@@ -55,7 +55,7 @@ SPEAKER_TRAIN := OPENBLAS_NUM_THREADS=1 $(PY) -m rnn train --text pydoc --valida
 	--model lstm --hidden 256 --dtype float32 --batch-size 32 --bptt 64 \
 	--eval-every 250 --checkpoint-every 250 --checkpoint $(SPEAKER)
 
-speaker: $(STAMP) ## train the LSTM shipped in rnn/models (about 20 min on one core)
+speaker: $(STAMP) ## train the LSTM shipped in rnn/models (17 min on one core)
 	@mkdir -p $(dir $(SPEAKER))
 	@start=$$(date +%s) && \
 	$(SPEAKER_TRAIN) --lr 3e-3 --steps 2500 && \

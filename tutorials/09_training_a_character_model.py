@@ -386,7 +386,7 @@ assert same_weights and more.loss == in_one_go.loss
 # model (an LSTM, tutorial 10) do much better. One such model ships with the
 # package, `rnn.pretrained.PYDOC_LSTM`: hidden size 256, trained on the same
 # `train_text` for 3000 steps of 32 × 64 characters with `make speaker` (two
-# `python -m rnn train` runs, Adam at 0.003 then 0.001; 18 minutes on one
+# `python -m rnn train` runs, Adam at 0.003 then 0.001; 17 minutes on one
 # core of a busy machine: too long for a tutorial, so it is trained once and
 # loaded here like any checkpoint). It has never read the held-out part
 # either.
