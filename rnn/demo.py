@@ -4,7 +4,8 @@
 
 1. a char-RNN on CPython's reference documentation (``load_text("pydoc")``,
    the last 10 % held out): a sample before training, training with a
-   progress bar and the validation loss, the loss from about ln(vocab) down,
+   progress bar, the validation loss and a sample every ``sample_every``
+   steps (as min-char-rnn prints them), the loss from about ln(vocab) down,
    the perplexity on training and held-out text against the unigram
    baseline, a sample after;
 2. ``gradcheck`` of a small unrolled RNN (autograd vs central differences) and
@@ -48,10 +49,13 @@ class DemoSettings:
     lr: float = 3e-3
     validation: float = 0.1  # the held-out fraction at the end of the corpus
     eval_every: int = 250
+    sample_every: int = 500
 
     @classmethod
     def fast(cls) -> DemoSettings:
-        return cls(steps=60, hidden=64, bptt=16, batch_size=8, lr=1e-2, validation=0.02)
+        return cls(
+            steps=60, hidden=64, bptt=16, batch_size=8, lr=1e-2, validation=0.02, sample_every=30
+        )
 
 
 def tiny_model(kind: str, T: int, seed: int = 0) -> tuple[Recurrent, np.ndarray, np.ndarray]:
@@ -89,6 +93,7 @@ def train_char_rnn(
         data,
         validation=held_out,
         eval_every=settings.eval_every,
+        sample_every=settings.sample_every,
         steps=settings.steps,
         bptt=settings.bptt,
         batch_size=settings.batch_size,

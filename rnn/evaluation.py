@@ -1,11 +1,16 @@
-"""How well a trained model predicts text it reads: the mean cross-entropy over a corpus.
+"""How well a trained model predicts text it reads, and whether what it writes is words.
 
 ``evaluate(model, held_out)`` is the validation loss that ``train`` records;
 exp of it is the perplexity, the number of characters the model hesitates
 between on average. ``rnn.data.unigram_perplexity`` is the baseline.
+``word_share(samples, text)`` counts how many of the words a model wrote are
+real: they occur in ``text``, the text it learned from.
 """
 
 from __future__ import annotations
+
+import re
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -45,3 +50,22 @@ def evaluate(model: Recurrent, data: CharDataset, streams: int = 32, chunk: int 
         total += sequence_loss(out.logits, ys).item() * ys.size
         state = out.state
     return total / (streams * length)
+
+
+WORD = re.compile(r"[A-Za-z]+")
+
+
+def word_share(samples: Iterable[str], text: str, min_length: int = 3) -> float:
+    """The share of the words in ``samples`` that occur in ``text``: real words, not invented ones.
+
+    The words of a sample are its tokens (split at white space) made only of
+    the letters A-Z, a-z, at least ``min_length`` of them (shorter ones are
+    often real by chance; tokens with digits or punctuation are left out). A
+    word occurs in ``text`` if it is one of its runs of letters; case counts.
+    """
+    known = set(WORD.findall(text))
+    words = [w for sample in samples for w in sample.split() if WORD.fullmatch(w)]
+    words = [w for w in words if len(w) >= min_length]
+    if not words:
+        raise ValueError(f"word_share: the samples hold no word of {min_length}+ letters")
+    return sum(w in known for w in words) / len(words)

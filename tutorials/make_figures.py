@@ -33,7 +33,7 @@ FIGURES = {
         "08_heat.svg",
     ],
     "09_clipping_and_truncation.py": ["09_truncation.png"],
-    "10_training_a_character_model.py": ["09_loss.png"],
+    "10_training_a_character_model.py": ["10_loss.png"],
     "11_lstm_and_gru.py": ["11_copy_task.png", "11_profiles.png"],
     "12_moving_on_to_pytorch.py": ["12_gate_blocks.png"],
 }

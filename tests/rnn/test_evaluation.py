@@ -42,3 +42,15 @@ def test_bad_streams_and_chunks_are_refused_by_name(kwargs, error, message):
     model = rnn.RNN(data.vocab.size, 4, data.vocab.size, seed=0)
     with pytest.raises(error, match=message):
         evaluate(model, data, **kwargs)
+
+
+def test_word_share_counts_letter_only_tokens_of_three_or_more_found_in_the_text() -> None:
+    from rnn.evaluation import word_share
+
+    text = "The value of an object; an int(x) is immutable."
+    # words: "The", "int" occur, "valeu", "immutible" do not; "of", "an" are too short,
+    # "object;" and "x.y" are not letters only
+    assert word_share(["The valeu of an object;", "int immutible x.y"], text) == 2 / 4
+    assert word_share(["the"], text) == 0.0  # case counts: only "The" occurs
+    with pytest.raises(ValueError, match="no word of 3\\+ letters"):
+        word_share(["a b; 12 object;"], text)

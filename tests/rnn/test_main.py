@@ -1,5 +1,7 @@
 """``python -m rnn``: the demo in fast mode with its outputs checked, and the other commands."""
 
+import contextlib
+import io
 import json
 import math
 import os
@@ -11,6 +13,7 @@ import time
 
 import numpy as np
 import pytest
+from wordfilter import unfit_words
 
 import minigrad as mg
 import rnn
@@ -24,8 +27,10 @@ from rnn.train import HeldOut, TrainState, Windows, load_model
 def demo(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
     lines = []
-    run_demo(out, fast=True, progress=False, say=lines.append)
-    return out, "\n".join(lines)
+    printed = io.StringIO()  # the samples train prints while it trains
+    with contextlib.redirect_stdout(printed):
+        run_demo(out, fast=True, progress=False, say=lines.append)
+    return out, "\n".join([printed.getvalue(), *lines])
 
 
 def test_demo_learns_and_reports(demo):
@@ -37,6 +42,13 @@ def test_demo_learns_and_reports(demo):
     assert float(last) < float(first) - 0.8
     assert "sample before training" in text and "sample after training" in text
     assert "gradcheck of a 5-step unrolled RNN" in text and "passed" in text
+
+
+def test_demo_prints_samples_while_training_and_every_sample_is_fit_to_print(demo):
+    _, text = demo
+    steps = [int(n) for n in re.findall(r"----- sample at step (\d+) -----", text)]
+    assert steps == [30, 60]
+    assert unfit_words(text) == []
 
 
 def test_demo_writes_every_output_and_prints_its_path(demo):

@@ -9,7 +9,8 @@ the check falls back to it (and says so) only while the answer is still None.
 
 Each tutorial runs as a subprocess in a fresh temporary directory (its pictures
 land there, never in the repository) with ``MPLBACKEND=Agg`` and
-``MINIGRAD_FAST=1``, which only shrinks training loops.
+``MINIGRAD_FAST=1``, which only shrinks training loops. Whatever a tutorial
+prints passes the word filter (tests/wordfilter.py).
 """
 
 import os
@@ -21,13 +22,13 @@ from typing import Any
 
 import numpy as np
 import pytest
+from wordfilter import unfit_words
 
 TUTORIALS = Path(__file__).resolve().parents[2] / "tutorials"
 SCRIPTS = sorted(TUTORIALS.glob("[0-9][0-9]_*.py"))
 PICTURE_SUFFIXES = {".svg", ".png", ".html"}
 # What a tutorial writes goes under figures/ (pictures) or out/ (other files) of the
-# directory it runs in. The character model's checkpoint still lands beside it.
-WRITTEN_ELSEWHERE = {"10_training_a_character_model.py": {"char_rnn.npz"}}
+# directory it runs in.
 EXERCISE = re.compile(r"^# %% \[markdown\]\n# ## Exercise", flags=re.M)
 HEADING = re.compile(r"^# ## ", flags=re.M)
 ROW = re.compile(r"^  ([✓✗])  (.+?)(?: {2,}|$)", flags=re.M)
@@ -71,11 +72,11 @@ def test_tutorial_runs(script: Path, tmp_path: Path) -> None:
     assert done.returncode == 0, f"{script.name} failed:\n{done.stdout[-3000:]}\n{done.stderr}"
     passed = done.stdout.count("exercise check passed")
     assert passed == len(exercises(script)), done.stdout[-2000:]
+    assert unfit_words(done.stdout) == [], f"{script.name} prints a sample unfit to print"
     pictures = [p for p in tmp_path.rglob("*") if p.suffix in PICTURE_SUFFIXES]
     assert pictures, f"{script.name} saved no picture into its working directory"
     written = {p.relative_to(tmp_path).parts[0] for p in tmp_path.iterdir()}
     allowed = {"figures", "out", ".hypothesis"}  # .hypothesis: Hypothesis's own cache
-    allowed |= WRITTEN_ELSEWHERE.get(script.name, set())
     assert written <= allowed, f"{script.name} wrote {sorted(written - allowed)} beside itself"
     assert all(p.stat().st_size > 0 for p in pictures)
 
@@ -323,7 +324,10 @@ WRONG_ANSWERS: dict[str, tuple[Any, dict[str, str] | None]] = {
         lambda: wrong_clip_by_global_norm,
         {"gradient 0, max_norm=0.5": "✓", "norm before": "✓", "gradient 0, max_norm=1e+06": "✗"},
     ),
-    "check_greedy": (lambda: wrong_greedy, None),
+    "check_greedy": (
+        lambda: wrong_greedy,
+        {"30 characters": "✓", "character 1": "✓", "characters 2": "✗"},
+    ),
     "check_lstm_step_backward": (
         wrong_lstm_step_backward,
         {"dL/dc_prev": "✗", "dL/dh_prev": "✓", "dL/dW": "✓", "dL/dU": "✓", "dL/dx": "✓"},

@@ -1,4 +1,4 @@
-"""Tutorial 9's exercise: greedy.
+"""Tutorial 10's exercise: greedy.
 
 `model.step` takes a batch of token ids, here a batch of one, and returns
 the new state and the logits (B, vocabulary). After the prefix, the last
