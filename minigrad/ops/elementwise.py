@@ -68,9 +68,13 @@ class Neg(Function):
 
 
 class Pow(Function):
-    """y = a ** b;  dy/da = b * a**(b-1), dy/db = y * log(a)  (dy/db := 0 at a = 0)
+    """y = a ** b;  dy/da = b * a**(b-1), dy/db = y * log(a)
 
-    dy/da := 0 at a = b = 0 (where b * a**(b-1) would be 0 * inf). The
+    Where b = 0, dy/da = 0: it is formed as b * a**1 at a = 0, and for a
+    constant exponent everywhere, since b * a**(b-1) is 0 * inf at a = 0 and
+    its own derivative 0 * inf at a tiny a (a tensor exponent keeps a**(b-1)
+    elsewhere: d/db of dy/da is 1/a at b = 0). At a = 0, dy/db = 0 for b >= 0
+    (0 * log 0) and -inf for b < 0 (inf * log 0), as in PyTorch. The
     derivatives are computed in the dtype of y, so a float32 base with a
     float64 exponent gets float64 gradients.
     """
@@ -82,12 +86,12 @@ class Pow(Function):
         needs_a, needs_b = (x.requires_grad for x in self.inputs)
         a, b = (x if x.dtype == out.dtype else x.astype(out.dtype) for x in self.inputs)
         grad_a = grad_b = None
-        if needs_a:  # at a = b = 0, b * a**(b-1) is 0 * inf: use exponent 1 there
-            undefined = (a.data == 0) & (b.data == 0)
-            exponent = where(undefined, 1.0, b - 1) if undefined.any() else b - 1
+        if needs_a:
+            flat = (b.data == 0) & ((a.data == 0) | (not needs_b))
+            exponent = where(flat, 1.0, b - 1) if flat.any() else b - 1
             grad_a = grad * b * a**exponent
-        if needs_b:  # y = 0 at a = 0: take log(1) there, not 0 * log(0) = NaN
-            grad_b = grad * out * log(where(a.data == 0, 1.0, a))
+        if needs_b:  # y = 0 at a = 0, b > 0: take log(1) there, not 0 * log(0) = NaN
+            grad_b = grad * out * log(where((a.data == 0) & (b.data >= 0), 1.0, a))
         return grad_a, grad_b
 
 

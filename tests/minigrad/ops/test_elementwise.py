@@ -91,6 +91,25 @@ def test_tensor_exponent_gradient() -> None:
     np.testing.assert_allclose(gb, [8.0 * np.log(2.0), 2.0 * np.log(4.0)], rtol=1e-15)
 
 
+def test_exponent_gradient_at_zero_base_is_pytorchs() -> None:
+    """dy/db = y log(a) at a = 0: 0 for b >= 0 (0 * log 0), -inf for b < 0 (inf * log 0)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ga, gb = grad_of(mg.pow, [0.0, 0.0, 0.0, 2.0], [-1.0, 0.0, 2.0, -1.0])
+    np.testing.assert_array_equal(gb, [-np.inf, 0.0, 0.0, 0.5 * np.log(2.0)])
+    np.testing.assert_array_equal(ga, [-np.inf, 0.0, 0.0, -0.25])
+
+
+@pytest.mark.parametrize("x", [1e-300, 0.0, 1.0, -2.0])
+def test_second_derivative_of_zeroth_power_is_zero(x: float) -> None:
+    """d/dx x**0 = 0 everywhere, so its derivative is 0 too (not 0 * inf at a tiny x)."""
+    t = Tensor(x, requires_grad=True)
+    (t**0).backward(create_graph=True)
+    first = t.grad
+    t.grad = None
+    first.backward()
+    assert first.item() == 0.0 and t.grad is not None and t.grad.item() == 0.0
+
+
 def test_broadcast_gradients_are_summed_back() -> None:
     ga, gb = grad_of(mg.mul, np.ones((2, 3)), [1.0, 2.0, 3.0])
     np.testing.assert_array_equal(ga, np.tile([1.0, 2.0, 3.0], (2, 1)))
