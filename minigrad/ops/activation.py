@@ -12,8 +12,7 @@ import numpy as np
 
 from ..function import Function
 from ..tensor import Tensor
-from .reduce import Axis, keepdims_shape
-from .shape import reshape
+from .reduce import Axis, keepdims_shape, normalize_axes
 
 
 class Tanh(Function):
@@ -58,7 +57,7 @@ def _max(x: np.ndarray, axis: Axis) -> np.ndarray:
     return x.max(axis=axis, keepdims=True, initial=-np.inf)
 
 
-def _shifted_exp(x: np.ndarray, axis: int) -> np.ndarray:
+def _shifted_exp(x: np.ndarray, axis: Axis) -> np.ndarray:
     """exp(x - max(x)): the largest term is 1, nothing overflows."""
     return np.exp(x - _max(x, axis))
 
@@ -70,8 +69,9 @@ class Softmax(Function):
         self.axis = axis
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        e = _shifted_exp(x, self.axis)
-        return e / e.sum(axis=self.axis, keepdims=True)
+        axes = normalize_axes(x.ndim, self.axis)
+        e = _shifted_exp(x, axes)
+        return e / e.sum(axis=axes, keepdims=True)
 
     def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
         return (out * (grad - (grad * out).sum(axis=self.axis, keepdims=True)),)
@@ -84,9 +84,10 @@ class LogSoftmax(Function):
         self.axis = axis
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        shifted = x - _max(x, self.axis)
+        axes = normalize_axes(x.ndim, self.axis)
+        shifted = x - _max(x, axes)
         with np.errstate(divide="ignore"):  # over a size-0 axis: log(0), broadcast to nothing
-            return shifted - np.log(np.exp(shifted).sum(axis=self.axis, keepdims=True))
+            return shifted - np.log(np.exp(shifted).sum(axis=axes, keepdims=True))
 
     def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
         return (grad - out.exp() * grad.sum(axis=self.axis, keepdims=True),)
@@ -99,10 +100,11 @@ class LogSumExp(Function):
         self.axis, self.keepdims = axis, keepdims
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        top = _max(x, self.axis)
+        axes = normalize_axes(x.ndim, self.axis)
+        top = _max(x, axes)
         top = np.where(np.isfinite(top), top, 0)
         with np.errstate(divide="ignore"):  # an empty sum is 0, and log(0) = -inf
-            total = np.log(np.exp(x - top).sum(axis=self.axis, keepdims=True)) + top
+            total = np.log(np.exp(x - top).sum(axis=axes, keepdims=True)) + top
         return total if self.keepdims else total.reshape(keepdims_shape(x.shape, self.axis, False))
 
     def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
@@ -128,21 +130,12 @@ def relu(x: Any) -> Tensor:
 
 def softmax(x: Any, axis: int = -1) -> Tensor:
     """Probabilities along ``axis``: exp(x) / sum(exp(x)); a 0-d x is one probability, 1."""
-    if _is_scalar(x, axis):
-        return Softmax.apply(reshape(x, 1), axis=0).reshape(())
     return Softmax.apply(x, axis=axis)
 
 
 def log_softmax(x: Any, axis: int = -1) -> Tensor:
     """log(softmax(x)) computed stably; 0 for a 0-d x."""
-    if _is_scalar(x, axis):
-        return LogSoftmax.apply(reshape(x, 1), axis=0).reshape(())
     return LogSoftmax.apply(x, axis=axis)
-
-
-def _is_scalar(x: Any, axis: int) -> bool:
-    """A 0-d input with axis 0 or -1: treated as a vector of one element."""
-    return np.ndim(x.data if isinstance(x, Tensor) else x) == 0 and axis in (0, -1)
 
 
 def logsumexp(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:

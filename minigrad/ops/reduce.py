@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ShapeError
+from ..errors import AxisError, ShapeError
 from ..function import Function
 from ..tensor import Tensor
 
@@ -19,16 +19,23 @@ Axis = int | tuple[int, ...] | None
 
 
 def normalize_axes(ndim: int, axis: Axis) -> tuple[int, ...]:
-    """Axes as non-negative ints: None -> all, -1 -> ndim - 1."""
+    """Axes as non-negative ints: None -> all, -1 -> ndim - 1.
+
+    A 0-d tensor takes axis 0 or -1 (and reduces nothing), as in numpy and PyTorch.
+    """
     if axis is None:
         return tuple(range(ndim))
     axes = axis if isinstance(axis, tuple | list) else (axis,)
+    span = ndim or 1
     for a in axes:
         if isinstance(a, bool) or not isinstance(a, int | np.integer):
             raise TypeError(f"axis must be None, an int or a tuple of ints, got {axis!r}")
-        if not -ndim <= a < ndim:
-            raise ShapeError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
-    return tuple(sorted(int(a) % ndim for a in axes))
+        if not -span <= a < span:
+            raise AxisError(
+                f"axis {a} is out of range for a tensor with {ndim} dimensions "
+                f"(expected an axis in [{-span}, {span - 1}])"
+            )
+    return tuple(sorted(int(a) % span for a in axes)) if ndim else ()
 
 
 def keepdims_shape(shape: tuple[int, ...], axis: Axis, keepdims: bool) -> tuple[int, ...]:

@@ -88,10 +88,37 @@ def test_mean_over_a_nonempty_axis_of_an_empty_tensor_is_empty() -> None:
         x.mean(axis=0)
 
 
-@pytest.mark.parametrize("op", [mg.sum, mg.mean, mg.max, mg.min])
-def test_a_0d_tensor_has_no_axis(op) -> None:
-    with pytest.raises(mg.ShapeError, match=f"{op.__name__}: axis -1 is out of range"):
-        op(Tensor(1.0, requires_grad=True), axis=-1)
+ZERO_D_REDUCTIONS = [mg.sum, mg.mean, mg.max, mg.min, mg.logsumexp]
+
+
+@pytest.mark.parametrize("keepdims", [False, True])
+@pytest.mark.parametrize("axis", [0, -1, (0,)])
+@pytest.mark.parametrize("op", ZERO_D_REDUCTIONS)
+def test_a_0d_tensor_takes_axis_0_and_reduces_nothing(op, axis, keepdims) -> None:
+    """numpy's and PyTorch's rule: a 0-d tensor has one axis to name, of one element."""
+    x = Tensor(1.5, requires_grad=True)
+    y = op(x, axis=axis, keepdims=keepdims)
+    assert y.shape == ()
+    assert y.item() == pytest.approx(1.5)
+    y.backward()
+    assert x.grad is not None and x.grad.item() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("op", [mg.softmax, mg.log_softmax])
+def test_softmax_of_a_0d_tensor_follows_the_same_axis_rule(op) -> None:
+    x = Tensor(1.5, requires_grad=True)
+    assert op(x, axis=0).item() == (1.0 if op is mg.softmax else 0.0)
+    with pytest.raises(IndexError, match="softmax: axis 1 is out of range"):
+        op(x, axis=1)
+
+
+@pytest.mark.parametrize("op", ZERO_D_REDUCTIONS)
+@pytest.mark.parametrize("shape, axis", [((), 1), ((), -2), ((2, 3), 2), ((2, 3), (0, -3))])
+def test_an_axis_out_of_range_is_an_index_error(op, shape, axis) -> None:
+    """PyTorch raises IndexError (numpy AxisError, both ValueError and IndexError)."""
+    with pytest.raises(IndexError, match=f"{op.__name__}: axis -?\\d is out of range") as err:
+        op(Tensor(np.zeros(shape)), axis=axis)
+    assert isinstance(err.value, mg.ShapeError)
 
 
 @pytest.mark.parametrize("axis", [True, 1.0, (0, False), "0"])
