@@ -9,6 +9,7 @@ small strategy next to the others below).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,8 +20,11 @@ from hypothesis import assume
 from hypothesis import strategies as st
 
 from . import ops
+from .ops.loss import REDUCTIONS
+from .ops.reduce import reduced_count
 from .tensor import Tensor
 from .testing import (
+    KINK_MARGIN,
     POLE_MARGIN,
     POSITIVE,
     arrays,
@@ -221,6 +225,263 @@ def _where(draw: Any) -> OpCase:
     return OpCase((draw(arrays(a_shape)), draw(arrays(b_shape))), {"cond": cond})
 
 
+@st.composite
+def _unary_with(
+    draw: Any, elements: st.SearchStrategy[float] | None = None, **params: Any
+) -> OpCase:
+    """One array and a value drawn for each keyword parameter."""
+    x = draw(arrays(elements=elements))
+    return OpCase((x,), {name: draw(values) for name, values in params.items()})
+
+
+@st.composite
+def _spread(draw: Any) -> OpCase:
+    """var/std: a reduction case with a correction, leaving at least one degree of freedom."""
+    case = draw(_reduction())
+    correction = draw(st.sampled_from([0, 1]))
+    assume(reduced_count(case.arrays[0].shape, case.params["axis"]) > correction)
+    return OpCase(case.arrays, {**case.params, "correction": correction})
+
+
+@st.composite
+def _cumsum(draw: Any) -> OpCase:
+    x = draw(arrays(shapes(min_dims=1)))
+    return OpCase((x,), {"axis": draw(st.integers(-x.ndim, x.ndim - 1))})
+
+
+@st.composite
+def _squeeze(draw: Any) -> OpCase:
+    shape = draw(shapes(min_dims=1, min_side=1, max_side=2))
+    axis = draw(st.one_of(st.none(), st.integers(-len(shape), len(shape) - 1)))
+    return OpCase((draw(arrays(shape)),), {"axis": axis})
+
+
+@st.composite
+def _unsqueeze(draw: Any) -> OpCase:
+    x = draw(arrays())
+    return OpCase((x,), {"axis": draw(st.integers(-x.ndim - 1, x.ndim))})
+
+
+@st.composite
+def _flatten(draw: Any) -> OpCase:
+    x = draw(arrays(shapes(min_dims=1)))
+    start = draw(st.integers(0, x.ndim - 1))
+    end = draw(st.integers(start, x.ndim - 1))
+    return OpCase((x,), {"start_dim": start, "end_dim": end - x.ndim if end % 2 else end})
+
+
+@st.composite
+def _split(draw: Any) -> OpCase:
+    x = draw(arrays(shapes(min_dims=1, max_side=4)))
+    axis = draw(st.integers(-x.ndim, x.ndim - 1))
+    n = x.shape[axis]
+    sections = draw(st.one_of(st.integers(1, n + 1), _sections(n)))
+    return OpCase((x,), {"sections": sections, "axis": axis})
+
+
+def _sections(n: int) -> st.SearchStrategy[list[int]]:
+    """Sizes that add up to n (zeros allowed, as PyTorch allows)."""
+    cuts = st.lists(st.integers(0, n), max_size=3).map(sorted)
+    return cuts.map(lambda c: [b - a for a, b in zip([0, *c], [*c, n], strict=True)])
+
+
+@st.composite
+def _chunk(draw: Any) -> OpCase:
+    x = draw(arrays(shapes(min_dims=1, max_side=4)))
+    return OpCase(
+        (x,), {"chunks": draw(st.integers(1, 4)), "axis": draw(st.integers(0, x.ndim - 1))}
+    )
+
+
+@st.composite
+def _repeat(draw: Any) -> OpCase:
+    x = draw(arrays(shapes(max_dims=2)))
+    extra = draw(st.integers(0, 1))
+    return OpCase((x,), {"repeats": tuple(draw(st.integers(1, 3)) for _ in range(x.ndim + extra))})
+
+
+@st.composite
+def _pad(draw: Any) -> OpCase:
+    x = draw(arrays(shapes(min_dims=1)))
+    axes = draw(st.integers(1, x.ndim))
+    widths = tuple(draw(st.integers(0, 2)) for _ in range(2 * axes))
+    return OpCase((x,), {"pad": widths, "value": draw(st.sampled_from([0.0, -1.5]))})
+
+
+@st.composite
+def _matrix_with_diagonal(draw: Any) -> OpCase:
+    x = draw(arrays(shapes(min_dims=2)))
+    return OpCase((x,), {"diagonal": draw(st.integers(-2, 2))})
+
+
+@st.composite
+def _masked_fill(draw: Any) -> OpCase:
+    """A mask that broadcasts to x: a suffix of x's shape, some sides set to 1."""
+    x = draw(arrays())
+    kept = x.shape[x.ndim - draw(st.integers(0, x.ndim)) :]
+    mask = draw(hnp.arrays(np.bool_, tuple(1 if draw(st.booleans()) else n for n in kept)))
+    return OpCase((x,), {"mask": mask, "value": draw(floats())})
+
+
+@st.composite
+def _gather(draw: Any) -> OpCase:
+    x = draw(arrays(shapes(min_dims=1)))
+    axis = draw(st.integers(-x.ndim, x.ndim - 1))
+    index_shape = tuple(draw(st.integers(1, n)) for n in x.shape)
+    index_shape = (
+        index_shape[: axis % x.ndim] + (draw(st.integers(1, 4)),) + index_shape[axis % x.ndim + 1 :]
+    )
+    n = x.shape[axis]
+    index = draw(hnp.arrays(np.int64, index_shape, elements=st.integers(0, n - 1)))
+    return OpCase((x,), {"axis": axis, "index": index})
+
+
+@st.composite
+def _topk(draw: Any) -> OpCase:
+    x = draw(arrays(shapes(min_dims=1)))
+    axis = draw(st.integers(-x.ndim, x.ndim - 1))
+    k = draw(st.integers(1, x.shape[axis]))
+    return OpCase((x,), {"k": k, "axis": axis, "largest": draw(st.booleans())})
+
+
+def _gather_reference(x: np.ndarray, axis: int, index: np.ndarray) -> np.ndarray:
+    """numpy's take_along_axis broadcasts; PyTorch's gather reads x only within index's shape."""
+    axis %= x.ndim
+    window = tuple(slice(None) if d == axis else slice(0, n) for d, n in enumerate(index.shape))
+    return np.take_along_axis(x[window], index, axis)
+
+
+@st.composite
+def _prod_with_zeros(draw: Any) -> OpCase:
+    """A product with one to three factors exactly 0, the others away from 0."""
+    x = draw(arrays(shapes(min_dims=1), elements=floats(0.1, 3.0)))
+    x = x * draw(hnp.arrays(np.int8, x.shape, elements=st.sampled_from([1, -1])))
+    zeros = draw(st.lists(st.integers(0, x.size - 1), min_size=1, max_size=3, unique=True))
+    x.reshape(-1)[zeros] = 0.0
+    return OpCase((x,), {"axis": None, "keepdims": draw(st.booleans())})
+
+
+def _distinct_along(x: np.ndarray, axis: int) -> bool:
+    """No two values along ``axis`` within the kink margin (topk's order is then stable)."""
+    ordered = np.sort(x, axis=axis)
+    return bool(np.all(np.diff(ordered, axis=axis) >= KINK_MARGIN))
+
+
+def _topk_reference(x: np.ndarray, k: int, axis: int, largest: bool) -> np.ndarray:
+    ordered = np.sort(x, axis=axis)
+    ordered = np.flip(ordered, axis=axis) if largest else ordered
+    return np.take(ordered, np.arange(k), axis=axis)
+
+
+def _gelu_tanh(x: np.ndarray) -> np.ndarray:
+    return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x**3)))
+
+
+_erf_reference = np.vectorize(math.erf, otypes=[float])
+
+
+def _split_weighted(x: Any, sections: Any, axis: int, split: Callable[..., Any], join: Any) -> Any:
+    """The pieces of a split, piece i times (i + 1), joined again: each has its own gradient."""
+    return join([piece * (i + 1) for i, piece in enumerate(split(x, sections, axis))], axis)
+
+
+def _np_split(x: np.ndarray, sections: Any, axis: int) -> list[np.ndarray]:
+    n = x.shape[axis]
+    if isinstance(sections, int):
+        sections = [min(sections, n - s) for s in range(0, n, sections)]
+    return np.split(x, np.cumsum(sections)[:-1], axis=axis)
+
+
+@st.composite
+def _ignored_targets(draw: Any, smoothing: bool) -> OpCase:
+    """Class targets with some rows set to ignore_index (-100), and maybe label smoothing."""
+    case = draw(_logits(draw(st.sampled_from(REDUCTIONS))))
+    targets = case.params["targets"].copy()
+    ignored = np.array(draw(st.lists(st.booleans(), min_size=len(targets), max_size=len(targets))))
+    assume(case.params["reduction"] != "mean" or not ignored.all())
+    targets[ignored] = -100
+    params = {**case.params, "targets": targets}
+    params["label_smoothing"] = draw(st.sampled_from([0.1, 0.5])) if smoothing else 0.0
+    return OpCase(case.arrays, params)
+
+
+@st.composite
+def _probability_targets(draw: Any) -> OpCase:
+    n, c = draw(st.integers(1, 4)), draw(st.integers(2, 4))
+    weights = draw(arrays((n, c), elements=floats(0.0, 1.0)))
+    assume(np.all(weights.sum(axis=1) > 0))
+    targets = weights / weights.sum(axis=1, keepdims=True)
+    params = {
+        "targets": targets,
+        "reduction": draw(st.sampled_from(REDUCTIONS)),
+        "label_smoothing": draw(st.sampled_from([0.0, 0.2])),
+    }
+    return OpCase((draw(arrays((n, c))),), params)
+
+
+def _cross_entropy_general(
+    logits: np.ndarray, targets: np.ndarray, reduction: str, label_smoothing: float
+) -> Any:
+    """-sum_c q_nc log softmax(o_n)_c with q from indices (ignored rows: 0) or probabilities."""
+    n, c = logits.shape
+    if targets.ndim == 2:
+        q, kept = targets, np.ones(n, dtype=bool)
+    else:
+        kept = targets != -100
+        q = np.zeros((n, c))
+        q[np.arange(n)[kept], targets[kept]] = 1.0
+    q = ((1 - label_smoothing) * q + label_smoothing / c) * kept[:, None]
+    losses = -(q * _log_softmax(logits, 1)).sum(axis=1)
+    if reduction == "none":
+        return losses
+    return losses.sum() / kept.sum() if reduction == "mean" else losses.sum()
+
+
+@st.composite
+def _log_probs(draw: Any) -> OpCase:
+    case = draw(_ignored_targets(smoothing=False))
+    log_probs = _log_softmax(case.arrays[0], 1)
+    params = {k: v for k, v in case.params.items() if k != "label_smoothing"}
+    return OpCase((log_probs,), params)
+
+
+def _nll_reference(x: np.ndarray, targets: np.ndarray, reduction: str) -> Any:
+    kept = targets != -100
+    losses = np.where(kept, -x[np.arange(len(x)), np.where(kept, targets, 0)], 0.0)
+    if reduction == "none":
+        return losses
+    return losses.sum() / kept.sum() if reduction == "mean" else losses.sum()
+
+
+@st.composite
+def _binary(draw: Any, first: st.SearchStrategy[float], reduction: str) -> OpCase:
+    x = draw(arrays(elements=first))
+    return OpCase((x, draw(arrays(x.shape, elements=floats(0.0, 1.0)))), {"reduction": reduction})
+
+
+@st.composite
+def _pair(draw: Any, reduction: str) -> OpCase:
+    a = draw(arrays())
+    return OpCase((a, draw(arrays(a.shape))), {"reduction": reduction})
+
+
+def _reduced(losses: np.ndarray, reduction: str) -> Any:
+    return losses if reduction == "none" else losses.mean() if reduction == "mean" else losses.sum()
+
+
+def _bce(p: np.ndarray, t: np.ndarray, reduction: str) -> Any:
+    return _reduced(-(t * np.log(p) + (1 - t) * np.log(1 - p)), reduction)
+
+
+def _bce_with_logits(x: np.ndarray, t: np.ndarray, reduction: str) -> Any:
+    s = 1 / (1 + np.exp(-x))
+    return _reduced(-(t * np.log(s) + (1 - t) * np.log(1 - s)), reduction)
+
+
+def _softplus_reference(x: np.ndarray, beta: float, threshold: float) -> np.ndarray:
+    return np.where(beta * x > threshold, x, np.log1p(np.exp(beta * x)) / beta)
+
+
 def _log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
     return x - np.log(np.sum(np.exp(x), axis=axis, keepdims=True))
 
@@ -360,6 +621,195 @@ OPS: list[OpSpec] = [
         ops.mse,
         lambda a, b: np.mean((a - b) ** 2),
         arrays().flatmap(lambda a: arrays(a.shape).map(lambda b: OpCase((a, b)))),
+    ),
+]
+
+
+# The ops PyTorch users reach for next: elementwise, activations, reductions, shapes, losses.
+OPS += [
+    OpSpec("sin", ops.sin, np.sin, _UNARY),
+    OpSpec("cos", ops.cos, np.cos, _UNARY),
+    OpSpec("erf", ops.erf, _erf_reference, _UNARY),
+    OpSpec("log2", ops.log2, np.log2, _elementwise(POSITIVE)),
+    OpSpec("exp2", ops.exp2, np.exp2, _UNARY),
+    OpSpec("rsqrt", ops.rsqrt, lambda x: 1 / np.sqrt(x), _elementwise(POSITIVE)),
+    OpSpec(
+        "leaky_relu",
+        ops.leaky_relu,
+        lambda x, negative_slope: np.where(x > 0, x, negative_slope * x),
+        _unary_with(negative_slope=st.sampled_from([0.01, 0.2, -0.5])),
+        _kinks(0.0),
+    ),
+    OpSpec(
+        "elu",
+        ops.elu,
+        lambda x, alpha: np.where(x > 0, x, alpha * (np.exp(x) - 1)),
+        _unary_with(alpha=st.sampled_from([1.0, 0.5])),
+        _kinks(0.0),
+    ),
+    OpSpec("gelu", ops.gelu, lambda x: x * (1 + _erf_reference(x / np.sqrt(2))) / 2, _UNARY),
+    OpSpec("gelu_tanh", lambda x: ops.gelu(x, approximate="tanh"), _gelu_tanh, _UNARY),
+    OpSpec("silu", ops.silu, lambda x: x / (1 + np.exp(-x)), _UNARY),
+    OpSpec(
+        "softplus",
+        ops.softplus,
+        _softplus_reference,
+        _unary_with(beta=st.sampled_from([1.0, 2.0]), threshold=st.sampled_from([20.0, 1.0])),
+        lambda x, beta, threshold: away_from(beta * x, [threshold]),
+    ),
+    OpSpec("logsigmoid", ops.logsigmoid, lambda x: -np.log1p(np.exp(-x)), _UNARY),
+    OpSpec(
+        "hardtanh",
+        ops.hardtanh,
+        lambda x, min_val, max_val: np.clip(x, min_val, max_val),
+        _unary_with(min_val=st.sampled_from([-1.0, -2.0]), max_val=st.sampled_from([1.0, 0.5])),
+        lambda x, min_val, max_val: away_from(x, [min_val, max_val]),
+    ),
+    OpSpec(
+        "relu6",
+        ops.relu6,
+        lambda x: np.clip(x, 0.0, 6.0),
+        _elementwise(floats(-2.0, 8.0)),
+        _kinks(0.0, 6.0),
+    ),
+    OpSpec(
+        "prod",
+        ops.prod,
+        np.prod,
+        _REDUCE,
+        lambda x, axis, keepdims: away_from(x, [0.0]),  # y / x_i is the rule away from 0
+    ),
+    OpSpec("prod_zeros", ops.prod, np.prod, _prod_with_zeros()),
+    OpSpec(
+        "var",
+        ops.var,
+        lambda x, axis, keepdims, correction: np.var(
+            x, axis=axis, keepdims=keepdims, ddof=correction
+        ),
+        _spread(),
+    ),
+    OpSpec(
+        "std",
+        ops.std,
+        lambda x, axis, keepdims, correction: np.std(
+            x, axis=axis, keepdims=keepdims, ddof=correction
+        ),
+        _spread(),
+        lambda x, axis, keepdims, correction: bool(np.all(np.var(x, axis=axis) > 1e-3)),
+    ),
+    OpSpec("cumsum", ops.cumsum, lambda x, axis: np.cumsum(x, axis=axis), _cumsum()),
+    OpSpec(
+        "squeeze",
+        ops.squeeze,
+        lambda x, axis: np.squeeze(x, axis) if axis is None or x.shape[axis] == 1 else x,
+        _squeeze(),
+    ),
+    OpSpec("unsqueeze", ops.unsqueeze, np.expand_dims, _unsqueeze()),
+    OpSpec(
+        "flatten",
+        ops.flatten,
+        lambda x, start_dim, end_dim: x.reshape(
+            x.shape[:start_dim] + (-1,) + x.shape[end_dim % x.ndim + 1 :]
+        ),
+        _flatten(),
+    ),
+    OpSpec(
+        "split",
+        lambda x, sections, axis: _split_weighted(x, sections, axis, ops.split, ops.concat),
+        lambda x, sections, axis: _split_weighted(x, sections, axis, _np_split, np.concatenate),
+        _split(),
+    ),
+    OpSpec(
+        "chunk",
+        lambda x, chunks, axis: _split_weighted(x, chunks, axis, ops.chunk, ops.concat),
+        lambda x, chunks, axis: _split_weighted(
+            x, -(-x.shape[axis] // chunks), axis, _np_split, np.concatenate
+        ),
+        _chunk(),
+    ),
+    OpSpec(
+        "repeat",
+        lambda x, repeats: ops.repeat(x, *repeats),
+        lambda x, repeats: np.tile(x, repeats),
+        _repeat(),
+    ),
+    OpSpec(
+        "pad",
+        ops.pad,
+        lambda x, pad, value: np.pad(
+            x,
+            [(0, 0)] * (x.ndim - len(pad) // 2)
+            + [(pad[i], pad[i + 1]) for i in range(0, len(pad), 2)][::-1],
+            constant_values=value,
+        ),
+        _pad(),
+    ),
+    OpSpec("tril", ops.tril, lambda x, diagonal: np.tril(x, diagonal), _matrix_with_diagonal()),
+    OpSpec("triu", ops.triu, lambda x, diagonal: np.triu(x, diagonal), _matrix_with_diagonal()),
+    OpSpec(
+        "masked_fill",
+        ops.masked_fill,
+        lambda x, mask, value: np.where(mask, value, x),
+        _masked_fill(),
+    ),
+    OpSpec(
+        "gather",
+        ops.gather,
+        _gather_reference,
+        _gather(),
+    ),
+    OpSpec(
+        "topk",
+        lambda x, k, axis, largest: ops.topk(x, k, axis, largest).values,
+        _topk_reference,
+        _topk(),
+        lambda x, k, axis, largest: _distinct_along(x, axis),
+    ),
+    OpSpec(
+        "cross_entropy_ignore_index",
+        ops.cross_entropy,
+        _cross_entropy_general,
+        _ignored_targets(smoothing=False),
+    ),
+    OpSpec(
+        "cross_entropy_smoothing",
+        ops.cross_entropy,
+        _cross_entropy_general,
+        _ignored_targets(smoothing=True),
+    ),
+    OpSpec(
+        "cross_entropy_probs",
+        ops.cross_entropy,
+        _cross_entropy_general,
+        _probability_targets(),
+    ),
+    OpSpec("nll_loss", ops.nll_loss, _nll_reference, _log_probs()),
+    *(
+        OpSpec(
+            f"binary_cross_entropy_{r}",
+            ops.binary_cross_entropy,
+            _bce,
+            _binary(floats(0.05, 0.95), r),
+        )
+        for r in REDUCTIONS
+    ),
+    *(
+        OpSpec(
+            f"bce_with_logits_{r}",
+            ops.binary_cross_entropy_with_logits,
+            _bce_with_logits,
+            _binary(floats(), r),
+        )
+        for r in REDUCTIONS
+    ),
+    *(
+        OpSpec(
+            f"mse_{r}",
+            ops.mse,
+            lambda a, b, reduction: _reduced((a - b) ** 2, reduction),
+            _pair(r),
+        )
+        for r in ("sum", "none")
     ),
 ]
 

@@ -1,4 +1,4 @@
-"""Elementwise ops: arithmetic, exp/log/sqrt/abs, maximum/minimum, where, clip.
+"""Elementwise ops: arithmetic, exp/log/sqrt/abs, sin/cos/erf, maximum/minimum, where, clip.
 
 Inputs broadcast like numpy; the engine sums gradients back to each input's
 shape, so every backward here is the plain elementwise derivative.
@@ -6,6 +6,7 @@ shape, so every backward here is the plain elementwise derivative.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -137,6 +138,74 @@ class Abs(Function):
         return (grad * np.sign(x.data),)
 
 
+class Log2(Function):
+    """y = log2(x);  dy/dx = 1 / (x ln 2)"""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.log2(x)
+
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
+        (x,) = self.inputs
+        return (grad / (x * math.log(2.0)),)
+
+
+class Exp2(Function):
+    """y = 2 ** x;  dy/dx = y ln 2"""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.exp2(x)
+
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
+        return (grad * out * math.log(2.0),)
+
+
+class Rsqrt(Function):
+    """y = 1 / sqrt(x);  dy/dx = -y / (2 x)  (inf at x = 0)"""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return 1 / np.sqrt(x)
+
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
+        (x,) = self.inputs
+        return (grad * -0.5 * out / x,)
+
+
+class Sin(Function):
+    """y = sin(x);  dy/dx = cos(x)"""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.sin(x)
+
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
+        (x,) = self.inputs
+        return (grad * cos(x),)
+
+
+class Cos(Function):
+    """y = cos(x);  dy/dx = -sin(x)"""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.cos(x)
+
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
+        (x,) = self.inputs
+        return (-grad * sin(x),)
+
+
+_erf = np.frompyfunc(math.erf, 1, 1)  # numpy has no erf; Python's is exact to the last bit
+
+
+class Erf(Function):
+    """y = erf(x) = (2/sqrt(pi)) integral_0^x exp(-t**2) dt;  dy/dx = (2/sqrt(pi)) exp(-x**2)"""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.asarray(_erf(x), dtype=x.dtype)
+
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
+        (x,) = self.inputs
+        return (grad * (2 / math.sqrt(math.pi)) * exp(-x * x),)
+
+
 def _tie_weights(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """1 where a wins, 0 where b wins, 1/2 at ties (the gradient splits evenly)."""
     return (a > b) + 0.5 * (a == b)
@@ -246,6 +315,36 @@ def sqrt(x: Any) -> Tensor:
 def abs(x: Any) -> Tensor:
     """Elementwise absolute value."""
     return Abs.apply(x)
+
+
+def log2(x: Any) -> Tensor:
+    """Elementwise base-2 logarithm."""
+    return Log2.apply(x)
+
+
+def exp2(x: Any) -> Tensor:
+    """Elementwise 2 ** x."""
+    return Exp2.apply(x)
+
+
+def rsqrt(x: Any) -> Tensor:
+    """Elementwise 1 / sqrt(x)."""
+    return Rsqrt.apply(x)
+
+
+def sin(x: Any) -> Tensor:
+    """Elementwise sine (radians)."""
+    return Sin.apply(x)
+
+
+def cos(x: Any) -> Tensor:
+    """Elementwise cosine (radians)."""
+    return Cos.apply(x)
+
+
+def erf(x: Any) -> Tensor:
+    """Elementwise error function (the Gaussian's cumulative: Phi(x) = (1 + erf(x/sqrt 2)) / 2)."""
+    return Erf.apply(x)
 
 
 def maximum(a: Any, b: Any) -> Tensor:

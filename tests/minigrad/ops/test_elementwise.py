@@ -193,3 +193,47 @@ def test_pow_of_float32_base_and_float64_exponent_differentiates_in_float64() ->
 def test_clip_refuses_bounds_that_are_not_numbers(low, high, error) -> None:
     with pytest.raises(error, match="clip:"):
         Tensor([1.0, 2.0]).clip(low, high)
+
+
+@pytest.mark.parametrize(
+    "op, x, expected, slope",
+    [
+        (mg.sin, [0.0, np.pi / 2], [0.0, 1.0], [1.0, np.cos(np.pi / 2)]),
+        (mg.cos, [0.0, np.pi / 2], [1.0, np.cos(np.pi / 2)], [0.0, -1.0]),
+        # erf(1) and erf(0.5) from tables; d erf/dx = 2 exp(-x**2) / sqrt(pi)
+        (
+            mg.erf,
+            [0.0, 1.0, -0.5],
+            [0.0, 0.8427007929497149, -0.5204998778130465],
+            [
+                2 / np.sqrt(np.pi),
+                2 * np.exp(-1.0) / np.sqrt(np.pi),
+                2 * np.exp(-0.25) / np.sqrt(np.pi),
+            ],
+        ),
+        (mg.log2, [1.0, 8.0], [0.0, 3.0], [1 / np.log(2.0), 1 / (8 * np.log(2.0))]),
+        (mg.exp2, [0.0, 3.0], [1.0, 8.0], [np.log(2.0), 8 * np.log(2.0)]),
+        (mg.rsqrt, [4.0, 0.25], [0.5, 2.0], [-1 / 16, -4.0]),
+    ],
+)
+def test_new_elementwise_values_and_slopes(op, x, expected, slope) -> None:
+    t = Tensor(x, requires_grad=True)
+    y = op(t)
+    np.testing.assert_allclose(y.data, expected, rtol=1e-15, atol=1e-16)
+    y.sum().backward()
+    np.testing.assert_allclose(t.grad.data, slope, rtol=1e-15, atol=1e-16)
+
+
+@pytest.mark.parametrize("op", [mg.sin, mg.cos, mg.erf, mg.log2, mg.exp2, mg.rsqrt])
+def test_new_elementwise_ops_keep_float32(op) -> None:
+    t = Tensor(np.array([0.5, 2.0], dtype=np.float32), requires_grad=True)
+    y = op(t)
+    assert y.dtype == np.float32
+    y.sum().backward()
+    assert t.grad.dtype == np.float32
+
+
+def test_tensor_methods_call_the_ops() -> None:
+    t = Tensor([0.5, 2.0])
+    for name in ("sin", "cos", "erf", "log2", "exp2", "rsqrt"):
+        np.testing.assert_array_equal(getattr(t, name)().data, getattr(mg, name)(t).data)
