@@ -249,7 +249,9 @@ def gather(x: Any, axis: int, index: Any) -> Tensor:
         raise ShapeError(
             f"gather: index of shape {index.shape} must have as many axes as x {x.shape}"
         )
-    grid = list(np.ix_(*[np.arange(n) for n in index.shape])) if index.ndim else []
+    if x.ndim == 0:  # one value along its one axis, as in PyTorch
+        return reshape(gather(reshape(x, 1), 0, index.reshape(1)), ())
+    grid = list(np.ix_(*[np.arange(n) for n in index.shape]))
     grid[axis] = index
     return getitem(x, tuple(grid))
 

@@ -135,3 +135,11 @@ def test_topk_values_indices_and_ties() -> None:
     np.testing.assert_array_equal(x.grad.data, [[0, 1, 0, 1], [0, 0, 1, 1]])
     with pytest.raises(ValueError, match=r"topk: k must be an integer in \[0, 4\]"):
         x.topk(5)
+
+
+def test_a_0d_tensor_is_one_value_along_one_axis_for_gather_and_topk() -> None:
+    x = Tensor(2.0, requires_grad=True)
+    assert mg.gather(x, 0, np.array(0)).item() == 2.0
+    values, indices = x.topk(1)
+    assert values.shape == () and indices.item() == 0 and values.item() == 2.0
+    assert x.topk(0).values.shape == (0,)
