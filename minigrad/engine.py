@@ -255,8 +255,10 @@ class _Walk:
             if node.grad is None and id(grad) in self.handed_out:
                 grad = grad.astype(grad.dtype)
             self.handed_out.add(id(grad))
-        elif not self._private(node, grad.data):
-            grad = Tensor._from_op(grad.data.copy(), None)
+        else:
+            if not self._private(node, grad.data):
+                grad = Tensor._from_op(grad.data.copy(), None)
+            self.shared.add(id(grad.data))  # node.grad holds it now: any other holder copies
         node.grad = grad if node.grad is None else node.grad + grad
 
     def _private(self, node: Tensor, array: np.ndarray) -> bool:

@@ -9,6 +9,14 @@ class ShapeError(MinigradError, ValueError):
     """Shapes that do not fit the op (broadcasting, matmul, reshape, ...)."""
 
 
+class AxisError(ShapeError, IndexError):
+    """An axis out of range for the tensor (an IndexError, as in numpy and PyTorch)."""
+
+
+class OutOfRangeError(MinigradError, IndexError):
+    """An index past the end of an axis (an IndexError, as in numpy and PyTorch)."""
+
+
 class DTypeError(MinigradError, TypeError):
     """A dtype the op cannot work with (strings, objects, integers that need grad)."""
 

@@ -12,7 +12,12 @@ Every tensor created while recording reads these switches:
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import functools
+import inspect
+from collections.abc import Callable, Generator, Iterator
+from typing import Any, TypeVar, cast
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 class _Mode:
@@ -45,6 +50,34 @@ class _GradMode(contextlib.ContextDecorator):
 
     def __exit__(self, *exc: object) -> None:
         MODE.grad_enabled = self.saved.pop()
+
+    def __call__(self, func: _F) -> _F:
+        """Decorate ``func``; a generator function gets the mode each time it resumes."""
+        if not inspect.isgeneratorfunction(func):
+            return super().__call__(func)
+
+        @functools.wraps(func)
+        def generator(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
+            inner = func(*args, **kwargs)
+            resume: Callable[[], Any] = lambda: next(inner)  # noqa: E731
+            while True:
+                with self:  # only while the generator's own code runs, not between yields
+                    try:
+                        value = resume()
+                    except StopIteration as stop:
+                        return stop.value
+                try:
+                    sent = yield value
+                except GeneratorExit:
+                    with self:
+                        inner.close()
+                    raise
+                except BaseException as err:  # noqa: B036 (thrown in: passed on)
+                    resume = functools.partial(inner.throw, err)
+                else:
+                    resume = functools.partial(inner.send, sent)
+
+        return cast(_F, generator)
 
 
 def no_grad() -> _GradMode:

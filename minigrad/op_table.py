@@ -4,40 +4,81 @@ A row holds the op, a numpy reference forward, a strategy of valid inputs
 (drawn with ``minigrad.testing``), and whether its second derivative is
 checked. The test suite and ``python -m minigrad gradcheck`` both read
 ``OPS``, so adding an op means adding one row (and, for unusual inputs, one
-small strategy next to the others below).
+small strategy in ``op_cases.py``, where the strategies and references live).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-import hypothesis.extra.numpy as hnp
 import numpy as np
 from hypothesis import assume
 from hypothesis import strategies as st
 
 from . import ops
-from .tensor import Tensor
-from .testing import (
-    POLE_MARGIN,
-    POSITIVE,
-    arrays,
-    away_from,
-    broadcastable_shapes,
-    clear_extremum,
-    floats,
-    shapes,
+from .op_cases import (
+    BINARY,
+    REDUCE,
+    UNARY,
+    OpCase,
+    addmm,
+    array_getitem,
+    basic_index,
+    bce,
+    bce_with_logits,
+    binary,
+    broadcast_to,
+    chunk,
+    clip,
+    cross_entropy,
+    cross_entropy_general,
+    cumsum,
+    distinct_along,
+    elementwise,
+    erf_reference,
+    flatten,
+    gather,
+    gather_reference,
+    gelu_tanh,
+    ignored_targets,
+    join,
+    kinks,
+    log_probs,
+    log_softmax,
+    logits,
+    masked_fill,
+    matmul,
+    matrix_with_diagonal,
+    nll_reference,
+    np_split,
+    pad,
+    pair,
+    pow_scalar,
+    probability_targets,
+    prod_with_zeros,
+    reduced,
+    reduction,
+    repeat,
+    reshape,
+    scatter,
+    scatter_reference,
+    softplus_reference,
+    split,
+    split_weighted,
+    spread,
+    squeeze,
+    topk,
+    topk_reference,
+    transpose,
+    unary_with,
+    unsqueeze,
+    where,
 )
-
-
-@dataclass
-class OpCase:
-    """One drawn input of an op: the differentiable arrays and fixed keyword params."""
-
-    arrays: tuple[np.ndarray, ...]
-    params: dict[str, Any] = field(default_factory=dict)
+from .ops.loss import REDUCTIONS
+from .tensor import Tensor
+from .testing import POLE_MARGIN, POSITIVE, arrays, away_from, clear_extremum, floats
 
 
 @dataclass(frozen=True)
@@ -84,275 +125,113 @@ class OpSpec:
         return [Tensor(a.copy(), requires_grad=True) for a in case.arrays]
 
 
-@st.composite
-def _elementwise(draw: Any, *elements: st.SearchStrategy[float]) -> OpCase:
-    """Inputs of broadcastable shapes, input i drawn from ``elements[i]``."""
-    drawn = draw(broadcastable_shapes(len(elements)))
-    return OpCase(tuple(draw(arrays(s, elements=e)) for s, e in zip(drawn, elements, strict=True)))
-
-
-def _axes(ndim: int) -> st.SearchStrategy[int | tuple[int, ...] | None]:
-    """None, an int (maybe negative) or a tuple of distinct axes (maybe negative)."""
-    tuples = st.lists(st.integers(0, ndim - 1), min_size=1, max_size=ndim, unique=True).flatmap(
-        lambda ax: st.tuples(*[st.sampled_from([a, a - ndim]) for a in ax])
-    )
-    return st.one_of(st.none(), st.integers(-ndim, ndim - 1), tuples)
-
-
-@st.composite
-def _reduction(draw: Any, axis_param: bool = True) -> OpCase:
-    x = draw(arrays(shapes(min_dims=1)))
-    axis = draw(_axes(x.ndim)) if axis_param else draw(st.integers(-x.ndim, x.ndim - 1))
-    params = {"axis": axis, "keepdims": draw(st.booleans())} if axis_param else {"axis": axis}
-    return OpCase((x,), params)
-
-
-@st.composite
-def _pow_scalar(draw: Any) -> OpCase:
-    p = draw(st.sampled_from([2, 3, -1, 0.5, 1.5, -2.5]))
-    elements = floats() if float(p).is_integer() else POSITIVE
-    return OpCase((draw(arrays(elements=elements)),), {"p": p})
-
-
-@st.composite
-def _matmul(draw: Any, a_ndim: int, b_ndim: int, batched: bool = False) -> OpCase:
-    n, k, m = (draw(st.integers(1, 3)) for _ in range(3))
-    batch_a, batch_b = draw(broadcastable_shapes(2, max_dims=2)) if batched else ((), ())
-    a_shape = (k,) if a_ndim == 1 else batch_a + (n, k)  # a 1-D operand has no batch axes
-    b_shape = (k,) if b_ndim == 1 else batch_b + (k, m)
-    return OpCase((draw(arrays(a_shape)), draw(arrays(b_shape))))
-
-
-@st.composite
-def _addmm(draw: Any) -> OpCase:
-    n, k, m = (draw(st.integers(1, 3)) for _ in range(3))
-    c_shape = draw(st.sampled_from([(n, m), (m,), (1, m), (n, 1), ()]))
-    return OpCase((draw(arrays(c_shape)), draw(arrays((n, k))), draw(arrays((k, m)))))
-
-
-@st.composite
-def _reshape(draw: Any) -> OpCase:
-    x = draw(arrays())
-    size = x.size
-    target = draw(st.sampled_from([(size,), (-1,), x.shape[::-1], (1, size), (size, 1, -1)]))
-    return OpCase((x,), {"shape": target})
-
-
-@st.composite
-def _transpose(draw: Any) -> OpCase:
-    """A permutation of the axes, each axis written as ``a`` or as ``a - ndim``."""
-    x = draw(arrays())
-    perm = draw(st.permutations(range(x.ndim)))
-    return OpCase((x,), {"axes": tuple(draw(st.sampled_from([a, a - x.ndim])) for a in perm)})
-
-
-@st.composite
-def _basic_index(draw: Any) -> OpCase:
-    x = draw(arrays(shapes(min_dims=1)))
-    index = tuple(
-        draw(st.one_of(st.integers(-n, n - 1), st.slices(n)))
-        for n in x.shape[: draw(st.integers(1, x.ndim))]
-    )
-    return OpCase((x,), {"index": index})
-
-
-@st.composite
-def _array_index(draw: Any) -> tuple[tuple[int, ...], Any]:
-    """A shape and an integer-array index into it, repeats likely (axis 0 or 1)."""
-    shape = draw(shapes(min_dims=1))
-    axis = draw(st.integers(0, min(len(shape), 2) - 1))
-    n = shape[axis]
-    picks = np.array(draw(st.lists(st.integers(-n, n - 1), min_size=1, max_size=5)))
-    return shape, (picks if axis == 0 else (slice(None), picks))
-
-
-@st.composite
-def _array_getitem(draw: Any) -> OpCase:
-    shape, index = draw(_array_index())
-    return OpCase((draw(arrays(shape)),), {"index": index})
-
-
-@st.composite
-def _scatter(draw: Any) -> OpCase:
-    shape, index = draw(_array_index())
-    x = draw(arrays(np.zeros(shape)[index].shape))
-    return OpCase((x,), {"index": index, "shape": shape})
-
-
-@st.composite
-def _join(draw: Any, new_axis: bool) -> OpCase:
-    base = draw(shapes(min_dims=0 if new_axis else 1))
-    count = draw(st.integers(2, 3))
-    if new_axis:
-        axis = draw(st.integers(-len(base) - 1, len(base)))
-        return OpCase(tuple(draw(arrays(base)) for _ in range(count)), {"axis": axis})
-    axis = draw(st.integers(-len(base), len(base) - 1))
-    sizes = [draw(st.integers(1, 3)) for _ in range(count)]
-    parts = [base[: axis % len(base)] + (s,) + base[axis % len(base) + 1 :] for s in sizes]
-    return OpCase(tuple(draw(arrays(p)) for p in parts), {"axis": axis})
-
-
-@st.composite
-def _broadcast_to(draw: Any) -> OpCase:
-    target = draw(shapes())
-    kept = target[len(target) - draw(st.integers(0, len(target))) :]
-    source = tuple(1 if draw(st.booleans()) else n for n in kept)
-    return OpCase((draw(arrays(source)),), {"shape": target})
-
-
-@st.composite
-def _logits(draw: Any, reduction: str) -> OpCase:
-    n, c = draw(st.integers(1, 4)), draw(st.integers(2, 4))
-    targets = np.array(draw(st.lists(st.integers(0, c - 1), min_size=n, max_size=n)))
-    return OpCase((draw(arrays((n, c))),), {"targets": targets, "reduction": reduction})
-
-
-@st.composite
-def _clip(draw: Any) -> OpCase:
-    low = draw(st.one_of(st.none(), floats(-2.0, 0.0)))
-    high = draw(floats(0.5, 2.0) if low is None else st.one_of(st.none(), floats(0.5, 2.0)))
-    return OpCase((draw(arrays()),), {"low": low, "high": high})
-
-
-@st.composite
-def _where(draw: Any) -> OpCase:
-    a_shape, b_shape, cond_shape = draw(broadcastable_shapes(3))
-    cond = draw(hnp.arrays(np.bool_, cond_shape))
-    return OpCase((draw(arrays(a_shape)), draw(arrays(b_shape))), {"cond": cond})
-
-
-def _log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
-    return x - np.log(np.sum(np.exp(x), axis=axis, keepdims=True))
-
-
-def _cross_entropy(logits: np.ndarray, targets: np.ndarray, reduction: str) -> Any:
-    losses = -_log_softmax(logits, 1)[np.arange(len(targets)), targets]
-    if reduction == "none":
-        return losses
-    return np.mean(losses) if reduction == "mean" else np.sum(losses)
-
-
-def _scatter_reference(x: np.ndarray, index: Any, shape: tuple[int, ...]) -> np.ndarray:
-    out = np.zeros(shape)
-    np.add.at(out, index, x)
-    return out
-
-
-def _kinks(*points: float) -> Callable[..., bool]:
-    return lambda x, **params: away_from(x, points)
-
-
-_UNARY = _elementwise(floats())
-_BINARY = _elementwise(floats(), floats())
-_REDUCE = _reduction()
-
 OPS: list[OpSpec] = [
-    OpSpec("add", ops.add, np.add, _BINARY),
-    OpSpec("sub", ops.sub, np.subtract, _BINARY),
-    OpSpec("mul", ops.mul, np.multiply, _BINARY),
-    OpSpec("div", ops.div, np.divide, _BINARY, lambda a, b: away_from(b, [0.0], POLE_MARGIN)),
-    OpSpec("neg", ops.neg, np.negative, _UNARY),
-    OpSpec("pow", ops.pow, np.power, _elementwise(POSITIVE, floats())),
+    OpSpec("add", ops.add, np.add, BINARY),
+    OpSpec("sub", ops.sub, np.subtract, BINARY),
+    OpSpec("mul", ops.mul, np.multiply, BINARY),
+    OpSpec("div", ops.div, np.divide, BINARY, lambda a, b: away_from(b, [0.0], POLE_MARGIN)),
+    OpSpec("neg", ops.neg, np.negative, UNARY),
+    OpSpec("pow", ops.pow, np.power, elementwise(POSITIVE, floats())),
     OpSpec(
         "pow_scalar",
         lambda x, p: x**p,
         lambda x, p: x**p,
-        _pow_scalar(),
+        pow_scalar(),
         lambda x, p: p > 0 or away_from(x, [0.0], POLE_MARGIN),
     ),
-    OpSpec("rpow", lambda x: 2**x, lambda x: 2.0**x, _UNARY),
-    OpSpec("rsub", lambda x: 2 - x, lambda x: 2.0 - x, _UNARY),
+    OpSpec("rpow", lambda x: 2**x, lambda x: 2.0**x, UNARY),
+    OpSpec("rsub", lambda x: 2 - x, lambda x: 2.0 - x, UNARY),
     OpSpec(
         "rdiv",
         lambda x: 2 / x,
         lambda x: 2.0 / x,
-        _UNARY,
+        UNARY,
         lambda x: away_from(x, [0.0], POLE_MARGIN),
     ),
-    OpSpec("exp", ops.exp, np.exp, _UNARY),
-    OpSpec("log", ops.log, np.log, _elementwise(POSITIVE)),
-    OpSpec("sqrt", ops.sqrt, np.sqrt, _elementwise(POSITIVE)),
-    OpSpec("abs", ops.abs, np.abs, _UNARY, _kinks(0.0)),
-    OpSpec("maximum", ops.maximum, np.maximum, _BINARY, lambda a, b: away_from(a - b, [0.0])),
-    OpSpec("minimum", ops.minimum, np.minimum, _BINARY, lambda a, b: away_from(a - b, [0.0])),
+    OpSpec("exp", ops.exp, np.exp, UNARY),
+    OpSpec("log", ops.log, np.log, elementwise(POSITIVE)),
+    OpSpec("sqrt", ops.sqrt, np.sqrt, elementwise(POSITIVE)),
+    OpSpec("abs", ops.abs, np.abs, UNARY, kinks(0.0)),
+    OpSpec("maximum", ops.maximum, np.maximum, BINARY, lambda a, b: away_from(a - b, [0.0])),
+    OpSpec("minimum", ops.minimum, np.minimum, BINARY, lambda a, b: away_from(a - b, [0.0])),
     OpSpec(
         "where",
         lambda a, b, cond: ops.where(cond, a, b),
         lambda a, b, cond: np.where(cond, a, b),
-        _where(),
+        where(),
     ),
     OpSpec(
         "clip",
         ops.clip,
         lambda x, low, high: np.clip(x, low, high),
-        _clip(),
+        clip(),
         lambda x, low, high: away_from(x, [p for p in (low, high) if p is not None]),
     ),
-    OpSpec("tanh", ops.tanh, np.tanh, _UNARY),
-    OpSpec("sigmoid", ops.sigmoid, lambda x: 1 / (1 + np.exp(-x)), _UNARY),
-    OpSpec("relu", ops.relu, lambda x: np.maximum(x, 0.0), _UNARY, _kinks(0.0)),
+    OpSpec("tanh", ops.tanh, np.tanh, UNARY),
+    OpSpec("sigmoid", ops.sigmoid, lambda x: 1 / (1 + np.exp(-x)), UNARY),
+    OpSpec("relu", ops.relu, lambda x: np.maximum(x, 0.0), UNARY, kinks(0.0)),
     OpSpec(
         "softmax",
         ops.softmax,
         lambda x, axis: np.exp(x) / np.sum(np.exp(x), axis=axis, keepdims=True),
-        _reduction(axis_param=False),
+        reduction(axis_param=False),
     ),
-    OpSpec("log_softmax", ops.log_softmax, _log_softmax, _reduction(axis_param=False)),
+    OpSpec("log_softmax", ops.log_softmax, log_softmax, reduction(axis_param=False)),
     OpSpec(
         "logsumexp",
         ops.logsumexp,
         lambda x, axis, keepdims: np.log(np.sum(np.exp(x), axis=axis, keepdims=keepdims)),
-        _REDUCE,
+        REDUCE,
     ),
-    OpSpec("sum", ops.sum, np.sum, _REDUCE),
-    OpSpec("mean", ops.mean, np.mean, _REDUCE),
-    OpSpec("max", ops.max, np.max, _REDUCE, lambda x, axis, keepdims: clear_extremum(x, axis)),
-    OpSpec("min", ops.min, np.min, _REDUCE, lambda x, axis, keepdims: clear_extremum(-x, axis)),
-    OpSpec("matmul_dot", ops.matmul, np.matmul, _matmul(1, 1)),
-    OpSpec("matmul_vecmat", ops.matmul, np.matmul, _matmul(1, 2, batched=True)),
-    OpSpec("matmul_matvec", ops.matmul, np.matmul, _matmul(2, 1, batched=True)),
-    OpSpec("matmul", ops.matmul, np.matmul, _matmul(2, 2)),
-    OpSpec("matmul_batched", ops.matmul, np.matmul, _matmul(2, 2, batched=True)),
-    OpSpec("addmm", ops.addmm, lambda c, a, b: c + a @ b, _addmm()),
+    OpSpec("sum", ops.sum, np.sum, REDUCE),
+    OpSpec("mean", ops.mean, np.mean, REDUCE),
+    OpSpec("max", ops.max, np.max, REDUCE, lambda x, axis, keepdims: clear_extremum(x, axis)),
+    OpSpec("min", ops.min, np.min, REDUCE, lambda x, axis, keepdims: clear_extremum(-x, axis)),
+    OpSpec("matmul_dot", ops.matmul, np.matmul, matmul(1, 1)),
+    OpSpec("matmul_vecmat", ops.matmul, np.matmul, matmul(1, 2, batched=True)),
+    OpSpec("matmul_matvec", ops.matmul, np.matmul, matmul(2, 1, batched=True)),
+    OpSpec("matmul", ops.matmul, np.matmul, matmul(2, 2)),
+    OpSpec("matmul_batched", ops.matmul, np.matmul, matmul(2, 2, batched=True)),
+    OpSpec("addmm", ops.addmm, lambda c, a, b: c + a @ b, addmm()),
     OpSpec(
         "reshape",
         lambda x, shape: ops.reshape(x, shape),
         lambda x, shape: x.reshape(shape),
-        _reshape(),
+        reshape(),
     ),
     OpSpec(
         "transpose",
         lambda x, axes: ops.transpose(x, *axes),
         np.transpose,
-        _transpose(),
+        transpose(),
     ),
-    OpSpec("T", lambda x: x.T, lambda x: x.T, _UNARY),
-    OpSpec("getitem", ops.getitem, lambda x, index: x[index], _basic_index()),
-    OpSpec("getitem_array", ops.getitem, lambda x, index: x[index], _array_getitem()),
-    OpSpec("scatter_add", ops.scatter_add, _scatter_reference, _scatter()),
+    OpSpec("T", lambda x: x.T, lambda x: x.T, UNARY),
+    OpSpec("getitem", ops.getitem, lambda x, index: x[index], basic_index()),
+    OpSpec("getitem_array", ops.getitem, lambda x, index: x[index], array_getitem()),
+    OpSpec("scatter_add", ops.scatter_add, scatter_reference, scatter()),
     OpSpec(
         "concat",
         lambda *xs, axis: ops.concat(xs, axis),
         lambda *xs, axis: np.concatenate(xs, axis),
-        _join(new_axis=False),
+        join(new_axis=False),
     ),
     OpSpec(
         "stack",
         lambda *xs, axis: ops.stack(xs, axis),
         lambda *xs, axis: np.stack(xs, axis),
-        _join(new_axis=True),
+        join(new_axis=True),
     ),
-    OpSpec("broadcast_to", ops.broadcast_to, np.broadcast_to, _broadcast_to()),
+    OpSpec("broadcast_to", ops.broadcast_to, np.broadcast_to, broadcast_to()),
     # float64 -> float32 rounds to ~1e-7, so the difference step must be much larger
     OpSpec(
         "astype",
         lambda x: ops.astype(ops.astype(x, np.float32), np.float64),
         lambda x: x.astype(np.float32).astype(np.float64),
-        _UNARY,
+        UNARY,
         eps=1e-2,
     ),
     *(
-        OpSpec(f"cross_entropy_{r}", ops.cross_entropy, _cross_entropy, _logits(r))
+        OpSpec(f"cross_entropy_{r}", ops.cross_entropy, cross_entropy, logits(r))
         for r in ("mean", "sum", "none")
     ),
     OpSpec(
@@ -360,6 +239,195 @@ OPS: list[OpSpec] = [
         ops.mse,
         lambda a, b: np.mean((a - b) ** 2),
         arrays().flatmap(lambda a: arrays(a.shape).map(lambda b: OpCase((a, b)))),
+    ),
+]
+
+
+# The ops PyTorch users reach for next: elementwise, activations, reductions, shapes, losses.
+OPS += [
+    OpSpec("sin", ops.sin, np.sin, UNARY),
+    OpSpec("cos", ops.cos, np.cos, UNARY),
+    OpSpec("erf", ops.erf, erf_reference, UNARY),
+    OpSpec("log2", ops.log2, np.log2, elementwise(POSITIVE)),
+    OpSpec("exp2", ops.exp2, np.exp2, UNARY),
+    OpSpec("rsqrt", ops.rsqrt, lambda x: 1 / np.sqrt(x), elementwise(POSITIVE)),
+    OpSpec(
+        "leaky_relu",
+        ops.leaky_relu,
+        lambda x, negative_slope: np.where(x > 0, x, negative_slope * x),
+        unary_with(negative_slope=st.sampled_from([0.01, 0.2, -0.5])),
+        kinks(0.0),
+    ),
+    OpSpec(
+        "elu",
+        ops.elu,
+        lambda x, alpha: np.where(x > 0, x, alpha * (np.exp(x) - 1)),
+        unary_with(alpha=st.sampled_from([1.0, 0.5])),
+        kinks(0.0),
+    ),
+    OpSpec("gelu", ops.gelu, lambda x: x * (1 + erf_reference(x / np.sqrt(2))) / 2, UNARY),
+    OpSpec("gelu_tanh", lambda x: ops.gelu(x, approximate="tanh"), gelu_tanh, UNARY),
+    OpSpec("silu", ops.silu, lambda x: x / (1 + np.exp(-x)), UNARY),
+    OpSpec(
+        "softplus",
+        ops.softplus,
+        softplus_reference,
+        unary_with(beta=st.sampled_from([1.0, 2.0]), threshold=st.sampled_from([20.0, 1.0])),
+        lambda x, beta, threshold: away_from(beta * x, [threshold]),
+    ),
+    OpSpec("logsigmoid", ops.logsigmoid, lambda x: -np.log1p(np.exp(-x)), UNARY),
+    OpSpec(
+        "hardtanh",
+        ops.hardtanh,
+        lambda x, min_val, max_val: np.clip(x, min_val, max_val),
+        unary_with(min_val=st.sampled_from([-1.0, -2.0]), max_val=st.sampled_from([1.0, 0.5])),
+        lambda x, min_val, max_val: away_from(x, [min_val, max_val]),
+    ),
+    OpSpec(
+        "relu6",
+        ops.relu6,
+        lambda x: np.clip(x, 0.0, 6.0),
+        elementwise(floats(-2.0, 8.0)),
+        kinks(0.0, 6.0),
+    ),
+    OpSpec(
+        "prod",
+        ops.prod,
+        np.prod,
+        REDUCE,
+        lambda x, axis, keepdims: away_from(x, [0.0]),  # y / x_i is the rule away from 0
+    ),
+    OpSpec("prod_zeros", ops.prod, np.prod, prod_with_zeros()),
+    OpSpec(
+        "var",
+        ops.var,
+        lambda x, axis, keepdims, correction: np.var(
+            x, axis=axis, keepdims=keepdims, ddof=correction
+        ),
+        spread(),
+    ),
+    OpSpec(
+        "std",
+        ops.std,
+        lambda x, axis, keepdims, correction: np.std(
+            x, axis=axis, keepdims=keepdims, ddof=correction
+        ),
+        spread(),
+        lambda x, axis, keepdims, correction: bool(np.all(np.var(x, axis=axis) > 1e-3)),
+    ),
+    OpSpec("cumsum", ops.cumsum, lambda x, axis: np.cumsum(x, axis=axis), cumsum()),
+    OpSpec(
+        "squeeze",
+        ops.squeeze,
+        lambda x, axis: np.squeeze(x, axis) if axis is None or x.shape[axis] == 1 else x,
+        squeeze(),
+    ),
+    OpSpec("unsqueeze", ops.unsqueeze, np.expand_dims, unsqueeze()),
+    OpSpec(
+        "flatten",
+        ops.flatten,
+        lambda x, start_dim, end_dim: x.reshape(
+            x.shape[:start_dim] + (-1,) + x.shape[end_dim % x.ndim + 1 :]
+        ),
+        flatten(),
+    ),
+    OpSpec(
+        "split",
+        lambda x, sections, axis: split_weighted(x, sections, axis, ops.split, ops.concat),
+        lambda x, sections, axis: split_weighted(x, sections, axis, np_split, np.concatenate),
+        split(),
+    ),
+    OpSpec(
+        "chunk",
+        lambda x, chunks, axis: split_weighted(x, chunks, axis, ops.chunk, ops.concat),
+        lambda x, chunks, axis: split_weighted(
+            x, -(-x.shape[axis] // chunks), axis, np_split, np.concatenate
+        ),
+        chunk(),
+    ),
+    OpSpec(
+        "repeat",
+        lambda x, repeats: ops.repeat(x, *repeats),
+        lambda x, repeats: np.tile(x, repeats),
+        repeat(),
+    ),
+    OpSpec(
+        "pad",
+        ops.pad,
+        lambda x, pad, value: np.pad(
+            x,
+            [(0, 0)] * (x.ndim - len(pad) // 2)
+            + [(pad[i], pad[i + 1]) for i in range(0, len(pad), 2)][::-1],
+            constant_values=value,
+        ),
+        pad(),
+    ),
+    OpSpec("tril", ops.tril, lambda x, diagonal: np.tril(x, diagonal), matrix_with_diagonal()),
+    OpSpec("triu", ops.triu, lambda x, diagonal: np.triu(x, diagonal), matrix_with_diagonal()),
+    OpSpec(
+        "masked_fill",
+        ops.masked_fill,
+        lambda x, mask, value: np.where(mask, value, x),
+        masked_fill(),
+    ),
+    OpSpec(
+        "gather",
+        ops.gather,
+        gather_reference,
+        gather(),
+    ),
+    OpSpec(
+        "topk",
+        lambda x, k, axis, largest: ops.topk(x, k, axis, largest).values,
+        topk_reference,
+        topk(),
+        lambda x, k, axis, largest: distinct_along(x, axis),
+    ),
+    OpSpec(
+        "cross_entropy_ignore_index",
+        ops.cross_entropy,
+        cross_entropy_general,
+        ignored_targets(smoothing=False),
+    ),
+    OpSpec(
+        "cross_entropy_smoothing",
+        ops.cross_entropy,
+        cross_entropy_general,
+        ignored_targets(smoothing=True),
+    ),
+    OpSpec(
+        "cross_entropy_probs",
+        ops.cross_entropy,
+        cross_entropy_general,
+        probability_targets(),
+    ),
+    OpSpec("nll_loss", ops.nll_loss, nll_reference, log_probs()),
+    *(
+        OpSpec(
+            f"binary_cross_entropy_{r}",
+            ops.binary_cross_entropy,
+            bce,
+            binary(floats(0.05, 0.95), r),
+        )
+        for r in REDUCTIONS
+    ),
+    *(
+        OpSpec(
+            f"bce_with_logits_{r}",
+            ops.binary_cross_entropy_with_logits,
+            bce_with_logits,
+            binary(floats(), r),
+        )
+        for r in REDUCTIONS
+    ),
+    *(
+        OpSpec(
+            f"mse_{r}",
+            ops.mse,
+            lambda a, b, reduction: reduced((a - b) ** 2, reduction),
+            pair(r),
+        )
+        for r in ("sum", "none")
     ),
 ]
 

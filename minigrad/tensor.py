@@ -361,6 +361,84 @@ class Tensor:
     def broadcast_to(self, shape: Sequence[int]) -> Tensor:
         return ops.broadcast_to(self, shape)
 
+    # PyTorch's further Tensor methods, each a call into ops (see their docstrings there)
+    def sin(self) -> Tensor:
+        return ops.sin(self)
+
+    def cos(self) -> Tensor:
+        return ops.cos(self)
+
+    def erf(self) -> Tensor:
+        return ops.erf(self)
+
+    def log2(self) -> Tensor:
+        return ops.log2(self)
+
+    def exp2(self) -> Tensor:
+        return ops.exp2(self)
+
+    def rsqrt(self) -> Tensor:
+        return ops.rsqrt(self)
+
+    def prod(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        return ops.prod(self, axis, keepdims)
+
+    def var(self, axis: Axis = None, *, correction: int = 1, keepdims: bool = False) -> Tensor:
+        return ops.var(self, axis, correction=correction, keepdims=keepdims)
+
+    def std(self, axis: Axis = None, *, correction: int = 1, keepdims: bool = False) -> Tensor:
+        return ops.std(self, axis, correction=correction, keepdims=keepdims)
+
+    def cumsum(self, axis: int) -> Tensor:
+        return ops.cumsum(self, axis)
+
+    def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        return ops.argmax(self, axis, keepdims)
+
+    def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        return ops.argmin(self, axis, keepdims)
+
+    def any(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        return ops.any(self, axis, keepdims)
+
+    def all(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        return ops.all(self, axis, keepdims)
+
+    def squeeze(self, axis: Axis = None) -> Tensor:
+        return ops.squeeze(self, axis)
+
+    def unsqueeze(self, axis: int) -> Tensor:
+        return ops.unsqueeze(self, axis)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        return ops.flatten(self, start_dim, end_dim)
+
+    def split(
+        self, split_size_or_sections: int | Sequence[int], axis: int = 0
+    ) -> tuple[Tensor, ...]:
+        return ops.split(self, split_size_or_sections, axis)
+
+    def chunk(self, chunks: int, axis: int = 0) -> tuple[Tensor, ...]:
+        return ops.chunk(self, chunks, axis)
+
+    def repeat(self, *repeats: int | Sequence[int]) -> Tensor:
+        return ops.repeat(self, *repeats)
+
+    def tril(self, diagonal: int = 0) -> Tensor:
+        return ops.tril(self, diagonal)
+
+    def triu(self, diagonal: int = 0) -> Tensor:
+        return ops.triu(self, diagonal)
+
+    def masked_fill(self, mask: ArrayLike, value: float) -> Tensor:
+        return ops.masked_fill(self, mask, value)
+
+    def gather(self, axis: int, index: ArrayLike) -> Tensor:
+        return ops.gather(self, axis, index)
+
+    def topk(self, k: int, axis: int = -1, largest: bool = True, sorted: bool = True) -> Any:
+        return ops.topk(self, k, axis, largest, sorted)
+
 
 # The ops and the engine need the Tensor class defined first.
 from . import ops  # noqa: E402

@@ -1,4 +1,4 @@
-"""Elementwise ops: arithmetic, exp/log/sqrt/abs, maximum/minimum, where, clip.
+"""Elementwise ops: arithmetic, exp/log/sqrt/abs, sin/cos/erf, maximum/minimum, where, clip.
 
 Inputs broadcast like numpy; the engine sums gradients back to each input's
 shape, so every backward here is the plain elementwise derivative.
@@ -6,6 +6,7 @@ shape, so every backward here is the plain elementwise derivative.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -68,9 +69,13 @@ class Neg(Function):
 
 
 class Pow(Function):
-    """y = a ** b;  dy/da = b * a**(b-1), dy/db = y * log(a)  (dy/db := 0 at a = 0)
+    """y = a ** b;  dy/da = b * a**(b-1), dy/db = y * log(a)
 
-    dy/da := 0 at a = b = 0 (where b * a**(b-1) would be 0 * inf). The
+    Where b = 0, dy/da = 0: it is formed as b * a**1 at a = 0, and for a
+    constant exponent everywhere, since b * a**(b-1) is 0 * inf at a = 0 and
+    its own derivative 0 * inf at a tiny a (a tensor exponent keeps a**(b-1)
+    elsewhere: d/db of dy/da is 1/a at b = 0). At a = 0, dy/db = 0 for b >= 0
+    (0 * log 0) and -inf for b < 0 (inf * log 0), as in PyTorch. The
     derivatives are computed in the dtype of y, so a float32 base with a
     float64 exponent gets float64 gradients.
     """
@@ -82,12 +87,12 @@ class Pow(Function):
         needs_a, needs_b = (x.requires_grad for x in self.inputs)
         a, b = (x if x.dtype == out.dtype else x.astype(out.dtype) for x in self.inputs)
         grad_a = grad_b = None
-        if needs_a:  # at a = b = 0, b * a**(b-1) is 0 * inf: use exponent 1 there
-            undefined = (a.data == 0) & (b.data == 0)
-            exponent = where(undefined, 1.0, b - 1) if undefined.any() else b - 1
+        if needs_a:
+            flat = (b.data == 0) & ((a.data == 0) | (not needs_b))
+            exponent = where(flat, 1.0, b - 1) if flat.any() else b - 1
             grad_a = grad * b * a**exponent
-        if needs_b:  # y = 0 at a = 0: take log(1) there, not 0 * log(0) = NaN
-            grad_b = grad * out * log(where(a.data == 0, 1.0, a))
+        if needs_b:  # y = 0 at a = 0, b > 0: take log(1) there, not 0 * log(0) = NaN
+            grad_b = grad * out * log(where((a.data == 0) & (b.data >= 0), 1.0, a))
         return grad_a, grad_b
 
 
@@ -131,6 +136,74 @@ class Abs(Function):
     def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
         (x,) = self.inputs
         return (grad * np.sign(x.data),)
+
+
+class Log2(Function):
+    """y = log2(x);  dy/dx = 1 / (x ln 2)"""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.log2(x)
+
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
+        (x,) = self.inputs
+        return (grad / (x * math.log(2.0)),)
+
+
+class Exp2(Function):
+    """y = 2 ** x;  dy/dx = y ln 2"""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.exp2(x)
+
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
+        return (grad * out * math.log(2.0),)
+
+
+class Rsqrt(Function):
+    """y = 1 / sqrt(x);  dy/dx = -y / (2 x)  (inf at x = 0)"""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return 1 / np.sqrt(x)
+
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
+        (x,) = self.inputs
+        return (grad * -0.5 * out / x,)
+
+
+class Sin(Function):
+    """y = sin(x);  dy/dx = cos(x)"""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.sin(x)
+
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
+        (x,) = self.inputs
+        return (grad * cos(x),)
+
+
+class Cos(Function):
+    """y = cos(x);  dy/dx = -sin(x)"""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.cos(x)
+
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
+        (x,) = self.inputs
+        return (-grad * sin(x),)
+
+
+_erf = np.frompyfunc(math.erf, 1, 1)  # numpy has no erf; Python's is exact to the last bit
+
+
+class Erf(Function):
+    """y = erf(x) = (2/sqrt(pi)) integral_0^x exp(-t**2) dt;  dy/dx = (2/sqrt(pi)) exp(-x**2)"""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.asarray(_erf(x), dtype=x.dtype)
+
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
+        (x,) = self.inputs
+        return (grad * (2 / math.sqrt(math.pi)) * exp(-x * x),)
 
 
 def _tie_weights(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -242,6 +315,36 @@ def sqrt(x: Any) -> Tensor:
 def abs(x: Any) -> Tensor:
     """Elementwise absolute value."""
     return Abs.apply(x)
+
+
+def log2(x: Any) -> Tensor:
+    """Elementwise base-2 logarithm."""
+    return Log2.apply(x)
+
+
+def exp2(x: Any) -> Tensor:
+    """Elementwise 2 ** x."""
+    return Exp2.apply(x)
+
+
+def rsqrt(x: Any) -> Tensor:
+    """Elementwise 1 / sqrt(x)."""
+    return Rsqrt.apply(x)
+
+
+def sin(x: Any) -> Tensor:
+    """Elementwise sine (radians)."""
+    return Sin.apply(x)
+
+
+def cos(x: Any) -> Tensor:
+    """Elementwise cosine (radians)."""
+    return Cos.apply(x)
+
+
+def erf(x: Any) -> Tensor:
+    """Elementwise error function (the Gaussian's cumulative: Phi(x) = (1 + erf(x/sqrt 2)) / 2)."""
+    return Erf.apply(x)
 
 
 def maximum(a: Any, b: Any) -> Tensor:

@@ -6,13 +6,13 @@ Each backward moves the gradient back to where the value came from.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 
 from ..engine import SparseGrad
-from ..errors import DTypeError, ShapeError
+from ..errors import DTypeError, OutOfRangeError, ShapeError
 from ..function import Function
 from ..tensor import FLOAT_DTYPES, Tensor
 
@@ -54,7 +54,10 @@ class GetItem(Function):
         self.index = index
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        return x[self.index]
+        try:
+            return x[self.index]
+        except IndexError as err:  # past the end, or too many indices: IndexError, as in numpy
+            raise OutOfRangeError(f"{err} (indexing a tensor of shape {x.shape})") from None
 
     def backward(self, grad: Tensor, out: Tensor) -> tuple[SparseGrad]:
         (x,) = self.inputs
@@ -171,8 +174,9 @@ def _plain_index(index: Any) -> Any:
         return tuple([_plain_index(i) for i in index])
     if isinstance(index, Tensor):
         index = index.data
-    if isinstance(index, list):  # an empty list selects nothing, like numpy's x[[]]
-        index = np.asarray(index, dtype=np.intp) if len(index) == 0 else np.asarray(index)
+    if isinstance(index, list):  # empty lists select nothing, like numpy's x[[]] and x[[[]]]
+        index = np.asarray(index)
+        index = index.astype(np.intp) if index.size == 0 else index
     if isinstance(index, np.ndarray) and index.dtype.kind not in "biu":
         raise IndexError(f"indices must be integers or booleans, got dtype {index.dtype}")
     return index
@@ -188,20 +192,26 @@ def scatter_add(x: Any, index: Any, shape: tuple[int, ...]) -> Tensor:
     return ScatterAdd.apply(x, index=index, shape=shape)
 
 
-def _check_nonempty(op: str, tensors: Sequence[Any]) -> None:
+def _check_sequence(op: str, tensors: Any) -> None:
+    """A list or tuple of at least one tensor, as numpy and PyTorch require."""
+    if isinstance(tensors, Tensor | np.ndarray) or not isinstance(tensors, Sequence):
+        raise TypeError(
+            f"{op}: expected a list or tuple of tensors, got {type(tensors).__name__}"
+            + (" (pass list(...) of it)" if isinstance(tensors, Iterable) else "")
+        )
     if len(tensors) == 0:
         raise ShapeError(f"{op}: needs at least one tensor, got an empty sequence")
 
 
 def concat(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """Join tensors along an existing axis."""
-    _check_nonempty("concat", tensors)
+    _check_sequence("concat", tensors)
     return Concat.apply(*tensors, axis=axis)
 
 
 def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """Join same-shape tensors along a new axis."""
-    _check_nonempty("stack", tensors)
+    _check_sequence("stack", tensors)
     ndim = np.ndim(tensors[0].data if isinstance(tensors[0], Tensor) else tensors[0])
     return Stack.apply(*tensors, axis=axis % (ndim + 1) if -ndim - 1 <= axis <= ndim else axis)
 

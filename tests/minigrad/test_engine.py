@@ -117,6 +117,42 @@ def test_no_grad_as_decorator() -> None:
     assert double(leaf(1.0)).is_leaf and mg.is_grad_enabled()
 
 
+def test_no_grad_on_a_generator_function_holds_inside_it_only() -> None:
+    @mg.no_grad()
+    def doubles(t: Tensor):
+        received = yield t * 2
+        while True:
+            assert not mg.is_grad_enabled()
+            received = yield received * 2
+
+    x = leaf(1.0)
+    steps = doubles(x)
+    first = next(steps)
+    assert mg.is_grad_enabled()  # the caller's code between steps keeps its mode
+    second = steps.send(x + 1)
+    assert first.is_leaf and second.is_leaf and mg.is_grad_enabled()
+    assert second.item() == 4.0
+    steps.close()
+    assert mg.is_grad_enabled()
+
+
+def test_no_grad_generator_returns_and_passes_thrown_errors() -> None:
+    @mg.no_grad()
+    def countdown():
+        try:
+            yield mg.is_grad_enabled()
+        except KeyError:
+            yield "caught " + str(mg.is_grad_enabled())
+        return "done"
+
+    steps = countdown()
+    assert next(steps) is False
+    assert steps.throw(KeyError("k")) == "caught False"
+    with pytest.raises(StopIteration) as stop:
+        next(steps)
+    assert stop.value.value == "done" and mg.is_grad_enabled()
+
+
 def test_enable_grad_inside_no_grad() -> None:
     x = leaf(2.0)
     with mg.no_grad(), mg.enable_grad():
@@ -167,6 +203,18 @@ def test_retain_grad_keeps_an_intermediate_gradient() -> None:
     np.testing.assert_array_equal(h.grad.data, [4.0, 8.0])
     assert k.grad is None
     np.testing.assert_array_equal(x.grad.data, [8.0 + 3.0, 16.0 + 3.0])
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_a_leaf_and_a_retained_intermediate_never_share_a_grad(create_graph: bool) -> None:
+    """h = x + 0 passes h's summed gradient straight on to x: x.grad must be its own copy."""
+    x = leaf(1.0, 2.0)
+    h = x + 0
+    h.retain_grad()
+    (h * 2 + h * 3).sum().backward(create_graph=create_graph)
+    assert x.grad is not h.grad and not np.shares_memory(x.grad.data, h.grad.data)
+    h.grad.data[0] = 100.0
+    np.testing.assert_array_equal(x.grad.data, [5.0, 5.0])
 
 
 def test_unused_input_keeps_grad_none() -> None:

@@ -108,3 +108,76 @@ def test_softmax_family_over_a_size_0_axis() -> None:
     assert total.data.tolist() == [-np.inf] * 3  # log of an empty sum
     (mg.softmax(x, axis=1).sum() + mg.log_softmax(x, axis=1).sum()).backward()
     assert x.grad.shape == (3, 0)
+
+
+# Values PyTorch documents for its activations, written from their formulas.
+PHI_1 = 0.8413447460685429  # the standard normal CDF at 1: (1 + erf(1 / sqrt 2)) / 2
+
+
+@pytest.mark.parametrize(
+    "op, x, expected",
+    [
+        (mg.gelu, [0.0, 1.0, -1.0], [0.0, PHI_1, -(1 - PHI_1)]),
+        (lambda x: mg.gelu(x, approximate="tanh"), [1.0], [0.8411919906082768]),
+        (mg.silu, [0.0, 1.0], [0.0, 1 / (1 + np.exp(-1.0))]),
+        (mg.elu, [-1.0, 2.0], [np.exp(-1.0) - 1, 2.0]),
+        (lambda x: mg.elu(x, alpha=0.5), [-1.0], [0.5 * (np.exp(-1.0) - 1)]),
+        (mg.leaky_relu, [-2.0, 3.0], [-0.02, 3.0]),
+        (lambda x: mg.leaky_relu(x, 0.2), [-2.0], [-0.4]),
+        (mg.softplus, [0.0, 30.0, -30.0], [np.log(2.0), 30.0, np.log1p(np.exp(-30.0))]),
+        (lambda x: mg.softplus(x, beta=2.0), [1.0], [np.log1p(np.exp(2.0)) / 2]),
+        (lambda x: mg.softplus(x, threshold=1.0), [1.5], [1.5]),  # linear past the threshold
+        (mg.logsigmoid, [0.0, -1000.0, 1000.0], [-np.log(2.0), -1000.0, 0.0]),
+        (mg.hardtanh, [-3.0, 0.5, 3.0], [-1.0, 0.5, 1.0]),
+        (mg.relu6, [-1.0, 3.0, 7.0], [0.0, 3.0, 6.0]),
+    ],
+)
+def test_activation_values(op, x, expected) -> None:
+    np.testing.assert_allclose(op(Tensor(x)).data, expected, rtol=1e-14, atol=1e-300)
+
+
+@pytest.mark.parametrize(
+    "op, x, slope",
+    [
+        (mg.relu6, [0.0, 6.0, 3.0], [0.0, 0.0, 1.0]),  # 0 at both kinks, as relu'(0) = 0
+        (mg.hardtanh, [-1.0, 1.0, 0.0], [0.0, 0.0, 1.0]),
+        (mg.leaky_relu, [0.0], [0.01]),
+        (mg.elu, [0.0], [1.0]),
+        (lambda x: mg.elu(x, alpha=0.5), [0.0], [0.5]),  # alpha exp(0) on the left branch
+        (mg.gelu, [0.0], [0.5]),
+        (mg.silu, [0.0], [0.5]),
+        (mg.logsigmoid, [0.0, -1000.0, 1000.0], [0.5, 1.0, 0.0]),
+        (mg.softplus, [0.0, 30.0], [0.5, 1.0]),
+    ],
+)
+def test_derivatives_at_kinks_and_extremes(op, x, slope) -> None:
+    t = Tensor(x, requires_grad=True)
+    op(t).sum().backward()
+    np.testing.assert_allclose(t.grad.data, slope, rtol=1e-14)
+
+
+@pytest.mark.parametrize(
+    "op",
+    [mg.gelu, mg.silu, mg.elu, mg.leaky_relu, mg.softplus, mg.logsigmoid, mg.hardtanh, mg.relu6],
+)
+def test_new_activations_keep_float32(op) -> None:
+    x = Tensor(np.linspace(-3, 3, 7, dtype=np.float32), requires_grad=True)
+    y = op(x)
+    assert y.dtype == np.float32
+    y.sum().backward()
+    assert x.grad.dtype == np.float32
+
+
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda x: mg.gelu(x, approximate="fast"), ValueError, "'none' or 'tanh'"),
+        (lambda x: mg.softplus(x, beta=0), ValueError, "beta must be nonzero"),
+        (lambda x: mg.leaky_relu(x, "a"), TypeError, "negative_slope"),
+        (lambda x: mg.hardtanh(x, 1.0, -1.0), ValueError, "must not exceed"),
+        (lambda x: mg.elu(x, alpha=float("nan")), ValueError, "finite"),
+    ],
+)
+def test_activation_arguments_are_checked(call, error, match) -> None:
+    with pytest.raises(error, match=match):
+        call(Tensor([1.0]))

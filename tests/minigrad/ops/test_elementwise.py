@@ -91,6 +91,25 @@ def test_tensor_exponent_gradient() -> None:
     np.testing.assert_allclose(gb, [8.0 * np.log(2.0), 2.0 * np.log(4.0)], rtol=1e-15)
 
 
+def test_exponent_gradient_at_zero_base_is_pytorchs() -> None:
+    """dy/db = y log(a) at a = 0: 0 for b >= 0 (0 * log 0), -inf for b < 0 (inf * log 0)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ga, gb = grad_of(mg.pow, [0.0, 0.0, 0.0, 2.0], [-1.0, 0.0, 2.0, -1.0])
+    np.testing.assert_array_equal(gb, [-np.inf, 0.0, 0.0, 0.5 * np.log(2.0)])
+    np.testing.assert_array_equal(ga, [-np.inf, 0.0, 0.0, -0.25])
+
+
+@pytest.mark.parametrize("x", [1e-300, 0.0, 1.0, -2.0])
+def test_second_derivative_of_zeroth_power_is_zero(x: float) -> None:
+    """d/dx x**0 = 0 everywhere, so its derivative is 0 too (not 0 * inf at a tiny x)."""
+    t = Tensor(x, requires_grad=True)
+    (t**0).backward(create_graph=True)
+    first = t.grad
+    t.grad = None
+    first.backward()
+    assert first.item() == 0.0 and t.grad is not None and t.grad.item() == 0.0
+
+
 def test_broadcast_gradients_are_summed_back() -> None:
     ga, gb = grad_of(mg.mul, np.ones((2, 3)), [1.0, 2.0, 3.0])
     np.testing.assert_array_equal(ga, np.tile([1.0, 2.0, 3.0], (2, 1)))
@@ -174,3 +193,47 @@ def test_pow_of_float32_base_and_float64_exponent_differentiates_in_float64() ->
 def test_clip_refuses_bounds_that_are_not_numbers(low, high, error) -> None:
     with pytest.raises(error, match="clip:"):
         Tensor([1.0, 2.0]).clip(low, high)
+
+
+@pytest.mark.parametrize(
+    "op, x, expected, slope",
+    [
+        (mg.sin, [0.0, np.pi / 2], [0.0, 1.0], [1.0, np.cos(np.pi / 2)]),
+        (mg.cos, [0.0, np.pi / 2], [1.0, np.cos(np.pi / 2)], [0.0, -1.0]),
+        # erf(1) and erf(0.5) from tables; d erf/dx = 2 exp(-x**2) / sqrt(pi)
+        (
+            mg.erf,
+            [0.0, 1.0, -0.5],
+            [0.0, 0.8427007929497149, -0.5204998778130465],
+            [
+                2 / np.sqrt(np.pi),
+                2 * np.exp(-1.0) / np.sqrt(np.pi),
+                2 * np.exp(-0.25) / np.sqrt(np.pi),
+            ],
+        ),
+        (mg.log2, [1.0, 8.0], [0.0, 3.0], [1 / np.log(2.0), 1 / (8 * np.log(2.0))]),
+        (mg.exp2, [0.0, 3.0], [1.0, 8.0], [np.log(2.0), 8 * np.log(2.0)]),
+        (mg.rsqrt, [4.0, 0.25], [0.5, 2.0], [-1 / 16, -4.0]),
+    ],
+)
+def test_new_elementwise_values_and_slopes(op, x, expected, slope) -> None:
+    t = Tensor(x, requires_grad=True)
+    y = op(t)
+    np.testing.assert_allclose(y.data, expected, rtol=1e-15, atol=1e-16)
+    y.sum().backward()
+    np.testing.assert_allclose(t.grad.data, slope, rtol=1e-15, atol=1e-16)
+
+
+@pytest.mark.parametrize("op", [mg.sin, mg.cos, mg.erf, mg.log2, mg.exp2, mg.rsqrt])
+def test_new_elementwise_ops_keep_float32(op) -> None:
+    t = Tensor(np.array([0.5, 2.0], dtype=np.float32), requires_grad=True)
+    y = op(t)
+    assert y.dtype == np.float32
+    y.sum().backward()
+    assert t.grad.dtype == np.float32
+
+
+def test_tensor_methods_call_the_ops() -> None:
+    t = Tensor([0.5, 2.0])
+    for name in ("sin", "cos", "erf", "log2", "exp2", "rsqrt"):
+        np.testing.assert_array_equal(getattr(t, name)().data, getattr(mg, name)(t).data)

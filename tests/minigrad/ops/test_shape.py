@@ -48,6 +48,31 @@ def test_float_index_is_refused() -> None:
         Tensor(X)[np.array([0.0, 1.0])]
 
 
+@pytest.mark.parametrize(
+    "index", [5, -4, (0, 7), (slice(None), 4), np.array([0, 3]), [1, 9], (0, 0, 0)]
+)
+def test_out_of_range_index_is_an_index_error(index) -> None:
+    """numpy and PyTorch raise IndexError, for a bad position and for too many indices."""
+    with pytest.raises(IndexError, match=r"getitem: .*\(indexing a tensor of shape \(3, 4\)\)"):
+        Tensor(X)[index]
+
+
+@pytest.mark.parametrize("index", [[[]], [[], []], ([[]], slice(None))])
+def test_nested_empty_lists_select_nothing_like_numpy(index) -> None:
+    g = _grad(lambda x: x[index], X, np.zeros(X[index].shape))
+    assert Tensor(X)[index].shape == X[index].shape
+    np.testing.assert_array_equal(g, np.zeros((3, 4)))
+
+
+@pytest.mark.parametrize("op", [mg.concat, mg.stack])
+@pytest.mark.parametrize("make", [lambda ts: (t for t in ts), lambda ts: ts[0], lambda ts: 3])
+def test_concat_and_stack_want_a_list_or_tuple(op, make) -> None:
+    parts = [Tensor(np.ones(2)), Tensor(np.zeros(2))]
+    with pytest.raises(TypeError, match=f"{op.__name__}: expected a list or tuple of tensors"):
+        op(make(parts))
+    assert op(tuple(parts)).shape == op(parts).shape
+
+
 def test_scatter_add_is_the_adjoint_of_getitem() -> None:
     index = np.array([1, 1, 0])
     y = scatter_add(Tensor([1.0, 2.0, 3.0]), index, (3,))
