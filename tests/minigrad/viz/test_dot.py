@@ -148,8 +148,8 @@ def test_heat_colours_by_log_gradient_norm_with_legend() -> None:
     y.backward()
     src = draw(y, heat=True).source
     keys, k = nodes(src), by_title(src)
-    assert heat_colour(0.0) in keys[k["small"]]  # 1e-6: the coldest end of the scale
-    assert heat_colour(1.0) in keys[k["big"]]  # 1: the hottest end
+    assert heat_colour(0.0) in keys[k["small"]]  # 1e-6: the palest end of the scale
+    assert heat_colour(1.0) in keys[k["big"]]  # 1: the darkest end
     assert ZERO_FILL in keys[k["dead"]]  # relu'(-1) = 0
     assert "heat_legend" in src and "log scale" in src
     assert "1e-06" in src  # the legend spans 1e-6 .. 1
@@ -165,16 +165,43 @@ def lightness(colour: str) -> float:
     return 116 * y ** (1 / 3) - 16 if y > 216 / 24389 else y * 24389 / 27
 
 
-def test_heat_lightness_rises_with_the_gradient_norm() -> None:
+def test_heat_lightness_falls_as_the_gradient_norm_grows() -> None:
     scale = HeatScale.of([1e-7, 3.0])
     assert (scale.lo, scale.hi) == (-7, 1)  # whole decades
     norms = np.logspace(-7, 1, 200)
     levels = [lightness(scale.colour(float(n))) for n in norms]
-    assert all(b > a for a, b in zip(levels, levels[1:], strict=False))
-    assert levels[-1] - levels[0] > 60  # dark for vanishing, light for large
+    assert all(b < a for a, b in zip(levels, levels[1:], strict=False))
+    assert levels[0] - levels[-1] > 60  # pale for vanishing, dark for large
     # zero and "not reached" are not palette colours and differ from each other
     palette = {scale.colour(float(n)) for n in norms}
     assert ZERO_FILL not in palette and UNKNOWN_FILL not in palette and ZERO_FILL != UNKNOWN_FILL
+
+
+def test_heat_boxes_and_edges_darken_alike_in_the_bars_colours() -> None:
+    h = mg.Tensor(1.0, requires_grad=True, name="h0")
+    chain = [h]
+    for n in range(1, 6):
+        chain.append(chain[-1] * 0.1)  # each step hands back a tenth: a vanishing gradient
+        chain[-1].name = f"h{n}"
+    src = draw(chain[-1], steps=chain[-1].backward_steps(), heat=True).source
+    keys, k = nodes(src), by_title(src)
+    fills = [re.search(r'fillcolor="(#[0-9a-f]{6})"', keys[k[f"h{n}"]]) for n in range(6)]
+    box_levels = [lightness(m[1]) for m in fills if m]
+    assert len(box_levels) == 6 and box_levels == sorted(box_levels, reverse=True)  # h0: palest
+    into_mul = [
+        re.search(r'[ \[]color="(#[0-9a-f]{6})"', line)
+        for n in range(5)
+        for line in src.splitlines()
+        if re.match(rf"\s*{k[f'h{n}']} -> o", line)
+    ]
+    edge_colours = [m[1] for m in into_mul if m]
+    assert len(edge_colours) == 5
+    edge_levels = [lightness(c) for c in edge_colours]
+    assert edge_levels == sorted(edge_levels, reverse=True)  # the one sent to h0: palest
+    bar = set(re.findall(r'BGCOLOR="(#[0-9a-f]{6})"', src))
+    scale = HeatScale.of([1e-5, 1.0])
+    assert scale.colour(1e-5) in bar and scale.colour(1.0) in bar
+    assert set(edge_colours) <= bar  # each gradient 10x the last: on the bar's decade cells
 
 
 def test_colour_bar_is_labelled_at_whole_decades() -> None:
