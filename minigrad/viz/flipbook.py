@@ -181,7 +181,7 @@ def panel(
 ) -> str:
     """The chain rule of step ``k`` with its numbers; ``sent`` as ``contributions``."""
     index = {id(t): i for i, t in enumerate(layout.tensors)}
-    step, e = steps[k], html.escape
+    step = steps[k]
     me = names[index[id(step.node)]]
     parts = [f"<h2>Step {k + 1}: {e(me)}</h2>"]
     arrived = [(j, g) for j, g in sent.get(id(step.node), []) if j < k]
@@ -203,13 +203,18 @@ def panel(
     return f'<section class="panel" data-step="{k}"{hidden}>{"".join(parts)}</section>'
 
 
+def e(text: str) -> str:
+    """Text of the page's panels: cleaned (an op's formula may hold anything), escaped."""
+    return html.escape(clean(text))
+
+
 def leaf_list(layout: Layout, steps: Sequence[BackwardStep], names: Sequence[str]) -> str:
     """Every leaf with its gradient, each shown from the step that stores it."""
     index = {id(t): i for i, t in enumerate(layout.tensors)}
     items = []
     for k, step in enumerate(steps):
         if step.op is None:
-            name = html.escape(names[index[id(step.node)]])
-            grad = html.escape(value(step.grad.data))
+            name = e(names[index[id(step.node)]])
+            grad = e(value(step.grad.data))
             items.append(f'<li data-from="{k}"><b>{name}</b>: {grad}</li>')
     return "".join(items)
