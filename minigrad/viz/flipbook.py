@@ -8,6 +8,13 @@ pointing backwards, labelled with the gradient they carry. Beside the
 picture, the chain rule of the step with the actual names and numbers
 (chain.py) and the sum at nodes that several ops feed. The page is one SVG
 plus a small table per step, so its size grows with nodes + steps.
+
+Without a path, ``flipbook(root)`` returns a ``Flipbook``: Jupyter and VS
+Code show it inline (the same page, in an ``<iframe srcdoc>``), and
+``.save("backprop.html")`` writes it. A page is saved under the rules of
+pictures (minigrad.safe_file): the name must end in ``.html``, and an
+existing file is replaced only if it is a flipbook page, or with
+``overwrite=True``.
 """
 
 from __future__ import annotations
@@ -16,18 +23,20 @@ import html
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import overload
 
 import numpy as np
 
 from ..engine import BackwardStep, toposort
+from ..safe_file import Owner, check_target, write_atomically
 from ..tensor import Tensor
 from .chain import chain_lines, contributions, d, num, rule, sum_line, value
 from .dot import dot_source, graph_attrs, op_node, operand_labels, tensor_label, tensor_style
 from .flow import flow_from_steps
 from .labels import LABEL_LIMIT, clean, escape, summarize, truncate
 from .layout import GraphTooLargeError, Layout, trace
-from .page import page
-from .render import render, save_picture
+from .page import GENERATOR, page
+from .render import render
 
 DEFAULT_MAX_STEPS = 100
 DEFAULT_MAX_NODES = 400
@@ -35,22 +44,93 @@ NAME_LIMIT = 24  # characters of a name in the panel text
 SVG_NS, XLINK_NS = "http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"
 
 
+class Flipbook:
+    """A step-through page: shown inline in Jupyter / VS Code, ``.save(path)`` writes it."""
+
+    def __init__(self, html_text: str, steps: int) -> None:
+        self.html = html_text
+        self.steps = steps
+
+    def save(self, path: str | Path, overwrite: bool = False) -> Path:
+        """Write the page to ``path`` (``.html``) atomically; an existing file is replaced
+        only if it is a flipbook page, or with ``overwrite=True``."""
+        path = Path(path)
+        if path.suffix.lower() != ".html":
+            raise ValueError(f"flipbook: the page is HTML; name it *.html, got {str(path)!r}")
+        data = self.html.encode("utf-8")
+        write_atomically(check_target(path, PAGE, overwrite), lambda f: f.write(data))
+        return path
+
+    def _repr_html_(self) -> str:
+        """The page in an iframe (its script and style stay inside it)."""
+        source = html.escape(self.html, quote=True)
+        return (
+            f'<iframe srcdoc="{source}" sandbox="allow-scripts" title="backward, step by step" '
+            'style="width: 100%; height: 640px; border: 1px solid #ddd"></iframe>'
+        )
+
+    def __repr__(self) -> str:
+        return f"<minigrad.viz.Flipbook: {self.steps} steps; .save('backprop.html') writes it>"
+
+
+def is_flipbook_page(path: Path) -> bool:
+    """True for a page ``flipbook`` wrote: its head names the generator."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(1024)
+    except OSError:
+        return False
+    return GENERATOR.encode("ascii") in head
+
+
+PAGE = Owner("flipbook", "a flipbook page", wrote=is_flipbook_page)
+
+
+@overload
+def flipbook(
+    root: Tensor,
+    path: None = None,
+    max_steps: int = ...,
+    max_nodes: int = ...,
+    values: bool = ...,
+    rankdir: str = ...,
+    label_limit: int = ...,
+    overwrite: bool = ...,
+) -> Flipbook: ...
+@overload
 def flipbook(
     root: Tensor,
     path: str | Path,
+    max_steps: int = ...,
+    max_nodes: int = ...,
+    values: bool = ...,
+    rankdir: str = ...,
+    label_limit: int = ...,
+    overwrite: bool = ...,
+) -> Path: ...
+def flipbook(
+    root: Tensor,
+    path: str | Path | None = None,
     max_steps: int = DEFAULT_MAX_STEPS,
     max_nodes: int = DEFAULT_MAX_NODES,
     values: bool = True,
     rankdir: str = "TB",
     label_limit: int = LABEL_LIMIT,
-) -> Path:
-    """Run backward from ``root`` and write the step-through page to ``path``.
+    overwrite: bool = False,
+) -> Flipbook | Path:
+    """Run backward from ``root`` and build the step-through page: written to ``path``
+    (returned), or returned as a ``Flipbook`` to show inline when no path is given.
 
     Like ``root.backward()``, this accumulates into the leaves' ``.grad``.
     A backward pass of more than ``max_steps`` steps (nodes that need a
-    gradient) or a graph of more than ``max_nodes`` nodes is refused first.
+    gradient) or a graph of more than ``max_nodes`` nodes is refused first,
+    and so is a ``path`` the page may not replace (see ``Flipbook.save``).
     """
     graph = graph_attrs(rankdir)
+    if path is not None:
+        if Path(path).suffix.lower() != ".html":
+            raise ValueError(f"flipbook: the page is HTML; name it *.html, got {str(path)!r}")
+        check_target(Path(path), PAGE, overwrite)  # refused before backward runs
     count = len(toposort(root))
     if count > max_steps:
         raise GraphTooLargeError(
@@ -65,8 +145,8 @@ def flipbook(
     arrived = contributions(steps)
     panels = [panel(k, steps, layout, names, arrived) for k in range(len(steps))]
     title = f"backward from {names[len(layout.tensors) - 1]}"
-    text = page(title, svg, frames, panels, leaf_list(layout, steps, names))
-    return save_picture(Path(path), text.encode("utf-8"))
+    book = Flipbook(page(title, svg, frames, panels, leaf_list(layout, steps, names)), len(steps))
+    return book if path is None else book.save(path, overwrite)
 
 
 def short_names(layout: Layout) -> list[str]:

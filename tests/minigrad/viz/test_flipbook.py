@@ -10,7 +10,7 @@ import pytest
 
 import minigrad as mg
 import rnn
-from minigrad.viz import GraphTooLargeError, flipbook
+from minigrad.viz import Flipbook, GraphTooLargeError, flipbook
 
 BROWSER_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -183,3 +183,37 @@ def test_browser_keeps_the_current_node_in_view(
         finally:
             browser.close()
     assert {r.split("#")[0] for r in requests} == {url}
+
+
+@pytest.mark.slow
+def test_inline_flipbook_steps_inside_a_notebook_page(
+    chromium: Path, dot: str, tmp_path: Path
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    book = flipbook(neuron()[0])
+    assert isinstance(book, Flipbook) and "srcdoc=" in book._repr_html_()
+    n = len(frames(book.html))
+    host = tmp_path / "notebook.html"
+    host.write_text(
+        f"<!DOCTYPE html><html><body><h1>cell output</h1>{book._repr_html_()}</body></html>"
+    )
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), args=BROWSER_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 720})
+            page.goto(host.as_uri())
+            inner = page.frame_locator("iframe")
+            assert inner.locator("#counter").inner_text() == f"step 1 of {n}"
+            inner.locator("#next").click()
+            assert inner.locator("#counter").inner_text() == f"step 2 of {n}"
+            inner.locator("#view").click()
+            page.keyboard.press("End")
+            assert inner.locator("#counter").inner_text() == f"step {n} of {n}"
+            shown = inner.locator(".panel:not([hidden])").inner_text()
+            assert shown.startswith(f"Step {n}") and ".grad = " in shown
+            assert inner.locator("g.node.current").count() >= 1
+            frame_box = page.locator("iframe").bounding_box()
+            assert frame_box is not None and frame_box["height"] >= 600
+        finally:
+            browser.close()
