@@ -13,7 +13,6 @@ several ops receives one gradient from each, and its gradient is their sum:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -22,7 +21,7 @@ from ..engine import BackwardStep, SparseGrad, unbroadcast
 from ..mode import no_grad
 from ..tensor import Tensor
 from .flow import dense
-from .labels import operand_letters
+from .formula import d, written
 
 MINUS = "\u2212"
 
@@ -30,11 +29,6 @@ MINUS = "\u2212"
 def num(value: float) -> str:
     """4 significant digits, with a true minus sign."""
     return f"{value:.4g}".replace("-", MINUS)
-
-
-def d(name: str) -> str:
-    """``dname``, or ``d(name)`` for a name longer than one letter."""
-    return f"d{name}" if len(name) == 1 else f"d({name})"
 
 
 def shape_norm(array: np.ndarray) -> str:
@@ -50,22 +44,7 @@ def value(array: np.ndarray) -> str:
 
 def rule(step: BackwardStep, me: str, inputs: Sequence[str]) -> str:
     """The op's formula with the actual names in place of its letters."""
-    formula = step.formula
-    letters = operand_letters(formula, len(inputs))
-    out_letter = formula.split("=")[0].strip()
-    names = dict(zip(letters, inputs, strict=True)) if letters else {}
-    if re.fullmatch(r"[A-Za-z]", out_letter):
-        names[out_letter] = me
-    if not names:
-        return formula
-
-    def derivative(m: re.Match[str]) -> str:
-        top, bottom = names.get(m[1], m[1]), names.get(m[2], m[2])
-        return f"{d(top)}/{d(bottom)}"
-
-    text = re.sub(r"\bd([A-Za-z])/d([A-Za-z])\b", derivative, formula)
-    pattern = r"(?<![\w/(])(" + "|".join(map(re.escape, names)) + r")(?![\w(])"
-    return re.sub(pattern, lambda m: names[m[1]], text)
+    return written(step.formula, me, inputs)
 
 
 def local_derivatives(step: BackwardStep) -> list[np.ndarray | None]:

@@ -31,10 +31,11 @@ from ..engine import BackwardStep, toposort
 from ..safe_file import Owner, check_target, write_atomically
 from ..tensor import Tensor
 from .chain import chain_lines, contributions, d, num, rule, sum_line, value
-from .dot import dot_source, graph_attrs, op_node, operand_labels, tensor_label, tensor_style
+from .dot import dot_source, graph_attrs, op_node, tensor_label, tensor_style
 from .flow import flow_from_steps
-from .labels import LABEL_LIMIT, clean, escape, summarize, truncate
+from .labels import LABEL_LIMIT, clean, escape, summarize
 from .layout import GraphTooLargeError, Layout, trace
+from .names import display_names
 from .page import GENERATOR, page
 from .render import render
 
@@ -139,7 +140,7 @@ def flipbook(
         )
     layout = trace(root, max_nodes)
     steps = list(root.backward_steps())
-    names = short_names(layout)
+    names = display_names(layout)
     svg = picture(layout, steps, graph, values, label_limit, names)
     frames = [frame(layout, steps, k) for k in range(len(steps))]
     arrived = contributions(steps)
@@ -147,22 +148,6 @@ def flipbook(
     title = f"backward from {names[len(layout.tensors) - 1]}"
     book = Flipbook(page(title, svg, frames, panels, leaf_list(layout, steps, names)), len(steps))
     return book if path is None else book.save(path, overwrite)
-
-
-def short_names(layout: Layout) -> list[str]:
-    """A printable name per tensor, truncated: its own, or the op's name and a number."""
-    names: list[str] = []
-    counts: dict[str, int] = {}
-    for i, t in enumerate(layout.tensors):
-        if layout.canonical[i] != i:
-            names.append(names[layout.canonical[i]])  # a copy is drawn, and named, once
-        elif t.name:
-            names.append(truncate(clean(t.name).replace("\n", " "), NAME_LIMIT))
-        else:
-            kind = t._ctx.name if t._ctx is not None else "param" if t.requires_grad else "const"
-            counts[kind] = counts.get(kind, 0) + 1
-            names.append(f"{kind}{counts[kind]}")
-    return names
 
 
 # ---------------------------------------------------------------- picture
@@ -176,6 +161,7 @@ def picture(
 ) -> str:
     """The one SVG: every gradient in place (hidden until reached), ids for the script."""
     flow = flow_from_steps(layout, steps)
+    index = {id(t): i for i, t in enumerate(layout.tensors)}
     nodes: dict[str, Mapping[str, str]] = {}
     for i, t in enumerate(layout.tensors):
         if layout.canonical[i] != i:
@@ -185,10 +171,10 @@ def picture(
         label = tensor_label(t, values, text, limit, nickname=names[i])
         nodes[f"t{i}"] = {**tensor_style(t, t is layout.root), "label": label, "id": f"t{i}"}
         if t._ctx is not None:
-            nodes[f"o{i}"] = {**op_node(t, limit), "id": f"o{i}"}
-    edges: dict[tuple[str, str, int, int], dict[str, str]] = operand_labels(layout)
+            nodes[f"o{i}"] = {**op_node(t, limit, names, index), "id": f"o{i}"}
+    edges: dict[tuple[str, str, int, int], dict[str, str]] = {}
     for n, edge in enumerate(layout.edges):
-        style = {**edges.get(edge, {}), "id": f"e{n}", "dir": "both", "arrowtail": "normal"}
+        style = {"id": f"e{n}", "dir": "both", "arrowtail": "normal"}
         grad = flow.edge.get((edge[2], edge[3]))
         if grad is not None:
             style["label"] = escape(edge_value(grad), limit)
@@ -226,8 +212,7 @@ def _mark_edge(g: ET.Element) -> None:
         near_end = end is not None and abs(x - end[0]) + abs(y - end[1]) < 12
         polygon.set("class", "head" if near_end else "tail")
     for text in g.iter(f"{{{SVG_NS}}}text"):
-        if len("".join(text.itertext()).strip()) > 1:  # not an operand letter a, b
-            text.set("class", "glabel")
+        text.set("class", "glabel")
 
 
 def _last_point(d: str) -> tuple[float, float]:

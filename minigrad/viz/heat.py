@@ -116,7 +116,7 @@ class HeatScale:
             if at_decade == 0 and (exponent % every == 0 or k in (0, cells)):
                 label = decade(self.lo + exponent)
             swatch = f'<TD BGCOLOR="{heat_colour(u)}" WIDTH="22" HEIGHT="6"></TD>'
-            font = f'<FONT POINT-SIZE="9">{label}</FONT>' if label else ""
+            font = f'<FONT POINT-SIZE="11">{label}</FONT>' if label else ""
             text = f'<TD ALIGN="LEFT" HEIGHT="6">{font}</TD>'
             rows.append(f"<TR>{swatch}{text}</TR>")
         rows.append(f'<TR><TD BGCOLOR="{ZERO_FILL}" HEIGHT="14"></TD><TD ALIGN="LEFT">0</TD></TR>')

@@ -16,7 +16,7 @@ from minigrad.viz import Graph, GraphTooLargeError, GraphvizNotFoundError, draw
 from minigrad.viz.dot import CONST_FILL, PARAM_FILL, escape, summarize
 from minigrad.viz.heat import UNKNOWN_FILL, ZERO_FILL, HeatScale, heat_colour
 
-from .helpers import cluster_paths, edges, nodes, title
+from .helpers import by_bold, cluster_paths, edges, nodes, title
 
 
 def neuron() -> tuple[mg.Tensor, mg.Tensor, mg.Tensor, mg.Tensor]:
@@ -47,10 +47,15 @@ def test_one_node_per_tensor_and_op_with_data_flow_edges() -> None:
     assert "peripheries" in keys[out[k["tanh"]]]  # the root is marked
 
 
-def test_ops_show_their_formula() -> None:
+def test_ops_show_their_rule_in_their_operands_names() -> None:
     y, *_ = neuron()
-    attrs = nodes(draw(y).source)[by_title(draw(y).source)["tanh"]]
-    assert "y = tanh(x);  dy/dx = 1 - y**2" in attrs and "ellipse" in attrs
+    y.name = "y"
+    src = draw(y).source
+    attrs = nodes(src)[by_title(src)["tanh"]]
+    assert ">tanh(add1)<" in attrs and "ellipse" in attrs  # the box it reads is add1
+    assert 'tooltip="tanh: y = tanh(add1);  dy/d(add1) = 1 - y**2"' in attrs
+    assert "<I>add1</I>" in nodes(src)[next(b for a, b in edges(src) if a == by_title(src)["add"])]
+    assert ">mul1 + b<" in nodes(src)[by_title(src)["add"]]
 
 
 def test_parameters_constants_and_intermediates_look_different() -> None:
@@ -58,7 +63,7 @@ def test_parameters_constants_and_intermediates_look_different() -> None:
     y = p * 3.0
     src = draw(y).source
     keys = nodes(src)
-    const = next(a for a in keys.values() if "<I>const</I>" in a)
+    const = next(a for a in keys.values() if "<I>const1</I>" in a)
     assert CONST_FILL in const and "dashed" in const
     assert PARAM_FILL in keys[by_title(src)["p"]]
     out = next(a for k, a in keys.items() if k.startswith("t") and "rounded" in a)
@@ -103,14 +108,14 @@ def test_nested_scopes_nest_clusters() -> None:
     y = b + 1.0
     y.name = "y"
     src = draw(y).source
-    paths, k = cluster_paths(src), by_title(src)
-    assert paths[k["x"]] == () and paths[k["y"]] == ()
+    paths, k = cluster_paths(src), by_bold(src)
+    assert paths[k["x"]] == ("outer",) and paths[k["y"]] == ()  # x: used in outer only
     assert paths[k["a"]] == ("outer",) and paths[k["mul"]] == ("outer",)
     assert paths[k["b"]] == ("outer", "inner") and paths[k["tanh"]] == ("outer", "inner")
     assert src.count("subgraph cluster_") == 2
 
 
-def test_shared_weight_is_drawn_once_outside_clusters_fanning_in() -> None:
+def test_shared_weights_stand_in_one_column_with_a_dashed_copy_in_each_step() -> None:
     W = Parameter(0.9, name="W")
     U = Parameter(0.4, name="U")
     h = mg.Tensor(0.0)
@@ -121,10 +126,14 @@ def test_shared_weight_is_drawn_once_outside_clusters_fanning_in() -> None:
     keys, paths = nodes(src), cluster_paths(src)
     for name in ("W", "U"):
         (key,) = [k for k, a in keys.items() if title(a) == name]
-        assert paths[key] == ()
-        targets = [b for a, b in edges(src) if a == key]
-        assert sorted(paths[b] for b in targets) == [("t=1",), ("t=2",), ("t=3",)]
-    assert src.count("subgraph cluster_") == 3
+        assert paths[key] == ("used in t=1 … t=3",)  # drawn once, in the side column
+        copies = [line.split()[0] for line in src.splitlines() if f"label=<<I>{name}</I>>" in line]
+        assert len(copies) == 3  # one dashed copy per step, each feeding that step's mul
+        fed = [b for a, b in edges(src) if a in copies]
+        assert sorted(paths[b] for b in fed) == [("t=1",), ("t=2",), ("t=3",)]
+    links = [line for line in src.splitlines() if "ltail=" in line]
+    assert len(links) == 1 and 'ltail="cluster_shared"' in links[0]  # one edge, not a fan
+    assert src.count("subgraph cluster_") == 4
 
 
 def test_leaf_made_in_one_scope_and_shared_moves_to_common_ancestor() -> None:
@@ -206,7 +215,7 @@ def test_heat_boxes_and_edges_darken_alike_in_the_bars_colours() -> None:
 
 def test_colour_bar_is_labelled_at_whole_decades() -> None:
     legend = HeatScale(-6, 0).legend()
-    labels = re.findall(r'<FONT POINT-SIZE="9">([^<]+)</FONT>', legend)
+    labels = re.findall(r'<FONT POINT-SIZE="11">([^<]+)</FONT>', legend)
     assert labels == ["1", "0.1", "0.01", "0.001", "0.0001", "1e-05", "1e-06"]
     assert "not reached" in legend and ">0<" in legend
 
