@@ -288,7 +288,7 @@ def draw(
     fit = any(layout.scope_of.values())
     graph = graph_attrs(rankdir or ("TB" if fit else "LR"))
     if fit:
-        graph.update(nodesep="0.12", ranksep="0.22")
+        graph.update(nodesep="0.08", ranksep="0.22")
     flow = flow_from_tensors(layout) if steps is None else flow_from_steps(layout, steps)
     scale = HeatScale.of(norm(g) for g in flow.node.values()) if heat else None
     nodes = _nodes(layout, flow, scale, values, grads, label_limit, formulas, fit)

@@ -147,7 +147,6 @@ def test_train_sample_graph_commands(tmp_path, capsys):
         (["train", "--text", "zen", "--steps", "1", "--clip", "-1"], "clip must be > 0"),
         (["graph", "-T", "0"], "-T must be >= 1"),
         (["graph", "--view", "bptt", "--heat"], "use them with --view ops"),
-        (["graph", "--model", "lstm"], "--model lstm works with --view folded, unrolled or bptt"),
     ],
 )
 def test_bad_input_gives_a_clear_error(tmp_path, capsys, args, message):
