@@ -82,20 +82,46 @@ def chain_lines(step: BackwardStep, me: str, inputs: Sequence[str]) -> list[str]
     return out
 
 
-def sum_line(name: str, parts: Sequence[np.ndarray], total: np.ndarray, leaf: bool) -> str:
-    """What arrived at a node from each consumer, and the sum."""
+SMALL_TENSOR = 6  # elements: a sum of tensors this small is written element by element
+
+
+def elements(array: np.ndarray) -> str:
+    """A small tensor's elements in a row: ``[0.1, −0.2]``."""
+    return "[" + ", ".join(num(float(v)) for v in np.asarray(array).ravel()) + "]"
+
+
+def sum_line(
+    name: str,
+    parts: Sequence[np.ndarray],
+    total: np.ndarray,
+    leaf: bool,
+    tags: Sequence[str] = (),
+) -> str:
+    """What arrived at a node from each consumer, and their sum; ``tags`` (the time step
+    each part came from, ``t=2``) go before the parts.
+
+    A scalar or a tensor of at most ``SMALL_TENSOR`` elements: the sum itself,
+    element by element. A bigger one: the norms, with the triangle inequality
+    ‖a + b‖ ≤ ‖a‖ + ‖b‖ (a norm of a sum is not the sum of the norms).
+    """
     target = f"{name}.grad" if leaf else f"dL/{d(name)}"
-    if total.size == 1:
-        terms = " + ".join(num(np.asarray(p).item()) for p in parts).replace(
-            f"+ {MINUS}", f"{MINUS} "
-        )
-        return (
-            f"{target} = {terms} = {num(total.item())}"
-            if len(parts) > 1
-            else (f"{target} = {num(total.item())}")
-        )
-    norms = ", ".join(num(float(np.linalg.norm(np.asarray(p, dtype=np.float64)))) for p in parts)
-    return f"{target} = sum of {len(parts)} parts (‖·‖ {norms}) → {shape_norm(total)}"
+    tagged = [f"{tag}: " if tag else "" for tag in (list(tags) or [""] * len(parts))]
+    small = total.size <= SMALL_TENSOR
+    shown = num(total.item()) if total.size == 1 else elements(total) if small else None
+    if len(parts) == 1:
+        what = shown if shown is not None else shape_norm(total)
+        return f"{target} = {tagged[0]}{what}  (1 part)"
+    if shown is not None:
+        values = [num(np.asarray(p).item()) if total.size == 1 else elements(p) for p in parts]
+        terms = " + ".join(tag + v for tag, v in zip(tagged, values, strict=True))
+        return f"{target} = {terms} = {shown}".replace(f"+ {MINUS}", f"{MINUS} ")
+    norms = [float(np.linalg.norm(np.asarray(p, dtype=np.float64))) for p in parts]
+    listed = " + ".join(f"{tag}{num(n)}" for tag, n in zip(tagged, norms, strict=True))
+    return (
+        f"{target} = sum of {len(parts)} parts, shape {total.shape}: "
+        f"‖{target}‖ = {num(float(np.linalg.norm(total)))} ≤ {listed} = {num(sum(norms))}"
+        f"  (‖a + b‖ ≤ ‖a‖ + ‖b‖: a norm of a sum is not the sum of the norms)"
+    )
 
 
 def contributions(

@@ -33,8 +33,8 @@ from ..tensor import Tensor
 from .chain import chain_lines, contributions, d, num, rule, sum_line, value
 from .dot import dot_source, graph_attrs, op_node, tensor_label, tensor_style
 from .flow import flow_from_steps
-from .labels import LABEL_LIMIT, clean, escape, summarize
-from .layout import GraphTooLargeError, Layout, trace
+from .labels import LABEL_LIMIT, clean, escape, natural_key, summarize
+from .layout import GraphTooLargeError, Layout, outermost, trace
 from .names import display_names
 from .page import GENERATOR, page
 from .render import render
@@ -251,8 +251,14 @@ def panel(
     parts = [f"<h2>Step {k + 1}: {e(me)}</h2>"]
     arrived = [(j, g) for j, g in sent.get(id(step.node), []) if j < k]
     if step.op is None or len(arrived) > 1:
+        tags = [outermost(steps[j].node.scope) for j, _ in arrived]
+        if len(set(tags)) > 1:  # a shared weight: each part tagged with its step, in order
+            order = sorted(range(len(arrived)), key=lambda n: natural_key(tags[n]))
+            arrived, tags = [arrived[n] for n in order], [tags[n] for n in order]
+        else:
+            tags = []
         received = [g for _, g in arrived] or [step.grad.data]
-        line = sum_line(me, received, step.grad.data, leaf=step.op is None)
+        line = sum_line(me, received, step.grad.data, step.op is None, [clean(t) for t in tags])
         what = "Several ops used it: it receives the sum." if len(arrived) > 1 else ""
         parts.append(f"<p>{what}</p><p class=chain><code>{e(line)}</code></p>")
     if step.op is None:
