@@ -77,7 +77,13 @@ def written(formula: str, out: str, inputs: Sequence[str]) -> str:
         if m["item"]:
             name = names.get(m["item"])
             return f"{name}_{m['index']}" if name and m["item"] not in GRADIENTS else m[0]
-        return names.get(m["alone"], m[0])
+        name = names.get(m["alone"])
+        if name is None:
+            return m[0]
+        inside = (
+            m.string[m.start() - 1 : m.start()] == "(" and m.string[m.end() : m.end() + 1] == ")"
+        )
+        return f"({name})" if " " in name and not inside else name  # (U x_t + b)[index]
 
     return TOKEN.sub(replace, formula)
 
