@@ -120,3 +120,12 @@ def test_collapse_with_heat_colours_each_step_by_the_gradient_it_hands_back() ->
     assert levels[: T - 1] == sorted(levels[: T - 1], reverse=True)  # so earlier steps: paler
     for t in range(1, T):
         assert f"\u2016dL/d(h_{t})\u2016 {hidden[f'h_{t}']:.3g}>" in src  # the number it shows
+
+
+def test_the_demos_op_level_figure_fits(dot: str) -> None:
+    from rnn.demo import tiny_unrolled
+
+    loss = tiny_unrolled(4, 0)  # what the demo draws as out/unrolled_T4.svg
+    assert_fits(
+        draw(loss, values=True, grads=True, heat=True, steps=loss.backward_steps()).pipe("svg")
+    )
