@@ -83,7 +83,9 @@ def written(formula: str, out: str, inputs: Sequence[str]) -> str:
         inside = (
             m.string[m.start() - 1 : m.start()] == "(" and m.string[m.end() : m.end() + 1] == ")"
         )
-        return f"({name})" if " " in name and not inside else name  # (U x_t + b)[index]
+        if " " not in name or inside or m["alone"] in (head, *GRADIENTS):
+            return name
+        return f"({name})"  # (U x_t + b)[index]
 
     return TOKEN.sub(replace, formula)
 

@@ -61,3 +61,12 @@ def test_the_demos_flipbook_writes_no_name_into_prose() -> None:
     loss = rnn.sequence_loss(model(xs, per_step=True)[0], np.array([[1]]))
     page = flipbook(loss).html
     assert "stacked on a new axis" in page and "on o_1 new" not in page
+
+
+def test_a_name_of_several_words_is_bracketed_where_it_is_an_operand() -> None:
+    rule = written("y = x[index];  dx = zeros with g added at [index]", "U x_t + b", ["Uᵀ + b"])
+    assert (
+        rule
+        == "U x_t + b = (Uᵀ + b)[index];  dL/d(Uᵀ + b) = zeros with dL/d(U x_t + b) added at [index]"
+    )  # noqa: E501
+    assert written("y = tanh(x)", "h", ["U x + b"]) == "h = tanh(U x + b)"  # no double brackets
