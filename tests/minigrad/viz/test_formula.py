@@ -65,8 +65,6 @@ def test_the_demos_flipbook_writes_no_name_into_prose() -> None:
 
 def test_a_name_of_several_words_is_bracketed_where_it_is_an_operand() -> None:
     rule = written("y = x[index];  dx = zeros with g added at [index]", "U x_t + b", ["Uᵀ + b"])
-    assert (
-        rule
-        == "U x_t + b = (Uᵀ + b)[index];  dL/d(Uᵀ + b) = zeros with dL/d(U x_t + b) added at [index]"
-    )  # noqa: E501
+    assert rule.startswith("U x_t + b = (Uᵀ + b)[index];  dL/d(Uᵀ + b) = zeros with")
+    assert rule.endswith(" dL/d(U x_t + b) added at [index]")
     assert written("y = tanh(x)", "h", ["U x + b"]) == "h = tanh(U x + b)"  # no double brackets
