@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import minigrad
-from bench import engine, peers, rnn
+from bench import engine, peers, render, rnn
 from bench.timing import Check, blas_info, machine, markdown_table
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
@@ -50,7 +50,7 @@ class Config:
     """One configuration: what it measures, and how its process is set up."""
 
     label: str
-    part: str  # "engine" or "rnn"
+    part: str  # "engine", "render" or "rnn"
     threads: int | None = None  # thread limit for BLAS (and PyTorch); None: as they come
     env: tuple[tuple[str, str], ...] = ()  # set in the configuration's process
     with_peers: bool = False
@@ -58,6 +58,7 @@ class Config:
 
 CONFIGS = [
     Config("default", "engine"),
+    Config("default", "render"),
     Config("default", "rnn"),
     Config("1 thread", "rnn", threads=1),
     Config("glibc as it comes", "rnn", env=(("MINIGRAD_KEEP_MEMORY", "0"),)),
@@ -87,6 +88,8 @@ def measure_config(index: int, quick: bool) -> dict[str, Any]:
         title += f", {config.label} ({blas_info()}; freed memory {kept})"
         if config.part == "engine":
             text, checks = engine.run(quick=quick)
+        elif config.part == "render":
+            text, checks = render.run(quick=quick)
         else:
             if config.threads is not None:
                 peers.limit_threads(config.threads)

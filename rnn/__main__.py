@@ -17,10 +17,10 @@ from minigrad.errors import MinigradError
 from minigrad.io import Checkpoint
 
 from .data import CORPORA, CharDataset, Vocab, load_text
-from .demo import DemoSettings, run_demo, tiny_model, tiny_unrolled
+from .demo import DemoSettings, run_demo, tiny_model
 from .export import metadata, to_pytorch
 from .history import perplexity
-from .model import GRU, LSTM, RNN, Recurrent
+from .model import GRU, LSTM, RNN, Recurrent, sequence_loss
 from .train import OPTIMIZERS, DivergedError, History, load_model, train
 
 TEXT_HELP = f"corpus: one of {', '.join(CORPORA)} (embedded) or the path of a UTF-8 text file"
@@ -195,7 +195,7 @@ def _graph_parser(sub: argparse._SubParsersAction) -> None:
         "--model",
         choices=["rnn", "lstm", "gru"],
         default="rnn",
-        help="the cell of the folded/unrolled/bptt views (default: rnn)",
+        help="the cell: rnn, lstm or gru (default: rnn)",
     )
     p.add_argument(
         "--out",
@@ -467,23 +467,19 @@ def _cmd_graph(args: argparse.Namespace) -> None:
         raise ValueError(
             "graph: --loss last draws the folded, unrolled or bptt view, not --view ops"
         )
-    if args.view == "ops" and args.model != "rnn":
-        raise ValueError(
-            f"graph: --view ops draws the textbook RNN; --model {args.model} works with "
-            "--view folded, unrolled or bptt"
-        )
     default = "out/unrolled.svg" if args.view == "ops" else f"out/rnn_{args.view}.svg"
     out = Path(args.out or default)
     out.parent.mkdir(parents=True, exist_ok=True)
+    model, xs, targets = tiny_model(args.model, args.T, args.seed)
     if args.view == "ops":
         from minigrad.viz import draw
 
-        loss = tiny_unrolled(args.T, args.seed, per_step=not args.fast_path)
+        loss = sequence_loss(model(xs, per_step=not args.fast_path)[0], targets)
+        loss.name = "L"
         graph = draw(loss, values=True, grads=True, heat=args.heat, steps=loss.backward_steps())
     else:
         from .diagram import diagram
 
-        model, xs, targets = tiny_model(args.model, args.T, args.seed)
         graph = diagram(model, xs, targets, view=args.view, loss=args.loss)
     print(f"wrote {graph.save(out)}")
 

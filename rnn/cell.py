@@ -145,6 +145,17 @@ class RNNCell(Cell):
         super().__init__(input_size, hidden_size, rng, dtype)
         self.activation = activation
 
+    def step(self, x_t: Any, state: State) -> State:
+        """h_t = g1(U x_t + W h_{t-1} + b) term by term, each term named as the textbook
+        writes it: the graph ``per_step=True`` draws. The same numbers as ``recur``."""
+        xp = self.project(x_t)
+        xp.name = "U x_t + b"
+        wh = state @ self.W.T
+        wh.name = "W h_{t\u22121}"
+        z = xp + wh
+        z.name = "U x_t + W h_{t\u22121} + b"
+        return ACTIVATIONS[self.activation](z)
+
     def recur(self, xp_t: mg.Tensor, state: State, w_tr: mg.Tensor) -> State:
         """h_t = g1(xp_t + W h_{t-1}), with xp_t = U x_t + b.
 

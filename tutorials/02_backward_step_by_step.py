@@ -163,20 +163,22 @@ graph
 # %% [markdown]
 # ## A flipbook of backward
 #
-# `flipbook(root, path)` runs backward and writes one self-contained HTML page
-# with a frame per step: the node being processed is orange, finished nodes
-# are green, and the edges its gradient travels along are red. Beside each
-# frame: the rule with the numbers filled in. Open the file in a browser and
-# use the arrow keys. (It runs backward, so we build a fresh graph first; the
-# weights accumulate gradients again, so we first set them back to zero with
-# `zero_grad()` — more on why below.)
+# `flipbook(root)` runs backward and returns a page with a frame per step,
+# shown right here below the cell: the node being processed is orange,
+# finished nodes are green, and the edges its gradient travels along are red.
+# Beside each frame: the rule with the numbers filled in. Click into it and
+# use the arrow keys or the buttons. `book.save("backprop.html")` writes the
+# same page as one file to open in a browser. (It runs backward, so we build
+# a fresh graph first; the weights accumulate gradients again, so we first
+# set them back to zero with `zero_grad()` — more on why below.)
 
 # %%
 w.zero_grad()
 b.zero_grad()
 L2 = (x * w + b).tanh()
-page = flipbook(L2, OUT / "02_backprop.html")
-print("open", page, "in a browser:", len(mg.toposort(L2)), "frames")
+book = flipbook(L2)
+print(book.steps, "frames; the same page saved as", book.save(OUT / "02_backprop.html"))
+book
 
 # %% [markdown]
 # ## Why gradients add up: `a + a`

@@ -76,16 +76,18 @@ print(f"loss = {loss.item():.4f}   (guessing uniformly: ln 5 = {np.log(5):.4f})"
 # ## One set of weights, used at every step
 #
 # Count the operations of the graph that take each parameter as an input
-# (`.inputs`, tutorial 1). Each parameter is used once per time step: U, W and
-# V through a transpose (the row form x @ Uᵀ of tutorial 6), b and c through an
-# add.
+# (`.inputs`, tutorial 1), and the time steps they sit in. Each parameter is
+# used once per time step: U, W and V through a transpose (the row form
+# x @ Uᵀ of tutorial 6), b and c through an add.
 
 # %%
 nodes = mg.toposort(loss)
 for name in ("U", "W", "V", "b", "c"):
     p = getattr(model, name)
-    users = [t.op for t in nodes if any(i is p for i in t.inputs)]
-    print(f"{name} is used by {len(users)} operations: {users}")
+    users = [t for t in nodes if any(i is p for i in t.inputs)]
+    ops = sorted({t.op for t in users})
+    steps = sorted({t.scope for t in users})
+    print(f"{name} is used by {len(users)} operations ({', '.join(ops)}), one in each of {steps}")
 
 # %% [markdown]
 # The textbook picture of the same thing: the recurrent unit of tutorial 6
@@ -101,10 +103,30 @@ unrolled.save(OUT / "07_unrolled_diagram.svg")
 unrolled
 
 # %% [markdown]
-# The op-level graph shows every operation behind that picture. In it, each
-# time step is a grey box (the scope); the shared
-# parameters are drawn once, outside the boxes, with their edges fanning into
-# every step. h_0 (dashed, top) is a constant zero.
+# The op-level graph shows every operation behind that picture. Each time
+# step is a grey box (the scope), drawn top to bottom; each op sits in one
+# box with the tensor it makes, its rule written with the names of what it
+# reads. Three things to know to read it:
+#
+# - **A shared transpose is drawn once.** The graph above holds four
+#   transposes of U, one per step, as the count printed; but all four
+#   compute the same Uᵀ from the same U, so the picture draws that value
+#   once, in the column "used in t=1 … t=4" beside the steps, with U, W, V,
+#   b, c. Each step uses a dashed copy of what it takes from the column
+#   (`Uᵀ + b`, `Wᵀ`, `Vᵀ`, `c`), instead of an edge from every weight to
+#   every step.
+# - **`getitem` is U x_t for a token.** The input x_t is a token id, meaning
+#   the one-hot vector e_{x_t}; U e_{x_t} is column x_t of U, row x_t of Uᵀ.
+#   So the step reads row x_t of the table Uᵀ + b: `(Uᵀ + b)[index]`,
+#   a getitem, named `U x_t + b`. Its backward adds the gradient into that
+#   row only.
+# - **`addmm` is C + A @ B in one op.** The textbook loop drawn here writes
+#   the step term by term (`U x_t + b`, `W h_{t−1}`, their sum, tanh). The
+#   fast unroll that training uses (`model(xs)`) computes
+#   `addmm(U x_t + b, h_{t−1}, Wᵀ)` instead: the same sum in one array
+#   (`rnn graph --fast-path` draws it).
+#
+# h_0 (dashed) is a constant zero, drawn in the first step that uses it.
 
 # %%
 graph = draw(loss, values=False, grads=False, rankdir="TB")

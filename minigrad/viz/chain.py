@@ -13,7 +13,6 @@ several ops receives one gradient from each, and its gradient is their sum:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -22,7 +21,7 @@ from ..engine import BackwardStep, SparseGrad, unbroadcast
 from ..mode import no_grad
 from ..tensor import Tensor
 from .flow import dense
-from .labels import operand_letters
+from .formula import d, written
 
 MINUS = "\u2212"
 
@@ -30,11 +29,6 @@ MINUS = "\u2212"
 def num(value: float) -> str:
     """4 significant digits, with a true minus sign."""
     return f"{value:.4g}".replace("-", MINUS)
-
-
-def d(name: str) -> str:
-    """``dname``, or ``d(name)`` for a name longer than one letter."""
-    return f"d{name}" if len(name) == 1 else f"d({name})"
 
 
 def shape_norm(array: np.ndarray) -> str:
@@ -50,22 +44,7 @@ def value(array: np.ndarray) -> str:
 
 def rule(step: BackwardStep, me: str, inputs: Sequence[str]) -> str:
     """The op's formula with the actual names in place of its letters."""
-    formula = step.formula
-    letters = operand_letters(formula, len(inputs))
-    out_letter = formula.split("=")[0].strip()
-    names = dict(zip(letters, inputs, strict=True)) if letters else {}
-    if re.fullmatch(r"[A-Za-z]", out_letter):
-        names[out_letter] = me
-    if not names:
-        return formula
-
-    def derivative(m: re.Match[str]) -> str:
-        top, bottom = names.get(m[1], m[1]), names.get(m[2], m[2])
-        return f"{d(top)}/{d(bottom)}"
-
-    text = re.sub(r"\bd([A-Za-z])/d([A-Za-z])\b", derivative, formula)
-    pattern = r"(?<![\w/(])(" + "|".join(map(re.escape, names)) + r")(?![\w(])"
-    return re.sub(pattern, lambda m: names[m[1]], text)
+    return written(step.formula, me, inputs)
 
 
 def local_derivatives(step: BackwardStep) -> list[np.ndarray | None]:
@@ -103,20 +82,46 @@ def chain_lines(step: BackwardStep, me: str, inputs: Sequence[str]) -> list[str]
     return out
 
 
-def sum_line(name: str, parts: Sequence[np.ndarray], total: np.ndarray, leaf: bool) -> str:
-    """What arrived at a node from each consumer, and the sum."""
+SMALL_TENSOR = 6  # elements: a sum of tensors this small is written element by element
+
+
+def elements(array: np.ndarray) -> str:
+    """A small tensor's elements in a row: ``[0.1, −0.2]``."""
+    return "[" + ", ".join(num(float(v)) for v in np.asarray(array).ravel()) + "]"
+
+
+def sum_line(
+    name: str,
+    parts: Sequence[np.ndarray],
+    total: np.ndarray,
+    leaf: bool,
+    tags: Sequence[str] = (),
+) -> str:
+    """What arrived at a node from each consumer, and their sum; ``tags`` (the time step
+    each part came from, ``t=2``) go before the parts.
+
+    A scalar or a tensor of at most ``SMALL_TENSOR`` elements: the sum itself,
+    element by element. A bigger one: the norms, with the triangle inequality
+    ‖a + b‖ ≤ ‖a‖ + ‖b‖ (a norm of a sum is not the sum of the norms).
+    """
     target = f"{name}.grad" if leaf else f"dL/{d(name)}"
-    if total.size == 1:
-        terms = " + ".join(num(np.asarray(p).item()) for p in parts).replace(
-            f"+ {MINUS}", f"{MINUS} "
-        )
-        return (
-            f"{target} = {terms} = {num(total.item())}"
-            if len(parts) > 1
-            else (f"{target} = {num(total.item())}")
-        )
-    norms = ", ".join(num(float(np.linalg.norm(np.asarray(p, dtype=np.float64)))) for p in parts)
-    return f"{target} = sum of {len(parts)} parts (‖·‖ {norms}) → {shape_norm(total)}"
+    tagged = [f"{tag}: " if tag else "" for tag in (list(tags) or [""] * len(parts))]
+    small = total.size <= SMALL_TENSOR
+    shown = num(total.item()) if total.size == 1 else elements(total) if small else None
+    if len(parts) == 1:
+        what = shown if shown is not None else shape_norm(total)
+        return f"{target} = {tagged[0]}{what}  (1 part)"
+    if shown is not None:
+        values = [num(np.asarray(p).item()) if total.size == 1 else elements(p) for p in parts]
+        terms = " + ".join(tag + v for tag, v in zip(tagged, values, strict=True))
+        return f"{target} = {terms} = {shown}".replace(f"+ {MINUS}", f"{MINUS} ")
+    norms = [float(np.linalg.norm(np.asarray(p, dtype=np.float64))) for p in parts]
+    listed = " + ".join(f"{tag}{num(n)}" for tag, n in zip(tagged, norms, strict=True))
+    return (
+        f"{target} = sum of {len(parts)} parts, shape {total.shape}: "
+        f"‖{target}‖ = {num(float(np.linalg.norm(total)))} ≤ {listed} = {num(sum(norms))}"
+        f"  (‖a + b‖ ≤ ‖a‖ + ‖b‖: a norm of a sum is not the sum of the norms)"
+    )
 
 
 def contributions(

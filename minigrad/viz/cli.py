@@ -79,7 +79,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )  # fmt: skip
     parser.add_argument(
         "--flipbook", metavar="HTML",
-        help="also write a self-contained HTML page that steps through backward node by node",
+        help="also write a self-contained HTML page (.html) that steps through backward node "
+        "by node; an existing file is replaced only if it is such a page (see --force)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--force", action="store_true",
+        help="let --flipbook replace an existing file that is not a flipbook page",
     )  # fmt: skip
     parser.add_argument(
         "--input", action="append", default=[], metavar="NAME=VALUE",
@@ -159,7 +164,10 @@ def run(args: argparse.Namespace) -> int:
     """Run the ``graph`` subcommand; 0 on success, 2 for bad input, 1 when rendering fails."""
     try:
         if args.flipbook:
-            flipbook(build(args), args.flipbook, max_nodes=args.max_nodes, rankdir=args.rankdir)
+            flipbook(
+                build(args), args.flipbook, max_nodes=args.max_nodes, rankdir=args.rankdir,
+                overwrite=args.force,
+            )  # fmt: skip
             print(f"wrote {args.flipbook}")
         if args.output or not args.flipbook:
             root = build(args)

@@ -2,14 +2,16 @@
 
 A vanishing gradient spans many orders of magnitude, so colours follow
 log10 ||g||: ``HeatScale.of(norms)`` spans the whole decades present in a
-graph. The palette runs from dark indigo (smallest) through teal to pale
-yellow (largest) along a straight line in lightness: it is drawn in the
-OKLab colour space with lightness rising linearly, so equal steps in
-log10 ||g|| look like equal steps, the order survives grey-scale printing,
-and blue-to-yellow stays distinct for red-green colour blindness (the
-idea behind viridis and cividis). A gradient of exactly 0 is grey, one the
-backward pass never reached is white with a dotted border: neither is a
-palette colour.
+graph. One rule for every picture of the project: pale = small, so a
+vanishing gradient fades. The palette runs from pale yellow (smallest)
+through teal to dark indigo (largest) along a straight line in lightness:
+it is drawn in the OKLab colour space with lightness falling linearly, so
+equal steps in log10 ||g|| look like equal steps, the order survives
+grey-scale printing, and yellow-to-blue stays distinct for red-green colour
+blindness (the idea behind viridis and cividis). Edges take the very colour
+of the bar at their gradient, and grow thicker with it. A gradient of
+exactly 0 is grey, one the backward pass never reached is white with a
+dotted border: neither is a palette colour.
 """
 
 from __future__ import annotations
@@ -47,11 +49,11 @@ def _oklab_to_srgb(lightness: float, a: float, b: float) -> tuple[float, float, 
 
 
 def heat_colour(u: float) -> str:
-    """The palette colour at ``u`` in [0, 1]: lightness 0.30 -> 0.92, hue indigo -> yellow."""
-    u = min(max(u, 0.0), 1.0)
-    hue = math.radians(285 - 185 * u)
-    chroma = 0.08 + 0.05 * u
-    rgb = _oklab_to_srgb(0.30 + 0.62 * u, chroma * math.cos(hue), chroma * math.sin(hue))
+    """The palette colour at ``u`` in [0, 1]: lightness 0.92 -> 0.30, hue yellow -> indigo."""
+    pale = 1.0 - min(max(u, 0.0), 1.0)  # 1 at the smallest gradient
+    hue = math.radians(285 - 185 * pale)
+    chroma = 0.08 + 0.05 * pale
+    rgb = _oklab_to_srgb(0.30 + 0.62 * pale, chroma * math.cos(hue), chroma * math.sin(hue))
     return "#{:02x}{:02x}{:02x}".format(*(round(c * 255) for c in rgb))
 
 
@@ -68,7 +70,7 @@ def decade(exponent: int) -> str:
 
 @dataclass
 class HeatScale:
-    """log10 ||g|| mapped linearly from the whole decade ``lo`` (coldest) to ``hi``."""
+    """log10 ||g|| mapped linearly from the whole decade ``lo`` (palest) to ``hi`` (darkest)."""
 
     lo: int
     hi: int
@@ -99,7 +101,7 @@ class HeatScale:
         return {"fillcolor": fill, "style": style, "fontcolor": text_colour(fill)}
 
     def legend(self) -> str:
-        """An HTML-like table: a colour bar labelled at whole decades, hottest on top,
+        """An HTML-like table: a colour bar labelled at whole decades, largest on top,
         then the swatches for a zero gradient and for no gradient."""
         span = self.hi - self.lo
         every = max(1, math.ceil(span / 8))  # at most about 8 labels
@@ -114,7 +116,7 @@ class HeatScale:
             if at_decade == 0 and (exponent % every == 0 or k in (0, cells)):
                 label = decade(self.lo + exponent)
             swatch = f'<TD BGCOLOR="{heat_colour(u)}" WIDTH="22" HEIGHT="6"></TD>'
-            font = f'<FONT POINT-SIZE="9">{label}</FONT>' if label else ""
+            font = f'<FONT POINT-SIZE="11">{label}</FONT>' if label else ""
             text = f'<TD ALIGN="LEFT" HEIGHT="6">{font}</TD>'
             rows.append(f"<TR>{swatch}{text}</TR>")
         rows.append(f'<TR><TD BGCOLOR="{ZERO_FILL}" HEIGHT="14"></TD><TD ALIGN="LEFT">0</TD></TR>')
@@ -126,9 +128,10 @@ class HeatScale:
         return table + "".join(rows) + "</TABLE>"
 
     def edge(self, grad: np.ndarray | None) -> dict[str, str]:
+        """An edge in the bar's colour at ``||grad||``, 1 to 3 points wide as it grows."""
         if grad is None:
             return {"color": "#bbbbbb", "style": "dotted"}
         g = norm(grad)
         u = 0.0 if g == 0 else min(max(self.position(g), 0.0), 1.0)
-        colour = ZERO_FILL if g == 0 else heat_colour(0.8 * u)  # the palest end: not on white
+        colour = ZERO_FILL if g == 0 else heat_colour(u)
         return {"color": colour, "penwidth": f"{1 + 2 * u:.2f}"}

@@ -1,9 +1,11 @@
 """Text that goes into a picture: safe, short, and in Graphviz's HTML-like syntax.
 
-Every string a user controls (tensor names, scope names) passes ``clean``
-first, so a lone surrogate or a control character is shown, not fed to
-Graphviz or the browser. ``escape`` makes clean text an HTML-like label;
-``quote`` makes it a quoted DOT attribute (tooltips, ids).
+Every string a user controls (tensor names, scope names, an op's formula)
+passes ``clean`` first, so a lone surrogate or a control character is shown,
+not fed to Graphviz or the browser. ``escape`` makes clean text an HTML-like
+label and ``quote`` a quoted DOT attribute (tooltips, ids); both cut it
+short, so the DOT text stays small whatever the names (a 100,000-character
+scope name costs at most ``TOOLTIP_LIMIT`` characters per cluster).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any, cast
 import numpy as np
 
 LABEL_LIMIT = 60  # characters of one label line before the ellipsis
+TOOLTIP_LIMIT = 300  # characters of a tooltip before the ellipsis
 ELLIPSIS = "\u2026"
 
 
@@ -64,9 +67,11 @@ def escape(text: object, limit: int = LABEL_LIMIT) -> str:
     return text.replace("\n", '<BR ALIGN="CENTER"/>')
 
 
-def quote(text: object) -> str:
-    """``text`` as a double-quoted DOT string (for attributes other than labels)."""
-    text = clean(text).replace("\n", " ").replace("\\", "\\\\").replace('"', '\\"')
+def quote(text: object, limit: int = TOOLTIP_LIMIT) -> str:
+    """``text`` as a double-quoted DOT string (for attributes other than labels), cut
+    to ``limit`` characters."""
+    text = truncate(clean(text).replace("\n", " "), limit)
+    text = text.replace("\\", "\\\\").replace('"', '\\"')
     return f'"{text}"'
 
 

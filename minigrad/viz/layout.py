@@ -5,7 +5,7 @@ Tensor ``i`` (inputs first) has key ``t{i}``, the op that made it ``o{i}``.
 Two rules keep the picture close to the math:
 
 - a leaf used by several scopes (an RNN's shared weight) sits outside them,
-  in their common ancestor scope;
+  in their common ancestor scope; one used by a single scope only sits in it;
 - a computation on shared weights alone that is repeated in every scope
   (``W.T`` in each time step) is one computation: the copies become aliases
   of the first and are drawn once, next to the weight.
@@ -181,7 +181,10 @@ def _options(fn: object) -> tuple[object, ...] | None:
 
 def _placement(t: Tensor, consumer_scopes: set[str], shared: bool) -> str:
     """The scope a box is drawn in: its own, but a leaf or merged computation used by
-    several scopes moves out to the scopes' common ancestor."""
+    several scopes moves out to the scopes' common ancestor, and a leaf made outside
+    every scope and used in one only (an RNN's h_0) moves into it."""
+    if t._ctx is None and not t.scope and len(consumer_scopes) == 1:
+        return next(iter(consumer_scopes))
     if not shared or len(consumer_scopes) <= 1:
         return t.scope
     paths = [s.split("/") if s else [] for s in (t.scope, *consumer_scopes)]
@@ -199,3 +202,11 @@ def scope_paths(scopes: set[str]) -> list[tuple[str, ...]]:
     for path in list(paths):
         paths.update(path[:n] for n in range(1, len(path)))
     return sorted(paths, key=lambda p: tuple(natural_key(part) for part in p))
+
+
+def merged(layout: Layout) -> Layout:
+    """The same graph with each op drawn in one box with the tensor it makes: edges into
+    op ``o{i}`` go to ``t{i}``, and the edge ``o{i} -> t{i}`` is gone."""
+    scope_of = {k: s for k, s in layout.scope_of.items() if k[0] != "o"}
+    edges = [(a, "t" + b[1:] if b[0] == "o" else b, i, p) for a, b, i, p in layout.edges if p >= 0]
+    return Layout(layout.root, layout.tensors, layout.canonical, scope_of, edges)

@@ -89,7 +89,7 @@ SCRIPT = """
     counter.textContent = 'step ' + (k + 1) + ' of ' + n;
     document.getElementById('prev').disabled = k === 0;
     document.getElementById('next').disabled = k === n - 1;
-    history.replaceState(null, '', '#step=' + (k + 1));
+    try { history.replaceState(null, '', '#step=' + (k + 1)); } catch (e) {}  // sandboxed
     centre(byId(frames[k].current[0]));
   }
   function setZoom(z) {
@@ -146,6 +146,7 @@ SCRIPT = """
 })();
 """
 
+GENERATOR = "minigrad flipbook"  # in every page's head: how a page is recognised as ours
 POLICY = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'"
 
 
@@ -159,6 +160,7 @@ def page(
 <html lang="en">
 <head>
 <meta charset="utf-8">
+<meta name="generator" content="{GENERATOR}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="{POLICY}">
 <title>minigrad flipbook: {e(title)}</title>

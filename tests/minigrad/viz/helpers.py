@@ -2,7 +2,7 @@
 
 import re
 
-NODE = re.compile(r"^\s*(t\d+|o\d+) \[(.*)\]$")
+NODE = re.compile(r"^\s*([tor]\d+) \[(.*)\]$")
 EDGE = re.compile(r"^\s*(\w+) -> (\w+) ")
 LABEL = re.compile(r"label=<(.*)>")
 BOLD = re.compile(r"<B>(.*?)</B>")
@@ -21,6 +21,12 @@ def title(attrs: str) -> str:
     """The bold first line of a label: a tensor's name or an op's name ('' if none)."""
     m = BOLD.search(attrs)
     return m[1] if m else ""
+
+
+def by_bold(source: str) -> dict[str, str]:
+    """Every bold text of a label -> its node key (a box that holds an op and the tensor
+    it makes has two: the op's name and the tensor's)."""
+    return {text: k for k, a in nodes(source).items() for text in BOLD.findall(a)}
 
 
 def cluster_paths(source: str) -> dict[str, tuple[str, ...]]:

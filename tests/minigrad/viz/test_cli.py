@@ -25,7 +25,8 @@ def test_help_explains_every_flag(capsys) -> None:  # type: ignore[no-untyped-de
     with pytest.raises(SystemExit):
         main(["--help"])
     text = capsys.readouterr().out
-    for flag in ("-o", "--values", "--heat", "--flipbook", "--input", "--seed", "--rankdir"):
+    flags = ("-o", "--values", "--heat", "--flipbook", "--force", "--input", "--seed", "--rankdir")
+    for flag in flags:
         assert flag in text
     assert "0.5, -1.5, 2.0" in text and "never passed to eval" in text
 
@@ -106,6 +107,23 @@ def test_refusals_exit_2_with_a_message(  # type: ignore[no-untyped-def]
     err = capsys.readouterr().err
     assert err.startswith("minigrad graph: error:") and message in err
     assert not (tmp_path / "MARKER").exists()
+
+
+def test_flipbook_never_replaces_a_file_it_did_not_write(  # type: ignore[no-untyped-def]
+    dot: str, tmp_path: Path, capsys
+) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text("# mine")
+    assert main(["x * 2", "--flipbook", str(readme)]) == 2
+    assert "*.html" in capsys.readouterr().err and readme.read_text() == "# mine"
+    notes = tmp_path / "notes.html"
+    notes.write_text("<html>my notes</html>")
+    assert main(["x * 2", "--flipbook", str(notes)]) == 2
+    assert "not a flipbook page" in capsys.readouterr().err
+    assert notes.read_text() == "<html>my notes</html>"
+    assert main(["x * 2", "--flipbook", str(notes), "--force"]) == 0
+    assert "step 1 of" in notes.read_text()
+    assert main(["x * 3", "--flipbook", str(notes)]) == 0  # its own page: replaced
 
 
 def test_unknown_suffix_exits_2(capsys, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

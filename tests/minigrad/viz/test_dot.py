@@ -16,7 +16,7 @@ from minigrad.viz import Graph, GraphTooLargeError, GraphvizNotFoundError, draw
 from minigrad.viz.dot import CONST_FILL, PARAM_FILL, escape, summarize
 from minigrad.viz.heat import UNKNOWN_FILL, ZERO_FILL, HeatScale, heat_colour
 
-from .helpers import cluster_paths, edges, nodes, title
+from .helpers import by_bold, cluster_paths, edges, nodes, title
 
 
 def neuron() -> tuple[mg.Tensor, mg.Tensor, mg.Tensor, mg.Tensor]:
@@ -47,10 +47,15 @@ def test_one_node_per_tensor_and_op_with_data_flow_edges() -> None:
     assert "peripheries" in keys[out[k["tanh"]]]  # the root is marked
 
 
-def test_ops_show_their_formula() -> None:
+def test_ops_show_their_rule_in_their_operands_names() -> None:
     y, *_ = neuron()
-    attrs = nodes(draw(y).source)[by_title(draw(y).source)["tanh"]]
-    assert "y = tanh(x);  dy/dx = 1 - y**2" in attrs and "ellipse" in attrs
+    y.name = "y"
+    src = draw(y).source
+    attrs = nodes(src)[by_title(src)["tanh"]]
+    assert ">tanh(add1)<" in attrs and "ellipse" in attrs  # the box it reads is add1
+    assert 'tooltip="tanh: y = tanh(add1);  dy/d(add1) = 1 - y**2"' in attrs
+    assert "<I>add1</I>" in nodes(src)[next(b for a, b in edges(src) if a == by_title(src)["add"])]
+    assert ">mul1 + b<" in nodes(src)[by_title(src)["add"]]
 
 
 def test_parameters_constants_and_intermediates_look_different() -> None:
@@ -58,7 +63,7 @@ def test_parameters_constants_and_intermediates_look_different() -> None:
     y = p * 3.0
     src = draw(y).source
     keys = nodes(src)
-    const = next(a for a in keys.values() if "<I>const</I>" in a)
+    const = next(a for a in keys.values() if "<I>const1</I>" in a)
     assert CONST_FILL in const and "dashed" in const
     assert PARAM_FILL in keys[by_title(src)["p"]]
     out = next(a for k, a in keys.items() if k.startswith("t") and "rounded" in a)
@@ -103,14 +108,14 @@ def test_nested_scopes_nest_clusters() -> None:
     y = b + 1.0
     y.name = "y"
     src = draw(y).source
-    paths, k = cluster_paths(src), by_title(src)
-    assert paths[k["x"]] == () and paths[k["y"]] == ()
+    paths, k = cluster_paths(src), by_bold(src)
+    assert paths[k["x"]] == ("outer",) and paths[k["y"]] == ()  # x: used in outer only
     assert paths[k["a"]] == ("outer",) and paths[k["mul"]] == ("outer",)
     assert paths[k["b"]] == ("outer", "inner") and paths[k["tanh"]] == ("outer", "inner")
     assert src.count("subgraph cluster_") == 2
 
 
-def test_shared_weight_is_drawn_once_outside_clusters_fanning_in() -> None:
+def test_shared_weights_stand_in_one_column_with_a_dashed_copy_in_each_step() -> None:
     W = Parameter(0.9, name="W")
     U = Parameter(0.4, name="U")
     h = mg.Tensor(0.0)
@@ -121,10 +126,14 @@ def test_shared_weight_is_drawn_once_outside_clusters_fanning_in() -> None:
     keys, paths = nodes(src), cluster_paths(src)
     for name in ("W", "U"):
         (key,) = [k for k, a in keys.items() if title(a) == name]
-        assert paths[key] == ()
-        targets = [b for a, b in edges(src) if a == key]
-        assert sorted(paths[b] for b in targets) == [("t=1",), ("t=2",), ("t=3",)]
-    assert src.count("subgraph cluster_") == 3
+        assert paths[key] == ("used in t=1 … t=3",)  # drawn once, in the side column
+        copies = [line.split()[0] for line in src.splitlines() if f"label=<<I>{name}</I>>" in line]
+        assert len(copies) == 3  # one dashed copy per step, each feeding that step's mul
+        fed = [b for a, b in edges(src) if a in copies]
+        assert sorted(paths[b] for b in fed) == [("t=1",), ("t=2",), ("t=3",)]
+    links = [line for line in src.splitlines() if "ltail=" in line]
+    assert len(links) == 1 and 'ltail="cluster_shared"' in links[0]  # one edge, not a fan
+    assert src.count("subgraph cluster_") == 4
 
 
 def test_leaf_made_in_one_scope_and_shared_moves_to_common_ancestor() -> None:
@@ -148,8 +157,8 @@ def test_heat_colours_by_log_gradient_norm_with_legend() -> None:
     y.backward()
     src = draw(y, heat=True).source
     keys, k = nodes(src), by_title(src)
-    assert heat_colour(0.0) in keys[k["small"]]  # 1e-6: the coldest end of the scale
-    assert heat_colour(1.0) in keys[k["big"]]  # 1: the hottest end
+    assert heat_colour(0.0) in keys[k["small"]]  # 1e-6: the palest end of the scale
+    assert heat_colour(1.0) in keys[k["big"]]  # 1: the darkest end
     assert ZERO_FILL in keys[k["dead"]]  # relu'(-1) = 0
     assert "heat_legend" in src and "log scale" in src
     assert "1e-06" in src  # the legend spans 1e-6 .. 1
@@ -165,21 +174,48 @@ def lightness(colour: str) -> float:
     return 116 * y ** (1 / 3) - 16 if y > 216 / 24389 else y * 24389 / 27
 
 
-def test_heat_lightness_rises_with_the_gradient_norm() -> None:
+def test_heat_lightness_falls_as_the_gradient_norm_grows() -> None:
     scale = HeatScale.of([1e-7, 3.0])
     assert (scale.lo, scale.hi) == (-7, 1)  # whole decades
     norms = np.logspace(-7, 1, 200)
     levels = [lightness(scale.colour(float(n))) for n in norms]
-    assert all(b > a for a, b in zip(levels, levels[1:], strict=False))
-    assert levels[-1] - levels[0] > 60  # dark for vanishing, light for large
+    assert all(b < a for a, b in zip(levels, levels[1:], strict=False))
+    assert levels[0] - levels[-1] > 60  # pale for vanishing, dark for large
     # zero and "not reached" are not palette colours and differ from each other
     palette = {scale.colour(float(n)) for n in norms}
     assert ZERO_FILL not in palette and UNKNOWN_FILL not in palette and ZERO_FILL != UNKNOWN_FILL
 
 
+def test_heat_boxes_and_edges_darken_alike_in_the_bars_colours() -> None:
+    h = mg.Tensor(1.0, requires_grad=True, name="h0")
+    chain = [h]
+    for n in range(1, 6):
+        chain.append(chain[-1] * 0.1)  # each step hands back a tenth: a vanishing gradient
+        chain[-1].name = f"h{n}"
+    src = draw(chain[-1], steps=chain[-1].backward_steps(), heat=True).source
+    keys, k = nodes(src), by_title(src)
+    fills = [re.search(r'fillcolor="(#[0-9a-f]{6})"', keys[k[f"h{n}"]]) for n in range(6)]
+    box_levels = [lightness(m[1]) for m in fills if m]
+    assert len(box_levels) == 6 and box_levels == sorted(box_levels, reverse=True)  # h0: palest
+    into_mul = [
+        re.search(r'[ \[]color="(#[0-9a-f]{6})"', line)
+        for n in range(5)
+        for line in src.splitlines()
+        if re.match(rf"\s*{k[f'h{n}']} -> o", line)
+    ]
+    edge_colours = [m[1] for m in into_mul if m]
+    assert len(edge_colours) == 5
+    edge_levels = [lightness(c) for c in edge_colours]
+    assert edge_levels == sorted(edge_levels, reverse=True)  # the one sent to h0: palest
+    bar = set(re.findall(r'BGCOLOR="(#[0-9a-f]{6})"', src))
+    scale = HeatScale.of([1e-5, 1.0])
+    assert scale.colour(1e-5) in bar and scale.colour(1.0) in bar
+    assert set(edge_colours) <= bar  # each gradient 10x the last: on the bar's decade cells
+
+
 def test_colour_bar_is_labelled_at_whole_decades() -> None:
     legend = HeatScale(-6, 0).legend()
-    labels = re.findall(r'<FONT POINT-SIZE="9">([^<]+)</FONT>', legend)
+    labels = re.findall(r'<FONT POINT-SIZE="11">([^<]+)</FONT>', legend)
     assert labels == ["1", "0.1", "0.01", "0.001", "0.0001", "1e-05", "1e-06"]
     assert "not reached" in legend and ">0<" in legend
 

@@ -10,7 +10,7 @@ import pytest
 
 import minigrad as mg
 import rnn
-from minigrad.viz import GraphTooLargeError, flipbook
+from minigrad.viz import Flipbook, GraphTooLargeError, flipbook
 
 BROWSER_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -183,3 +183,90 @@ def test_browser_keeps_the_current_node_in_view(
         finally:
             browser.close()
     assert {r.split("#")[0] for r in requests} == {url}
+
+
+@pytest.mark.slow
+def test_inline_flipbook_steps_inside_a_notebook_page(
+    chromium: Path, dot: str, tmp_path: Path
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    book = flipbook(neuron()[0])
+    assert isinstance(book, Flipbook) and "srcdoc=" in book._repr_html_()
+    n = len(frames(book.html))
+    host = tmp_path / "notebook.html"
+    host.write_text(
+        f"<!DOCTYPE html><html><body><h1>cell output</h1>{book._repr_html_()}</body></html>"
+    )
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), args=BROWSER_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 720})
+            page.goto(host.as_uri())
+            inner = page.frame_locator("iframe")
+            assert inner.locator("#counter").inner_text() == f"step 1 of {n}"
+            inner.locator("#next").click()
+            assert inner.locator("#counter").inner_text() == f"step 2 of {n}"
+            inner.locator("#view").click()
+            page.keyboard.press("End")
+            assert inner.locator("#counter").inner_text() == f"step {n} of {n}"
+            shown = inner.locator(".panel:not([hidden])").inner_text()
+            assert shown.startswith(f"Step {n}") and ".grad = " in shown
+            assert inner.locator("g.node.current").count() >= 1
+            frame_box = page.locator("iframe").bounding_box()
+            assert frame_box is not None and frame_box["height"] >= 600
+        finally:
+            browser.close()
+
+
+def elements(array: np.ndarray) -> str:
+    return "[" + ", ".join(n4(float(v)) for v in np.ravel(array)) + "]"
+
+
+def sum_of(page: str, target: str) -> str:
+    found = re.search(rf"<code>({re.escape(target)} = [^<]*)</code>", page)
+    assert found, target
+    return found[1]
+
+
+def test_small_sums_are_written_element_by_element(dot: str) -> None:
+    a = mg.Tensor([1.0, -2.0], requires_grad=True, name="a")
+    y = (a * 3.0 + a * a).sum()
+    page = flipbook(y).html
+    # the test's own derivatives: 3 from a * 3, and a from each side of a * a
+    parts = [np.full(2, 3.0), np.array([1.0, -2.0]), np.array([1.0, -2.0])]
+    total = parts[0] + parts[1] + parts[2]
+    line = sum_of(page, "a.grad")
+    terms, result = line.split(" = ")[1], line.split(" = ")[2]
+    assert sorted(terms.split(" + ")) == sorted(elements(p) for p in parts)
+    assert result == elements(total)
+
+
+def test_big_sums_give_the_norms_with_the_triangle_inequality(dot: str) -> None:
+    a = mg.Tensor(np.arange(8.0) - 3, requires_grad=True, name="a")
+    y = (a * 2.0 + a * -1.0).sum()  # parts 2 and -1 everywhere: the sum is smaller than both
+    line = sum_of(flipbook(y).html, "a.grad")
+    total, norms = np.linalg.norm(np.ones(8)), [np.linalg.norm(np.full(8, v)) for v in (2, -1)]
+    assert f"‖a.grad‖ = {n4(total)} ≤ " in line
+    assert f" = {n4(sum(norms))}" in line and "a norm of a sum is not the sum" in line
+    assert sorted(line.split(" ≤ ")[1].split(" = ")[0].split(" + ")) == sorted(map(n4, norms))
+
+
+def test_a_shared_weight_sums_its_parts_tagged_by_step_in_time_order(dot: str) -> None:
+    W = mg.Tensor(0.5, requires_grad=True, name="W")
+    h = mg.Tensor(1.0)
+    for t in range(1, 4):
+        with mg.scope(f"t={t}"):
+            h = W * h
+    line = sum_of(flipbook(h).html, "W.grad")
+    tags = re.findall(r"(t=\d+): ", line)
+    assert tags == ["t=1", "t=2", "t=3"]
+    # h_3 = W^3: the step-t product sends W^2 (what the other two factors give) to W
+    assert line == f"W.grad = t=1: {n4(0.25)} + t=2: {n4(0.25)} + t=3: {n4(0.25)} = {n4(0.75)}"
+
+
+def test_one_part_is_one_part_and_no_sum(dot: str) -> None:
+    x = mg.Tensor([1.0, 2.0], requires_grad=True, name="x")
+    page = flipbook((x * 3.0).sum()).html
+    assert sum_of(page, "x.grad") == "x.grad = [3, 3]  (1 part)"
+    assert "1 parts" not in page and "sum of 1" not in page

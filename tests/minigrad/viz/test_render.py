@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import minigrad as mg
-from minigrad.viz import draw, flipbook
+from minigrad.viz import Flipbook, draw, flipbook
 
 
 def _graph() -> mg.viz.Graph:
@@ -53,3 +53,26 @@ def test_a_fifo_or_a_directory_is_refused_and_left_alone(tmp_path: Path) -> None
         with pytest.raises(FileExistsError, match=f"is {kind}, not a regular file"):
             _graph().save(path)
     assert stat.S_ISFIFO(fifo.lstat().st_mode) and folder.is_dir()
+
+
+def test_a_flipbook_replaces_only_its_own_page_unless_forced(dot: str, tmp_path: Path) -> None:
+    x = mg.Tensor(2.0, requires_grad=True, name="x")
+    script, other = tmp_path / "train.py", tmp_path / "other.html"
+    script.write_text("print('mine')")
+    other.write_text("<!DOCTYPE html><p>mine</p>")
+    with pytest.raises(ValueError, match=r"\*\.html"):
+        flipbook(x * x, script)
+    with pytest.raises(FileExistsError, match="not a flipbook page.*overwrite=True"):
+        flipbook(x * x, other)
+    assert x.grad is None  # refused before backward ran
+    assert script.read_text() == "print('mine')" and other.read_text().endswith("mine</p>")
+    book = flipbook(x * x)
+    assert isinstance(book, Flipbook) and not list(tmp_path.glob("*.tmp"))
+    with pytest.raises(FileExistsError):
+        book.save(other)
+    page = book.save(other, overwrite=True)
+    assert page.read_text() == book.html
+    assert flipbook(x * 3.0, page) == page  # a page it wrote: replaced freely
+    assert "step 1 of 2" in page.read_text()
+    with pytest.raises(ValueError, match=r"\*\.html"):
+        book.save(tmp_path / "page.htm")
