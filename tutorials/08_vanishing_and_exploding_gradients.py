@@ -188,8 +188,9 @@ picture
 # `draw(..., heat=True)` colours every tensor and edge by log10 of its
 # gradient norm. Passing `steps=loss.backward_steps()` runs backward while
 # drawing, so intermediate nodes get their gradients too. A short sequence
-# (T = 6) with ρ = 0.5 and the loss on the last step: the colour darkens
-# step by step towards t = 1, a decade every few steps (the colour bar). The
+# (T = 6) with ρ = 0.5 and the loss on the last step: the colour fades step
+# by step towards t = 1 (pale = small), a decade every few steps (the colour
+# bar); the shared weights stand in a side column. The
 # boxes carry no numbers here (`values=False, grads=False`) and the formulas
 # sit in the tooltips (`formulas="tooltip"`), so the colours speak and the
 # picture stays narrow; time runs downwards.
