@@ -1,4 +1,4 @@
-"""Tutorial 9 in full mode (no MINIGRAD_FAST), as a learner runs it: it trains its own
+"""Tutorial 10 in full mode (no MINIGRAD_FAST), as a learner runs it: it trains its own
 char-RNN, resumes it exactly, ends with the shipped LSTM's held-out perplexity and word
 share, prints only samples fit to print and writes its files into figures/ only."""
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from wordfilter import unfit_words
 
-SCRIPT = Path(__file__).resolve().parents[2] / "tutorials" / "09_training_a_character_model.py"
+SCRIPT = Path(__file__).resolve().parents[2] / "tutorials" / "10_training_a_character_model.py"
 
 pytestmark = pytest.mark.slow
 
