@@ -36,14 +36,14 @@ class SparseGrad:
 
     __slots__ = ("values", "index", "shape")
 
-    def __init__(self, values: Tensor, index: Any, shape: tuple[int, ...]) -> None:
-        self.values = values
+    def __init__(self, values: Tensor | np.ndarray, index: Any, shape: tuple[int, ...]) -> None:
+        self.values = values  # a Tensor under create_graph, else a plain array
         self.index = index
         self.shape = shape
 
     def add_into(self, buffer: np.ndarray) -> None:
         """buffer[index] += values (repeated indices accumulate)."""
-        index, values = self.index, self.values.data
+        index, values = self.index, _array(self.values)
         if _hits_each_element_once(index):
             buffer[index] += values
         elif (
@@ -65,6 +65,11 @@ class SparseGrad:
         buffer = np.zeros(self.shape, dtype=self.values.dtype)
         self.add_into(buffer)
         return buffer
+
+
+def _array(x: Any) -> np.ndarray:
+    """The array inside a Tensor, or the array itself."""
+    return x.data if isinstance(x, Tensor) else np.asarray(x)
 
 
 def _hits_each_element_once(index: Any) -> bool:
@@ -119,7 +124,8 @@ def toposort(root: Tensor) -> list[Tensor]:
     Iterative depth-first search. A node stays on the stack while its inputs
     are explored above it; when it is on top again, all of them are done and
     it is emitted. (In a graph without cycles, an input that was already
-    expanded has already been emitted.)
+    expanded has already been emitted.) The stack holds only the nodes
+    themselves: no small objects per node for Python's garbage collector.
     """
     order: list[Tensor] = []
     expanded: set[int] = set()
@@ -185,36 +191,58 @@ def _seed(root: Tensor, grad: Any, create_graph: bool) -> Tensor:
 
 
 class _Walk:
-    """The state of one backward pass: the gradients each node has received so far.
+    """The state of one backward pass: the gradients each node has received so far."""
 
-    Gradients are summed in place into buffers the walk allocates itself
-    (``owned``); an array an op handed out is never written to. A leaf keeps
-    the array it received unless that array may be seen elsewhere (the
-    caller's seed, an array sent to two nodes, a view), in which case it
-    keeps a copy. With ``create_graph`` gradients are graph nodes: a node that
-    was already handed out (the caller's seed, another tensor's ``.grad``) is
-    stored through a differentiable copy, so no two ``.grad`` are one object.
+    def __init__(self) -> None:
+        self.pending: dict[int, Any] = {}
+
+    def take(self, node: Tensor) -> Any:
+        """The total gradient of ``node`` (all its consumers have sent theirs)."""
+        grad = self.pending.pop(id(node), None)
+        if grad is not None and grad.dtype != node.data.dtype:
+            grad = grad.astype(node.data.dtype)
+        return grad
+
+
+class _ArrayWalk(_Walk):
+    """A first-order pass: gradients are plain arrays, and each rule runs on arrays.
+
+    Gradients are summed in buffers the walk allocates itself (``owned``); an
+    array an op handed out is never written to. A leaf keeps the array it
+    received unless that array may be seen elsewhere (the caller's seed, an
+    array sent to two nodes, a view), in which case it keeps a copy.
     """
 
-    def __init__(self, create_graph: bool) -> None:
-        self.create_graph = create_graph
-        self.handed_out: set[int] = set()  # create_graph: ids of gradient nodes others hold
-        self.pending: dict[int, Tensor] = {}
+    def __init__(self, seed: Tensor, root: Tensor) -> None:
+        super().__init__()
+        self.pending[id(root)] = seed.data
         self.owned: set[int] = set()  # nodes whose pending array the walk allocated
         self.sent: set[int] = set()  # ids of arrays handed to some node
-        self.shared: set[int] = set()  # ids of arrays handed to more than one
+        self.shared: set[int] = {id(seed.data)}  # ids of arrays handed out more than once
 
-    def send(self, node: Tensor, grad: Grad) -> None:
+    def rule(self, fn: Any, node: Tensor, grad: np.ndarray) -> tuple[Any, ...]:
+        """The op's backward, on arrays; a rule that needs Tensor methods gets Tensors."""
+        kind = type(fn)
+        if kind not in TENSOR_RULES:
+            MODE.arrays = True  # ops called inside take and return plain arrays
+            try:
+                return fn.backward(grad, node.data)
+            except (AttributeError, TypeError):
+                TENSOR_RULES.add(kind)  # run it on Tensors from now on (errors show there)
+            finally:
+                MODE.arrays = False
+        return fn.backward(Tensor._from_op(grad, None), node)
+
+    def send(self, node: Tensor, grad: Any) -> None:
         """Add ``grad`` to what ``node`` has received so far."""
+        if isinstance(grad, Tensor):  # from a rule run on Tensors
+            grad = grad.data
         key = id(node)
         old = self.pending.get(key)
-        if self.create_graph:
-            dense = grad.dense() if isinstance(grad, SparseGrad) else grad
-            self.pending[key] = dense if old is None else old + dense
-        elif old is None and isinstance(grad, Tensor):
+        if old is None and type(grad) is not SparseGrad:
             self.pending[key] = grad
             if node._ctx is None or node._retains_grad:
-                self._note(grad.data)  # it may end up in node.grad
+                self._note(grad)  # it may end up in node.grad
         else:
             self._add(node, old, grad)
 
@@ -223,43 +251,35 @@ class _Walk:
             self.shared.add(id(array))
         self.sent.add(id(array))
 
-    def _add(self, node: Tensor, old: Tensor | None, grad: Grad) -> None:
+    def _add(self, node: Tensor, old: np.ndarray | None, grad: Any) -> None:
         """pending[node] += grad, in a buffer of the walk's own."""
         key = id(node)
         if key in self.owned:
-            buffer = self.pending[key].data
+            buffer = self.pending[key]
             if isinstance(grad, SparseGrad):
                 grad.add_into(buffer)
             else:
-                buffer += grad.data
+                buffer += grad
             return
         dtype = node.data.dtype
         if isinstance(grad, SparseGrad):
-            buffer = np.zeros(node.shape, dtype) if old is None else np.array(old.data, dtype)
+            buffer = np.zeros(node.shape, dtype) if old is None else np.array(old, dtype)
             grad.add_into(buffer)
+        elif old.dtype == grad.dtype == dtype:
+            buffer = old + grad  # 0-d: a new number each time, not owned
         else:
-            buffer = np.add(old.data, grad.data, dtype=dtype)  # type: ignore[union-attr]
-        self.pending[key] = Tensor._from_op(buffer, None)
-        self.owned.add(key)
+            buffer = np.add(old, grad, dtype=dtype)
+        self.pending[key] = buffer
+        if type(buffer) is np.ndarray:
+            self.owned.add(key)
 
-    def take(self, node: Tensor) -> Tensor | None:
-        """The total gradient of ``node`` (all its consumers have sent theirs)."""
-        grad = self.pending.pop(id(node), None)
-        if grad is not None and grad.data.dtype != node.data.dtype:
-            grad = grad.astype(node.data.dtype)
-        return grad
-
-    def store(self, node: Tensor, grad: Tensor) -> None:
+    def store(self, node: Tensor, grad: Any) -> None:
         """Accumulate into ``node.grad`` (leaves and retain_grad tensors)."""
-        if self.create_graph:
-            if node.grad is None and id(grad) in self.handed_out:
-                grad = grad.astype(grad.dtype)
-            self.handed_out.add(id(grad))
-        else:
-            if not self._private(node, grad.data):
-                grad = Tensor._from_op(grad.data.copy(), None)
-            self.shared.add(id(grad.data))  # node.grad holds it now: any other holder copies
-        node.grad = grad if node.grad is None else node.grad + grad
+        if type(grad) is not np.ndarray or not self._private(node, grad):
+            grad = np.array(grad)
+        self.shared.add(id(grad))  # node.grad holds it now: any other holder copies
+        total = Tensor._from_op(grad, None)
+        node.grad = total if node.grad is None else node.grad + total
 
     def _private(self, node: Tensor, array: np.ndarray) -> bool:
         """True if nothing but ``node`` can see ``array`` (so it need not be copied)."""
@@ -268,8 +288,42 @@ class _Walk:
         return array.base is None and array.flags.writeable and id(array) not in self.shared
 
 
-def _check_finite(fn: Any, index: int, grad: Grad) -> None:
-    if not np.isfinite(grad.data).all():
+class _GraphWalk(_Walk):
+    """A create_graph pass: gradients are graph nodes, summed by the add op.
+
+    A node that was already handed out (the caller's seed, another tensor's
+    ``.grad``) is stored through a differentiable copy, so no two ``.grad``
+    are one object.
+    """
+
+    def __init__(self, seed: Tensor, root: Tensor) -> None:
+        super().__init__()
+        self.pending[id(root)] = seed
+        self.handed_out: set[int] = {id(seed)}  # ids of gradient nodes others hold
+
+    def rule(self, fn: Any, node: Tensor, grad: Tensor) -> tuple[Any, ...]:
+        return fn.backward(grad, node)
+
+    def send(self, node: Tensor, grad: Grad) -> None:
+        """Add ``grad`` to what ``node`` has received so far."""
+        old = self.pending.get(id(node))
+        dense = grad.dense() if isinstance(grad, SparseGrad) else grad
+        self.pending[id(node)] = dense if old is None else old + dense
+
+    def store(self, node: Tensor, grad: Tensor) -> None:
+        """Accumulate into ``node.grad`` (leaves and retain_grad tensors)."""
+        if node.grad is None and id(grad) in self.handed_out:
+            grad = grad.astype(grad.dtype)
+        self.handed_out.add(id(grad))
+        node.grad = grad if node.grad is None else node.grad + grad
+
+
+TENSOR_RULES: set[type] = set()  # op classes whose backward needs Tensor methods
+
+
+def _check_finite(fn: Any, index: int, grad: Any) -> None:
+    values = grad.data if isinstance(grad, SparseGrad) else _array(grad)
+    if not np.isfinite(values).all():
         where = fn.created_at or "(created outside detect_anomaly)\n"
         raise AnomalyError(
             f"{fn.name}: backward produced NaN/inf in the gradient of input {index} "
@@ -284,16 +338,34 @@ def backward_steps(
     create_graph: bool = False,
 ) -> Iterator[BackwardStep]:
     """Run backward from ``root`` one node at a time, yielding a record per node."""
+    for node, fn, node_grad, sent in walk_backward(root, grad, retain_graph, create_graph):
+        if fn is None:
+            yield BackwardStep(node, None, "accumulate into .grad", _tensor(node_grad), (), ())
+        else:
+            grads = tuple(_tensor(g) for g in sent)
+            yield BackwardStep(node, fn.name, fn.formula, _tensor(node_grad), fn.inputs, grads)
+
+
+def _tensor(grad: Any) -> Any:
+    """A gradient of the walk as the records show it: a Tensor (or a SparseGrad, or None)."""
+    return grad if grad is None or isinstance(grad, Tensor | SparseGrad) else Tensor._from_op(grad, None)
+
+
+def walk_backward(
+    root: Tensor, grad: Any, retain_graph: bool | None, create_graph: bool
+) -> Iterator[tuple[Tensor, Any, Any, tuple[Any, ...]]]:
+    """The walk itself: (node, its op or None, its gradient, what it sent) per node.
+
+    Without ``create_graph`` the gradients are plain arrays and every rule runs
+    on arrays; with it they are Tensors, recorded so they can be differentiated.
+    """
     if not root.requires_grad:
         raise GraphError(
             "backward: the tensor does not require grad (no input had requires_grad=True, "
             "or it was computed under no_grad)"
         )
-    walk = _Walk(create_graph)
     seed = _seed(root, grad, create_graph)
-    walk.pending[id(root)] = seed
-    walk.shared.add(id(seed.data))  # the caller still holds it
-    walk.handed_out.add(id(seed))
+    walk = _GraphWalk(seed, root) if create_graph else _ArrayWalk(seed, root)
     consumed = not (create_graph if retain_graph is None else retain_graph)
     for node in reversed(toposort(root)):
         node_grad = walk.take(node)
@@ -303,7 +375,7 @@ def backward_steps(
         if fn is None or node._retains_grad:
             walk.store(node, node_grad)
         if fn is None:
-            yield BackwardStep(node, None, "accumulate into .grad", node_grad, (), ())
+            yield node, None, node_grad, ()
             continue
         if fn.consumed:
             raise GraphError(
@@ -320,25 +392,23 @@ def backward_steps(
         finally:
             MODE.grad_enabled, MODE.anomaly = grad_mode, anomaly
         fn.consumed = consumed
-        yield BackwardStep(node, fn.name, fn.formula, node_grad, fn.inputs, sent)
+        yield node, fn, node_grad, sent
 
 
-def _apply_rule(
-    fn: Any, node: Tensor, grad: Tensor, walk: _Walk, anomaly: bool
-) -> tuple[Grad | None, ...]:
+def _apply_rule(fn: Any, node: Tensor, grad: Any, walk: Any, anomaly: bool) -> tuple[Any, ...]:
     """Call the op's backward and send each input its share of the gradient."""
-    raw = fn.backward(grad, node)
+    raw = walk.rule(fn, node, grad)
     inputs = fn.inputs
     if len(raw) != len(inputs):
         raise GraphError(
             f"{fn.name}: backward returned {len(raw)} gradients for {len(inputs)} inputs"
         )
-    sent: list[Grad | None] = []
+    sent: list[Any] = []
     for x, g in zip(inputs, raw):  # noqa: B905 (lengths checked above)
         if g is None or not x.requires_grad:
             sent.append(None)
             continue
-        if type(g) is not SparseGrad and g.data.shape != x.data.shape:
+        if type(g) is not SparseGrad and g.shape != x.data.shape:
             g = unbroadcast(g, x.shape, fn.name)  # undo the forward's broadcasting
         if anomaly:
             _check_finite(fn, len(sent), g)

@@ -7,7 +7,11 @@ An op is a subclass with two methods:
   ops (so the engine can differentiate it again when ``create_graph=True``).
 
 ``Op.apply(*inputs, **params)`` runs ``forward`` and, when grad mode is on and
-an input requires grad, records the op on the output tensor. The first line of
+an input requires grad, records the op on the output tensor. Inside a
+first-order backward pass (no ``create_graph``) nothing is recorded, so the
+engine runs each rule on plain arrays: ``apply`` then takes Tensors, arrays
+and numbers and returns the bare array, and the same rule text serves both
+passes. The first line of
 the class docstring is the op's formula, shown by the renderer and by
 ``backward_steps()``.
 """
@@ -86,14 +90,22 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Any, **params: Any) -> Tensor:
         """Run the op and record it in the graph when a gradient is needed."""
+        if MODE.arrays:  # inside a first-order backward rule: arrays in, an array out
+            arrays = []
+            for x in inputs:  # plain loops here and below: this runs for every op of a rule
+                arrays.append(x.data if isinstance(x, Tensor) else x)
+            return cls(**params).forward(*arrays)
         tensors = inputs
         for x in inputs:
             if not isinstance(x, Tensor):
                 tensors = _as_tensors(inputs)
                 break
         fn = cls(**params)
+        arrays = []
+        for t in tensors:
+            arrays.append(t.data)
         try:
-            data = fn.forward(*[t.data for t in tensors])
+            data = fn.forward(*arrays)
         except MinigradError as err:
             if str(err).startswith(cls.name):
                 raise

@@ -6,7 +6,9 @@ Every tensor created while recording reads these switches:
 - ``scope("t=3")`` tags the tensors created inside (nested scopes join with
   ``/``), which the renderer uses to draw one cluster per scope;
 - ``detect_anomaly()`` makes the engine check every gradient for NaN/inf and
-  remember where each op was created in the forward pass.
+  remember where each op was created in the forward pass;
+- ``arrays`` is the engine's own: while a first-order backward rule runs, the
+  ops it calls take and return plain numpy arrays (``function.py``).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ class _Mode:
     scopes: list[str] = []
     scope_name: str = ""
     anomaly: bool = False
+    arrays: bool = False  # set by the engine while a first-order backward rule runs
 
 
 MODE = _Mode()

@@ -69,7 +69,7 @@ class Tensor:
     """
 
     __slots__ = ("data", "requires_grad", "grad", "name", "scope", "_ctx", "_retains_grad")
-    __array_priority__ = 100.0  # numpy defers `ndarray + Tensor` to Tensor.__radd__
+    __array_ufunc__ = None  # numpy defers `ndarray + Tensor` to Tensor.__radd__
 
     def __init__(
         self,
@@ -196,7 +196,7 @@ class Tensor:
 
         ``grad`` is needed unless self is a scalar (one element).
         """
-        for _ in backward_steps(self, grad, retain_graph, create_graph):
+        for _ in walk_backward(self, grad, retain_graph, create_graph):
             pass
 
     def backward_steps(
@@ -442,4 +442,4 @@ class Tensor:
 
 # The ops and the engine need the Tensor class defined first.
 from . import ops  # noqa: E402
-from .engine import backward_steps  # noqa: E402
+from .engine import backward_steps, walk_backward  # noqa: E402

@@ -204,7 +204,7 @@ class LogSoftmax(Function):
             return shifted - np.log(np.exp(shifted).sum(axis=axes, keepdims=True))
 
     def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
-        return (grad - out.exp() * grad.sum(axis=self.axis, keepdims=True),)
+        return (grad - exp(out) * grad.sum(axis=self.axis, keepdims=True),)
 
 
 class LogSumExp(Function):
@@ -224,7 +224,7 @@ class LogSumExp(Function):
     def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
         (x,) = self.inputs
         shape = keepdims_shape(x.shape, self.axis, True)
-        return (grad.reshape(shape) * (x - out.reshape(shape)).exp(),)
+        return (grad.reshape(shape) * exp(x - out.reshape(shape)),)
 
 
 def tanh(x: Any) -> Tensor:

@@ -17,8 +17,9 @@ import numpy as np
 
 from ..errors import AxisError, ShapeError
 from ..function import Function
-from ..tensor import Tensor
+from ..tensor import Tensor, to_array
 from .elementwise import where
+from .shape import broadcast_to
 
 Axis = int | tuple[int, ...] | None
 
@@ -58,7 +59,7 @@ def reduced_count(shape: tuple[int, ...], axis: Axis) -> int:
 
 def _spread(grad: Tensor, shape: tuple[int, ...], axis: Axis) -> Tensor:
     """Broadcast a reduced gradient back over the reduced axes."""
-    return grad.reshape(keepdims_shape(shape, axis, True)).broadcast_to(shape)
+    return broadcast_to(grad.reshape(keepdims_shape(shape, axis, True)), shape)
 
 
 class Sum(Function):
@@ -108,7 +109,7 @@ class _Extremum(Function):
     def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
         (x,) = self.inputs
         kshape = keepdims_shape(x.shape, self.axis, True)
-        winners = x.data == out.data.reshape(kshape)
+        winners = x.data == to_array(out).reshape(kshape)
         share = winners / winners.sum(axis=normalize_axes(x.ndim, self.axis), keepdims=True)
         return (_spread(grad, x.shape, self.axis) * share.astype(grad.dtype),)
 
