@@ -179,7 +179,7 @@ def _seed(root: Tensor, grad: Any, create_graph: bool) -> Tensor:
                 f"backward: grad can be implied only for a scalar output, but the output has "
                 f"shape {root.shape}; pass backward(grad) with a gradient of that shape"
             )
-        return Tensor(np.ones(root.shape, dtype=root.dtype))
+        return Tensor._from_op(np.ones(root.shape, dtype=root.dtype), None)
     array = to_array(grad)
     if array.shape != root.shape:
         raise ShapeError(
@@ -187,7 +187,7 @@ def _seed(root: Tensor, grad: Any, create_graph: bool) -> Tensor:
         )
     if create_graph and isinstance(grad, Tensor) and grad.requires_grad:
         return grad if grad.dtype == root.dtype else grad.astype(root.dtype)
-    return Tensor(array.astype(root.dtype, copy=False))
+    return Tensor._from_op(array.astype(root.dtype, copy=False), None)
 
 
 class _Walk:
@@ -221,16 +221,13 @@ class _ArrayWalk(_Walk):
         self.shared: set[int] = {id(seed.data)}  # ids of arrays handed out more than once
 
     def rule(self, fn: Any, node: Tensor, grad: np.ndarray) -> tuple[Any, ...]:
-        """The op's backward, on arrays; a rule that needs Tensor methods gets Tensors."""
-        kind = type(fn)
-        if kind not in TENSOR_RULES:
-            MODE.arrays = True  # ops called inside take and return plain arrays
+        """The op's backward on arrays; a rule that needs Tensor methods gets Tensors."""
+        if type(fn) not in TENSOR_RULES:
             try:
                 return fn.backward(grad, node.data)
             except (AttributeError, TypeError):
-                TENSOR_RULES.add(kind)  # run it on Tensors from now on (errors show there)
-            finally:
-                MODE.arrays = False
+                TENSOR_RULES.add(type(fn))  # run it on Tensors from now on (errors show there)
+        MODE.arrays = False
         return fn.backward(Tensor._from_op(grad, None), node)
 
     def send(self, node: Tensor, grad: Any) -> None:
@@ -348,7 +345,11 @@ def backward_steps(
 
 def _tensor(grad: Any) -> Any:
     """A gradient of the walk as the records show it: a Tensor (or a SparseGrad, or None)."""
-    return grad if grad is None or isinstance(grad, Tensor | SparseGrad) else Tensor._from_op(grad, None)
+    return (
+        grad
+        if grad is None or isinstance(grad, Tensor | SparseGrad)
+        else Tensor._from_op(grad, None)
+    )
 
 
 def walk_backward(
@@ -384,13 +385,14 @@ def walk_backward(
             )
         # The caller's modes are read at every node: between two steps the code
         # looping over backward_steps() runs, and may change them.
-        grad_mode, anomaly = MODE.grad_enabled, MODE.anomaly
+        grad_mode, anomaly, arrays = MODE.grad_enabled, MODE.anomaly, MODE.arrays
         MODE.grad_enabled = create_graph  # backward formulas record only for create_graph
+        MODE.arrays = not create_graph  # else the ops inside a rule take and give plain arrays
         MODE.anomaly = False  # blame the op being differentiated, not the ops in its formula
         try:
             sent = _apply_rule(fn, node, node_grad, walk, anomaly)
         finally:
-            MODE.grad_enabled, MODE.anomaly = grad_mode, anomaly
+            MODE.grad_enabled, MODE.anomaly, MODE.arrays = grad_mode, anomaly, arrays
         fn.consumed = consumed
         yield node, fn, node_grad, sent
 

@@ -47,13 +47,12 @@ def _as_tensors(inputs: tuple[Any, ...]) -> tuple[Tensor, ...]:
             like = x.data.dtype
             break
     wrapped = []
-    for x in inputs:  # a plain loop: this runs for every `1 - y` in a backward formula
+    for x in inputs:  # a plain loop: this runs for every `h * 1.0`
         if isinstance(x, Tensor):
             wrapped.append(x)
-        elif like is not None and isinstance(x, _NUMBERS):
-            wrapped.append(Tensor._from_op(np.array(x, dtype=like), None))
         else:
-            wrapped.append(Tensor._from_op(to_array(x), None))
+            number = like is not None and isinstance(x, _NUMBERS)
+            wrapped.append(Tensor._from_op(np.array(x, like) if number else to_array(x), None))
     return tuple(wrapped)
 
 

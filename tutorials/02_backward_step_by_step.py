@@ -115,16 +115,21 @@ assert np.isclose(w.grad.item(), dL_dw) and np.isclose(b.grad.item(), dL_db)
 # %% [markdown]
 # ## The engine's own loop
 #
-# Here is that walk as minigrad writes it, `minigrad/engine.py`. Read the
-# `for` loop: it goes through `reversed(toposort(root))`; `walk.take(node)`
-# is the sum of what the node's consumers sent; a leaf (`fn is None`) or a
-# `retain_grad()` tensor stores it into `.grad`; otherwise `_apply_rule` calls
-# the op's `backward` and sends each input its share; then the step is
-# yielded. The rest is bookkeeping: errors for a graph already used, and the
-# modes `no_grad` and anomaly detection.
+# Here is that walk as minigrad writes it, `minigrad/engine.py`
+# (`backward_steps` turns each step it yields into the record printed above).
+# Read the `for` loop: it goes through `reversed(toposort(root))`;
+# `walk.take(node)` is the sum of what the node's consumers sent; a leaf
+# (`fn is None`) or a `retain_grad()` tensor stores it into `.grad`;
+# otherwise `_apply_rule` calls the op's `backward` and sends each input its
+# share; then the step is yielded. The rest is bookkeeping: errors for a
+# graph already used, and the modes. One of them is for speed: unless you ask
+# for `create_graph=True` (a gradient you will differentiate again, tutorial
+# 4), nothing in a rule needs recording, so the gradients are plain numpy
+# arrays and the ops a rule calls take and return arrays (`MODE.arrays`):
+# the same rule, `grad * b`, without building a Tensor for every product.
 
 # %%
-print(inspect.getsource(engine.backward_steps))
+print(inspect.getsource(engine.walk_backward))
 
 # %% [markdown]
 # `_apply_rule` is the chain rule itself: the op's `backward(grad, node)`
