@@ -126,24 +126,24 @@ def toposort(root: Tensor) -> list[Tensor]:
     it is emitted. (In a graph without cycles, an input that was already
     expanded has already been emitted.) The stack holds only the nodes
     themselves: no small objects per node for Python's garbage collector.
+    Tensors hash by identity, so the sets hold the nodes themselves.
     """
     order: list[Tensor] = []
-    expanded: set[int] = set()
-    emitted: set[int] = set()
+    expanded: set[Tensor] = set()
+    emitted: set[Tensor] = set()
     stack = [root]
     while stack:
         node = stack[-1]
-        key = id(node)
-        if key in expanded:
+        if node in expanded:
             stack.pop()
-            if key not in emitted:
-                emitted.add(key)
+            if node not in emitted:
+                emitted.add(node)
                 order.append(node)
             continue
-        expanded.add(key)
+        expanded.add(node)
         if node._ctx is not None:
             for parent in node._ctx.inputs:
-                if parent.requires_grad and id(parent) not in expanded:
+                if parent.requires_grad and parent not in expanded:
                     stack.append(parent)
     return order
 
@@ -194,11 +194,11 @@ class _Walk:
     """The state of one backward pass: the gradients each node has received so far."""
 
     def __init__(self) -> None:
-        self.pending: dict[int, Any] = {}
+        self.pending: dict[Tensor, Any] = {}  # Tensors hash by identity
 
     def take(self, node: Tensor) -> Any:
         """The total gradient of ``node`` (all its consumers have sent theirs)."""
-        grad = self.pending.pop(id(node), None)
+        grad = self.pending.pop(node, None)
         if grad is not None and grad.dtype != node.data.dtype:
             grad = grad.astype(node.data.dtype)
         return grad
@@ -215,8 +215,8 @@ class _ArrayWalk(_Walk):
 
     def __init__(self, seed: Tensor, root: Tensor) -> None:
         super().__init__()
-        self.pending[id(root)] = seed.data
-        self.owned: set[int] = set()  # nodes whose pending array the walk allocated
+        self.pending[root] = seed.data
+        self.owned: set[Tensor] = set()  # nodes whose pending array the walk allocated
         self.sent: set[int] = set()  # ids of arrays handed to some node
         self.shared: set[int] = {id(seed.data)}  # ids of arrays handed out more than once
 
@@ -234,10 +234,9 @@ class _ArrayWalk(_Walk):
         """Add ``grad`` to what ``node`` has received so far."""
         if isinstance(grad, Tensor):  # from a rule run on Tensors
             grad = grad.data
-        key = id(node)
-        old = self.pending.get(key)
+        old = self.pending.get(node)
         if old is None and type(grad) is not SparseGrad:
-            self.pending[key] = grad
+            self.pending[node] = grad
             if node._ctx is None or node._retains_grad:
                 self._note(grad)  # it may end up in node.grad
         else:
@@ -250,9 +249,8 @@ class _ArrayWalk(_Walk):
 
     def _add(self, node: Tensor, old: np.ndarray | None, grad: Any) -> None:
         """pending[node] += grad, in a buffer of the walk's own."""
-        key = id(node)
-        if key in self.owned:
-            buffer = self.pending[key]
+        if node in self.owned:
+            buffer = self.pending[node]
             if isinstance(grad, SparseGrad):
                 grad.add_into(buffer)
             else:
@@ -266,9 +264,9 @@ class _ArrayWalk(_Walk):
             buffer = old + grad  # 0-d: a new number each time, not owned
         else:
             buffer = np.add(old, grad, dtype=dtype)
-        self.pending[key] = buffer
+        self.pending[node] = buffer
         if type(buffer) is np.ndarray:
-            self.owned.add(key)
+            self.owned.add(node)
 
     def store(self, node: Tensor, grad: Any) -> None:
         """Accumulate into ``node.grad`` (leaves and retain_grad tensors)."""
@@ -280,7 +278,7 @@ class _ArrayWalk(_Walk):
 
     def _private(self, node: Tensor, array: np.ndarray) -> bool:
         """True if nothing but ``node`` can see ``array`` (so it need not be copied)."""
-        if id(node) in self.owned:
+        if node in self.owned:
             return True
         return array.base is None and array.flags.writeable and id(array) not in self.shared
 
@@ -295,7 +293,7 @@ class _GraphWalk(_Walk):
 
     def __init__(self, seed: Tensor, root: Tensor) -> None:
         super().__init__()
-        self.pending[id(root)] = seed
+        self.pending[root] = seed
         self.handed_out: set[int] = {id(seed)}  # ids of gradient nodes others hold
 
     def rule(self, fn: Any, node: Tensor, grad: Tensor) -> tuple[Any, ...]:
@@ -303,9 +301,9 @@ class _GraphWalk(_Walk):
 
     def send(self, node: Tensor, grad: Grad) -> None:
         """Add ``grad`` to what ``node`` has received so far."""
-        old = self.pending.get(id(node))
+        old = self.pending.get(node)
         dense = grad.dense() if isinstance(grad, SparseGrad) else grad
-        self.pending[id(node)] = dense if old is None else old + dense
+        self.pending[node] = dense if old is None else old + dense
 
     def store(self, node: Tensor, grad: Tensor) -> None:
         """Accumulate into ``node.grad`` (leaves and retain_grad tensors)."""
