@@ -24,6 +24,8 @@ from .model import GRU, LSTM, RNN, Recurrent, sequence_loss
 from .train import OPTIMIZERS, DivergedError, History, load_model, train
 
 TEXT_HELP = f"corpus: one of {', '.join(CORPORA)} (embedded) or the path of a UTF-8 text file"
+MAX_SAMPLE = 100_000  # sample -n: about half a minute for the shipped LSTM (hidden 128)
+MAX_GRAPH_STEPS = 1000  # graph -T: a diagram of a longer sequence draws only a few steps anyway
 
 
 def _demo_parser(sub: argparse._SubParsersAction) -> None:
@@ -162,7 +164,12 @@ def _sample_parser(sub: argparse._SubParsersAction) -> None:
         help="checkpoint written by train or demo (default: out/char_rnn.npz)",
     )
     p.add_argument("--prefix", default="The ", help="text to start from (default: 'The ')")
-    p.add_argument("-n", type=int, default=300, help="characters to generate (default: 300)")
+    p.add_argument(
+        "-n",
+        type=int,
+        default=300,
+        help=f"characters to generate, 0 to {MAX_SAMPLE} (default: 300)",
+    )
     p.add_argument(
         "--temperature",
         type=float,
@@ -190,7 +197,9 @@ def _graph_parser(sub: argparse._SubParsersAction) -> None:
         default="ops",
         help="folded, unrolled, bptt, or ops: every op of the unrolled graph (default: ops)",
     )
-    p.add_argument("-T", type=int, default=4, help="time steps (default: 4)")
+    p.add_argument(
+        "-T", type=int, default=4, help=f"time steps, 1 to {MAX_GRAPH_STEPS} (default: 4)"
+    )
     p.add_argument(
         "--model",
         choices=["rnn", "lstm", "gru"],
@@ -450,14 +459,20 @@ def _train_into(checkpoint: Path, args: argparse.Namespace) -> None:
         )
 
 
+def _check_range(command: str, flag: str, value: int, low: int, high: int) -> None:
+    """Refuse a size outside [low, high] before any work (a huge one would run for hours)."""
+    if not low <= value <= high:
+        raise ValueError(f"{command}: {flag} must be from {low} to {high}, got {value}")
+
+
 def _cmd_sample(args: argparse.Namespace) -> None:
+    _check_range("sample", "-n", args.n, 0, MAX_SAMPLE)
     model, _ = load_model(args.checkpoint)
     print(args.prefix + model.sample(args.prefix, args.n, args.temperature, seed=args.seed))
 
 
 def _cmd_graph(args: argparse.Namespace) -> None:
-    if args.T < 1:
-        raise ValueError(f"graph: -T must be >= 1, got {args.T}")
+    _check_range("graph", "-T", args.T, 1, MAX_GRAPH_STEPS)
     if args.view != "ops" and (args.heat or args.fast_path):
         raise ValueError(
             f"graph: --heat and --fast-path draw the op-level graph; use them with --view ops "

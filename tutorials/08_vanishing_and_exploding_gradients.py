@@ -33,6 +33,7 @@ OUT = Path("figures")
 OUT.mkdir(exist_ok=True)
 sys.path.append(str(Path(mg.__file__).resolve().parents[1] / "tutorials"))
 from checks import Report  # the exercise check's table
+from scaled_rnn import HIDDEN, VOCAB, T, make_model, targets, xs  # the models and one batch
 from solutions import answer_or_solution  # the exercise's worked solution, out of sight
 
 # %% [markdown]
@@ -70,15 +71,8 @@ from solutions import answer_or_solution  # the exercise's worked solution, out 
 # its largest singular value is well above 1.
 
 # %%
-VOCAB, HIDDEN, T, BATCH = 8, 32, 40, 4
-
-
-def make_model(activation, rho):
-    model = rnn.RNN(VOCAB, HIDDEN, VOCAB, activation=activation, seed=1)
-    model.W.data *= rho
-    return model
-
-
+# make_model(activation, rho) is rnn.RNN(VOCAB, HIDDEN, VOCAB, activation=activation, seed=1)
+# with W scaled by rho (tutorials/scaled_rnn.py, shared with tutorial 9).
 for rho in (1.0, 1.5):
     W = make_model("tanh", rho).W.data
     sv = np.linalg.svd(W, compute_uv=False)
@@ -90,10 +84,6 @@ gaussian = np.random.default_rng(0).standard_normal((HIDDEN, HIDDEN))
 gaussian /= np.abs(np.linalg.eigvals(gaussian)).max()
 sv = np.linalg.svd(gaussian, compute_uv=False)
 print(f"Gaussian W, ρ(W) = 1: singular values from {sv.min():.3f} to {sv.max():.3f}")
-
-rng = np.random.default_rng(0)
-xs = rng.integers(0, VOCAB, size=(T, BATCH))
-targets = rng.integers(0, VOCAB, size=(T, BATCH))
 
 # %% [markdown]
 # ## Measuring ‖dL/dh_t‖

@@ -28,21 +28,8 @@ OUT = Path("figures")
 OUT.mkdir(exist_ok=True)
 sys.path.append(str(Path(mg.__file__).resolve().parents[1] / "tutorials"))
 from checks import Report  # the exercise check's table
+from scaled_rnn import T, make_model, targets, xs  # tutorial 8's models and batch of sequences
 from solutions import answer_or_solution  # the exercise's worked solution, out of sight
-
-# %%
-VOCAB, HIDDEN, T, BATCH = 8, 32, 40, 4
-
-
-def make_model(activation, rho):
-    model = rnn.RNN(VOCAB, HIDDEN, VOCAB, activation=activation, seed=1)
-    model.W.data *= rho
-    return model
-
-
-rng = np.random.default_rng(0)
-xs = rng.integers(0, VOCAB, size=(T, BATCH))
-targets = rng.integers(0, VOCAB, size=(T, BATCH))
 
 # %% [markdown]
 # ## Exploding gradients: clip the norm

@@ -13,6 +13,7 @@ them, so there is no rule to differentiate.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -138,6 +139,20 @@ def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = F
     return _leaf("eye", np.eye(rows, cols, dtype=_dtype("eye", dtype)), requires_grad)
 
 
+def _draw(
+    op: str,
+    method: Callable[..., np.ndarray],
+    size: tuple[Any, ...],
+    seed: int | None,
+    generator: np.random.Generator | None,
+    dtype: Any,
+    requires_grad: bool,
+) -> Tensor:
+    """rand and randn: a leaf of ``size`` drawn by a Generator ``method`` in a float dtype."""
+    shape, target = _size(op, size), _float_dtype(op, dtype)
+    return _leaf(op, method(_rng(op, seed, generator), shape, dtype=target), requires_grad)
+
+
 def rand(
     *size: Any,
     seed: int | None = None,
@@ -146,9 +161,7 @@ def rand(
     requires_grad: bool = False,
 ) -> Tensor:
     """Uniform samples in [0, 1): ``rand(2, 3, seed=0)``."""
-    shape, target = _size("rand", size), _float_dtype("rand", dtype)
-    data = _rng("rand", seed, generator).random(shape, dtype=target)
-    return _leaf("rand", data, requires_grad)
+    return _draw("rand", np.random.Generator.random, size, seed, generator, dtype, requires_grad)
 
 
 def randn(
@@ -159,9 +172,8 @@ def randn(
     requires_grad: bool = False,
 ) -> Tensor:
     """Standard normal samples (mean 0, variance 1): ``randn(2, 3, seed=0)``."""
-    shape, target = _size("randn", size), _float_dtype("randn", dtype)
-    data = _rng("randn", seed, generator).standard_normal(shape, dtype=target)
-    return _leaf("randn", data, requires_grad)
+    normal = np.random.Generator.standard_normal
+    return _draw("randn", normal, size, seed, generator, dtype, requires_grad)
 
 
 def _like(op: str, x: Any) -> Tensor:

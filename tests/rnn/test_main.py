@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -171,7 +172,13 @@ def test_train_sample_graph_commands(tmp_path, capsys):
         (["train", "--text", "zen", "--steps", "1", "--eval-every", "0"], "eval_every must be"),
         (["train", "--text", "zen", "--steps", "1", "--sample-every", "-1"], "sample_every must"),
         (["train", "--text", "zen", "--steps", "1", "--clip", "-1"], "clip must be > 0"),
-        (["graph", "-T", "0"], "-T must be >= 1"),
+        (["graph", "-T", "0"], "graph: -T must be from 1 to 1000, got 0"),
+        (["graph", "-T", str(10**9)], "graph: -T must be from 1 to 1000, got 1000000000"),
+        (["sample", "-n", "-1", "--checkpoint", "{ckpt}"], "sample: -n must be from 0 to 100000"),
+        (
+            ["sample", "-n", str(10**23), "--checkpoint", "{ckpt}"],
+            f"sample: -n must be from 0 to 100000, got {10**23}",
+        ),
         (["graph", "--view", "bptt", "--heat"], "use them with --view ops"),
     ],
 )
@@ -201,6 +208,27 @@ def test_bad_input_gives_a_clear_error(tmp_path, capsys, monkeypatch, args, mess
     args = [a.format(ckpt=ckpt, short=short, tmp=tmp_path, fifo=tmp_path / "fifo") for a in args]
     assert main([*args, "--no-progress"] if args[0] == "train" else args) == 1
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["sample", "-n", str(10**23), "--checkpoint", "nowhere.npz"], "sample: -n must be from"),
+        (["graph", "-T", str(10**9)], "graph: -T must be from 1 to 1000, got 1000000000"),
+    ],
+)
+def test_absurd_sizes_are_refused_before_any_work(tmp_path, args, message):
+    """Once these ran for hours; now they fail at once, before a checkpoint is even read."""
+    done = subprocess.run(
+        [sys.executable, "-m", "rnn", *args],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(Path(rnn.__file__).resolve().parents[1])},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1 and message in done.stderr, done.stderr
+    assert not (tmp_path / "out").exists()
 
 
 def test_unreadable_text_file(tmp_path, capsys):

@@ -7,14 +7,7 @@ import pytest
 import minigrad as mg
 from minigrad import Tensor
 
-X = np.arange(12.0).reshape(3, 4)
-
-
-def _grad(fn, x: np.ndarray, upstream: np.ndarray | None = None) -> np.ndarray:
-    t = Tensor(x, requires_grad=True)
-    y = fn(t)
-    y.backward(np.ones(y.shape) if upstream is None else upstream)
-    return t.grad.data
+from .helpers import X, grad_at
 
 
 def test_squeeze_and_unsqueeze_shapes() -> None:
@@ -46,7 +39,7 @@ def test_split_by_size_and_by_sections() -> None:
     assert [p.shape for p in parts] == [(3, 3), (3, 1)]
     np.testing.assert_array_equal(parts[1].data, X[:, 3:])
     assert [p.shape for p in mg.split(Tensor(X), [1, 2], 0)] == [(1, 4), (2, 4)]
-    g = _grad(lambda t: t.split([1, 3], 1)[1] * 2, X)
+    g = grad_at(lambda t: t.split([1, 3], 1)[1] * 2, X)
     np.testing.assert_array_equal(g, np.c_[np.zeros(3), np.full((3, 3), 2.0)])
     with pytest.raises(mg.ShapeError, match=r"sections \[1, 1\] must .* add up to 3"):
         mg.split(Tensor(X), [1, 1])
@@ -66,7 +59,7 @@ def test_repeat_tiles_and_sums_the_gradient_over_copies() -> None:
     x = Tensor([[1.0, 2.0]])
     np.testing.assert_array_equal(x.repeat(2, 2).data, [[1, 2, 1, 2], [1, 2, 1, 2]])
     assert x.repeat(3, 1, 1).shape == (3, 1, 2)
-    g = _grad(lambda t: t.repeat(2, 3), np.array([[1.0, 2.0]]), np.arange(12.0).reshape(2, 6))
+    g = grad_at(lambda t: t.repeat(2, 3), np.array([[1.0, 2.0]]), np.arange(12.0).reshape(2, 6))
     # element 0 of x lands in columns 0, 2, 4 of both rows: 0+2+4+6+8+10
     np.testing.assert_array_equal(g, [[30.0, 36.0]])
     with pytest.raises(mg.ShapeError, match="repeat: needs a non-negative count for each of the 2"):
@@ -79,7 +72,7 @@ def test_pad_counts_pairs_from_the_last_axis() -> None:
     assert y.shape == (4, 3)
     np.testing.assert_array_equal(y.data[:, 0], [-1, -1, -1, -1])
     np.testing.assert_array_equal(y.data[2:], np.full((2, 3), -1.0))
-    g = _grad(lambda t: mg.pad(t, (1, 1)), np.ones((2, 2)), np.arange(8.0).reshape(2, 4))
+    g = grad_at(lambda t: mg.pad(t, (1, 1)), np.ones((2, 2)), np.arange(8.0).reshape(2, 4))
     np.testing.assert_array_equal(g, [[1.0, 2.0], [5.0, 6.0]])
     with pytest.raises(ValueError, match="mode='constant'"):
         mg.pad(x, (1, 1), mode="reflect")
@@ -90,7 +83,7 @@ def test_pad_counts_pairs_from_the_last_axis() -> None:
 def test_triangles_and_their_gradients() -> None:
     np.testing.assert_array_equal(Tensor(X).tril().data, np.tril(X))
     np.testing.assert_array_equal(mg.triu(Tensor(X), 1).data, np.triu(X, 1))
-    np.testing.assert_array_equal(_grad(lambda t: t.tril(-1), X), np.tril(np.ones((3, 4)), -1))
+    np.testing.assert_array_equal(grad_at(lambda t: t.tril(-1), X), np.tril(np.ones((3, 4)), -1))
     batch = np.arange(18.0).reshape(2, 3, 3)
     np.testing.assert_array_equal(mg.triu(Tensor(batch)).data, np.triu(batch))
     with pytest.raises(mg.ShapeError, match="tril: needs a matrix"):
@@ -102,7 +95,7 @@ def test_masked_fill_and_its_gradient() -> None:
     y = Tensor(X).masked_fill(mask, -np.inf)
     assert y.shape == (3, 4) and np.isneginf(y.data[:, [0, 3]]).all()
     np.testing.assert_array_equal(
-        _grad(lambda t: mg.masked_fill(t, mask, 0.0), X), np.tile(~mask, (3, 1))
+        grad_at(lambda t: mg.masked_fill(t, mask, 0.0), X), np.tile(~mask, (3, 1))
     )
     with pytest.raises(mg.DTypeError, match="masked_fill: mask must be boolean"):
         mg.masked_fill(Tensor(X), np.array([1, 0, 0, 1]), 0.0)
@@ -113,7 +106,7 @@ def test_masked_fill_and_its_gradient() -> None:
 def test_gather_reads_along_an_axis_and_sums_repeats() -> None:
     index = np.array([[0, 0], [1, 0], [3, 3]])
     np.testing.assert_array_equal(Tensor(X).gather(1, index).data, [[0, 0], [5, 4], [11, 11]])
-    g = _grad(lambda t: mg.gather(t, 1, index), X)
+    g = grad_at(lambda t: mg.gather(t, 1, index), X)
     expected = np.zeros((3, 4))
     expected[0, 0], expected[1, [0, 1]], expected[2, 3] = 2, 1, 2
     np.testing.assert_array_equal(g, expected)

@@ -7,23 +7,16 @@ import minigrad as mg
 from minigrad import Tensor
 from minigrad.ops import scatter_add
 
-X = np.arange(12.0).reshape(3, 4)
-
-
-def _grad(fn, x: np.ndarray, upstream: np.ndarray | None = None) -> np.ndarray:
-    t = Tensor(x, requires_grad=True)
-    y = fn(t)
-    y.backward(np.ones(y.shape) if upstream is None else upstream)
-    return t.grad.data
+from .helpers import X, grad_at
 
 
 def test_repeated_integer_indices_accumulate() -> None:
-    g = _grad(lambda x: x[[0, 0, 2, 0]], np.array([1.0, 2.0, 3.0]))
+    g = grad_at(lambda x: x[[0, 0, 2, 0]], np.array([1.0, 2.0, 3.0]))
     np.testing.assert_array_equal(g, [3.0, 0.0, 1.0])
 
 
 def test_integer_array_on_a_later_axis() -> None:
-    g = _grad(lambda x: x[:, [1, 1, -1]], X, np.arange(9.0).reshape(3, 3))
+    g = grad_at(lambda x: x[:, [1, 1, -1]], X, np.arange(9.0).reshape(3, 3))
     expected = np.zeros((3, 4))
     expected[:, 1] = [0 + 1, 3 + 4, 6 + 7]
     expected[:, 3] = [2, 5, 8]
@@ -31,7 +24,7 @@ def test_integer_array_on_a_later_axis() -> None:
 
 
 def test_slices_with_negative_steps_and_integers() -> None:
-    g = _grad(lambda x: x[::-2, 1], X, np.array([10.0, 20.0]))
+    g = grad_at(lambda x: x[::-2, 1], X, np.array([10.0, 20.0]))
     expected = np.zeros((3, 4))
     expected[2, 1], expected[0, 1] = 10.0, 20.0
     np.testing.assert_array_equal(g, expected)
@@ -39,7 +32,7 @@ def test_slices_with_negative_steps_and_integers() -> None:
 
 def test_boolean_mask_index() -> None:
     mask = X > 6
-    g = _grad(lambda x: x[mask], X)
+    g = grad_at(lambda x: x[mask], X)
     np.testing.assert_array_equal(g, mask.astype(float))
 
 
@@ -59,7 +52,7 @@ def test_out_of_range_index_is_an_index_error(index) -> None:
 
 @pytest.mark.parametrize("index", [[[]], [[], []], ([[]], slice(None))])
 def test_nested_empty_lists_select_nothing_like_numpy(index) -> None:
-    g = _grad(lambda x: x[index], X, np.zeros(X[index].shape))
+    g = grad_at(lambda x: x[index], X, np.zeros(X[index].shape))
     assert Tensor(X)[index].shape == X[index].shape
     np.testing.assert_array_equal(g, np.zeros((3, 4)))
 
@@ -77,13 +70,13 @@ def test_scatter_add_is_the_adjoint_of_getitem() -> None:
     index = np.array([1, 1, 0])
     y = scatter_add(Tensor([1.0, 2.0, 3.0]), index, (3,))
     np.testing.assert_array_equal(y.data, [3.0, 3.0, 0.0])
-    g = _grad(lambda v: scatter_add(v, index, (3,)), np.ones(3), np.array([5.0, 6.0, 7.0]))
+    g = grad_at(lambda v: scatter_add(v, index, (3,)), np.ones(3), np.array([5.0, 6.0, 7.0]))
     np.testing.assert_array_equal(g, [6.0, 6.0, 5.0])
 
 
 def test_reshape_and_back() -> None:
     upstream = np.arange(12.0).reshape(2, -1, 2)
-    g = _grad(lambda x: x.reshape(2, -1, 2), X, upstream)
+    g = grad_at(lambda x: x.reshape(2, -1, 2), X, upstream)
     np.testing.assert_array_equal(g, upstream.reshape(3, 4))
 
 
@@ -95,15 +88,15 @@ def test_reshape_to_a_wrong_size_names_the_shapes() -> None:
 def test_transpose_gradient_uses_the_inverse_permutation() -> None:
     x = np.arange(24.0).reshape(2, 3, 4)
     upstream = np.arange(24.0).reshape(4, 2, 3) * 10
-    g = _grad(lambda t: t.transpose(2, 0, 1), x, upstream)
+    g = grad_at(lambda t: t.transpose(2, 0, 1), x, upstream)
     np.testing.assert_array_equal(g, upstream.transpose(1, 2, 0))
-    np.testing.assert_array_equal(_grad(lambda t: t.T, X, X.T * 2), X * 2)
+    np.testing.assert_array_equal(grad_at(lambda t: t.T, X, X.T * 2), X * 2)
 
 
 def test_transpose_with_negative_axes() -> None:
     x = np.arange(24.0).reshape(2, 3, 4)
     upstream = np.arange(24.0).reshape(4, 2, 3)
-    g = _grad(lambda t: t.transpose(-1, 0, -2), x, upstream)
+    g = grad_at(lambda t: t.transpose(-1, 0, -2), x, upstream)
     np.testing.assert_array_equal(g, upstream.transpose(1, 2, 0))
 
 
@@ -133,7 +126,7 @@ def test_stack_of_nothing_is_an_error() -> None:
 
 
 def test_broadcast_to_sums_the_gradient_over_the_copies() -> None:
-    g = _grad(lambda x: x.broadcast_to((2, 3, 4)), np.ones((3, 1)))
+    g = grad_at(lambda x: x.broadcast_to((2, 3, 4)), np.ones((3, 1)))
     np.testing.assert_array_equal(g, np.full((3, 1), 8.0))
 
 
