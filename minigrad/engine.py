@@ -247,7 +247,7 @@ class _ArrayWalk(_Walk):
             self.shared.add(id(array))
         self.sent.add(id(array))
 
-    def _add(self, node: Tensor, old: np.ndarray | None, grad: Any) -> None:
+    def _add(self, node: Tensor, old: Any, grad: Any) -> None:
         """pending[node] += grad, in a buffer of the walk's own."""
         if node in self.owned:
             buffer = self.pending[node]
