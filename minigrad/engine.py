@@ -1,6 +1,6 @@
 """The engine: walk the graph backwards and apply the chain rule at each node.
 
-``backward_steps(root)`` is the whole algorithm, one node at a time:
+``walk_backward(root, ...)`` is the whole algorithm, one node at a time:
 
 1. ``toposort(root)`` lists the nodes so that every node comes after its inputs
    (iteratively: an RNN unrolled over 10,000 steps is a very deep graph);
@@ -12,7 +12,13 @@
 4. leaves that require grad (and tensors that called ``retain_grad()``)
    accumulate what they receive into ``.grad``.
 
-``Tensor.backward()`` is this walk run to the end.
+Without ``create_graph`` the gradients are plain numpy arrays, and each op's
+rule runs on arrays: the ops it calls take and return arrays (``MODE.arrays``),
+so ``grad * b`` builds no Tensor. With ``create_graph`` the same rule runs on
+Tensors and is recorded, so the gradient can be differentiated again.
+
+``Tensor.backward()`` is this walk run to the end; ``backward_steps()`` yields
+a record of each of its steps.
 """
 
 from __future__ import annotations
