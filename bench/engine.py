@@ -4,7 +4,8 @@ Per op, minigrad runs a program of 16 applications of the op and one
 backward; numpy runs the same forward and the same backward written by hand;
 the ratio is minigrad / numpy, medians of interleaved repetitions. Chains time
 ``h = h * 1.0`` repeated n times, forward and backward, for n from 1k to 1M:
-time per node should stay flat (no quadratic cost). The forward is timed a
+time per node should stay flat (no quadratic cost); the same chain on the
+closure engine of ``bench/scalar.py`` is timed beside it. The forward is timed a
 second time with Python's cyclic garbage collector paused: every node is a few
 Python objects that stay alive, and the collector walks all of them each time
 their number has grown by a quarter, which is where much of the forward goes.
@@ -116,12 +117,13 @@ def op_table(repeats: int) -> tuple[str, float]:
     return markdown_table(header, rows), worst
 
 
-def chain(n: int, collect: bool = True) -> tuple[float, float]:
+def chain(n: int, collect: bool = True, engine: str = "minigrad") -> tuple[float, float]:
     """Seconds for forward and backward of ``h = h * 1.0`` repeated n times.
 
-    ``collect=False`` pauses Python's cyclic garbage collector during the forward.
+    ``collect=False`` pauses Python's cyclic garbage collector during the
+    forward; ``engine="closures"`` runs the chain on ``bench.scalar.Value``.
     """
-    x = mg.Tensor(1.0, requires_grad=True)
+    x = mg.Tensor(1.0, requires_grad=True) if engine == "minigrad" else scalar.Value(1.0)
     paused = not collect and gc.isenabled()
     if paused:
         gc.disable()
@@ -146,11 +148,12 @@ def chain_table(lengths: list[int]) -> tuple[str, list[Check]]:
         tries = 3 if n <= 100_000 else 1
         fwd, bwd = min(chain(n) for _ in range(tries))
         fwd_paused = min(chain(n, collect=False)[0] for _ in range(tries))
+        closures = min(sum(chain(n, engine="closures")) for _ in range(tries))
         per_node[n] = (fwd + bwd) / n
         if n == 100_000:
             total_100k = fwd + bwd
         row = [f"{n:,}", f"{fwd:.3f} s", f"{fwd_paused:.3f} s", f"{bwd:.3f} s"]
-        rows.append(row + [fmt_us(per_node[n])])
+        rows.append(row + [fmt_us(per_node[n]), f"{closures:.3f} s"])
     largest = max(lengths)
     checks = [
         Check(
@@ -166,6 +169,7 @@ def chain_table(lengths: list[int]) -> tuple[str, list[Check]]:
         ),
     ]
     header = ["nodes", "forward", "forward, GC paused", "backward", "per node (fwd + bwd)"]
+    header.append("closure engine (fwd + bwd)")
     return markdown_table(header, rows), checks
 
 
