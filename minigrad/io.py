@@ -59,6 +59,7 @@ import json
 import math
 import os
 import struct
+import sys
 import zipfile
 import zlib
 from collections.abc import Mapping
@@ -227,6 +228,11 @@ def _metadata(obj: Any, metadata: Mapping[str, Any] | None) -> dict[str, Any]:
         json.dumps(out, allow_nan=False)
     except (TypeError, ValueError) as err:
         raise TypeError(f"save: metadata must be JSON-serialisable: {err}") from None
+    except RecursionError:
+        raise ValueError(
+            "save: metadata is nested too deeply to write as JSON (past Python's recursion "
+            f"limit of {sys.getrecursionlimit()}); flatten it"
+        ) from None
     return out
 
 

@@ -605,3 +605,16 @@ def test_a_checkpoint_name_of_255_bytes_can_be_saved(tmp_path: Path) -> None:
     save(Net(), path)
     assert params_bytes(Net()) == {k: v.tobytes() for k, v in load(path).arrays.items()}
     assert os.listdir(tmp_path) == [path.name]
+
+
+def test_metadata_nested_past_the_recursion_limit_is_refused_and_nothing_is_written(
+    tmp_path: Path,
+) -> None:
+    nested: dict[str, Any] = {}
+    inner = nested
+    for _ in range(sys.getrecursionlimit() + 10):
+        inner["a"] = {}
+        inner = inner["a"]
+    with pytest.raises(ValueError, match="nested too deeply"):
+        save({"w": mg.Tensor(np.ones(2))}, tmp_path / "deep.npz", metadata=nested)
+    assert list(tmp_path.iterdir()) == []
