@@ -12,10 +12,12 @@
 4. leaves that require grad (and tensors that called ``retain_grad()``)
    accumulate what they receive into ``.grad``.
 
-Without ``create_graph`` the gradients are plain numpy arrays, and each op's
-rule runs on arrays: the ops it calls take and return arrays (``MODE.arrays``),
-so ``grad * b`` builds no Tensor. With ``create_graph`` the same rule runs on
-Tensors and is recorded, so the gradient can be differentiated again.
+Without ``create_graph`` the gradients are plain numpy arrays, and the rules
+of minigrad's own ops run on arrays: the ops a rule calls take and return
+arrays (``MODE.arrays``), so ``grad * b`` builds no Tensor. With
+``create_graph`` the same rule runs on Tensors and is recorded, so the
+gradient can be differentiated again. (An op defined outside minigrad gets
+Tensors unless it sets ``rule_on_arrays``: see ``function.py``.)
 
 ``Tensor.backward()`` is this walk run to the end; ``backward_steps()`` yields
 a record of each of its steps.
@@ -227,13 +229,10 @@ class _ArrayWalk(_Walk):
         self.shared: set[int] = {id(seed.data)}  # ids of arrays handed out more than once
 
     def rule(self, fn: Any, node: Tensor, grad: np.ndarray) -> tuple[Any, ...]:
-        """The op's backward on arrays; a rule that needs Tensor methods gets Tensors."""
-        if type(fn) not in TENSOR_RULES:
-            try:
-                return fn.backward(grad, node.data)
-            except (AttributeError, TypeError):
-                TENSOR_RULES.add(type(fn))  # run it on Tensors from now on (errors show there)
-        MODE.arrays = False
+        """The op's backward: on arrays for minigrad's own ops, else on Tensors."""
+        if fn.rule_on_arrays:
+            return fn.backward(grad, node.data)
+        MODE.arrays = False  # walk_backward restores it after this node
         return fn.backward(Tensor._from_op(grad, None), node)
 
     def send(self, node: Tensor, grad: Any) -> None:
@@ -249,6 +248,7 @@ class _ArrayWalk(_Walk):
             self._add(node, old, grad)
 
     def _note(self, array: np.ndarray) -> None:
+        """Remember an array bound for a leaf's .grad; seen twice, it must be copied there."""
         if id(array) in self.sent:
             self.shared.add(id(array))
         self.sent.add(id(array))
@@ -267,7 +267,7 @@ class _ArrayWalk(_Walk):
             buffer = np.zeros(node.shape, dtype) if old is None else np.array(old, dtype)
             grad.add_into(buffer)
         elif old.dtype == grad.dtype == dtype:
-            buffer = old + grad  # 0-d: a new number each time, not owned
+            buffer = old + grad  # on 0-d arrays numpy returns a scalar: immutable, never owned
         else:
             buffer = np.add(old, grad, dtype=dtype)
         self.pending[node] = buffer
@@ -317,9 +317,6 @@ class _GraphWalk(_Walk):
             grad = grad.astype(grad.dtype)
         self.handed_out.add(id(grad))
         node.grad = grad if node.grad is None else node.grad + grad
-
-
-TENSOR_RULES: set[type] = set()  # op classes whose backward needs Tensor methods
 
 
 def _check_finite(fn: Any, index: int, grad: Any) -> None:

@@ -7,13 +7,18 @@ An op is a subclass with two methods:
   ops (so the engine can differentiate it again when ``create_graph=True``).
 
 ``Op.apply(*inputs, **params)`` runs ``forward`` and, when grad mode is on and
-an input requires grad, records the op on the output tensor. Inside a
-first-order backward pass (no ``create_graph``) nothing is recorded, so the
-engine runs each rule on plain arrays: ``apply`` then takes Tensors, arrays
-and numbers and returns the bare array, and the same rule text serves both
-passes. The first line of
-the class docstring is the op's formula, shown by the renderer and by
+an input requires grad, records the op on the output tensor. The first line
+of the class docstring is the op's formula, shown by the renderer and by
 ``backward_steps()``.
+
+In a first-order backward pass (no ``create_graph``) nothing needs
+recording, so the engine runs the rules of minigrad's own ops on plain
+arrays: ``grad`` and ``out`` arrive as arrays, and ``apply`` (``MODE.arrays``)
+takes Tensors, arrays and numbers and returns the bare array. The same rule
+text serves both passes; the op-table tests check that both give the same
+numbers. An op defined elsewhere gets Tensors unless its class sets
+``rule_on_arrays = True``: on a numpy array, methods such as ``.std()`` or
+``.repeat()`` mean something else than on a Tensor.
 """
 
 from __future__ import annotations
@@ -29,8 +34,16 @@ from .mode import MODE
 from .tensor import Tensor, to_array
 
 
-def _describe(tensors: tuple[Tensor, ...]) -> str:
-    return ", ".join(f"{t.shape} {t.dtype}" for t in tensors)
+def _describe(values: list[Any]) -> str:
+    return ", ".join(f"{np.shape(v)} {np.asarray(v).dtype}" for v in values)
+
+
+def _named(name: str, arrays: list[Any], err: Exception) -> MinigradError:
+    """An error of an op's forward, as minigrad raises it: the op's name, its inputs."""
+    if isinstance(err, MinigradError):
+        return err if str(err).startswith(name) else type(err)(f"{name}: {err}")
+    kind = DTypeError if isinstance(err, TypeError) else ShapeError
+    return kind(f"{name}: inputs ({_describe(arrays)}): {err}")
 
 
 _NUMBERS = (int, float)  # Python numbers (and bool, numpy floats) take the partner's dtype
@@ -52,7 +65,8 @@ def _as_tensors(inputs: tuple[Any, ...]) -> tuple[Tensor, ...]:
             wrapped.append(x)
         else:
             number = like is not None and isinstance(x, _NUMBERS)
-            wrapped.append(Tensor._from_op(np.array(x, like) if number else to_array(x), None))
+            array = np.array(x, dtype=like) if number else to_array(x)
+            wrapped.append(Tensor._from_op(array, None))
     return tuple(wrapped)
 
 
@@ -60,16 +74,18 @@ def _check_finite(name: str, inputs: tuple[Tensor, ...], data: np.ndarray) -> No
     """Anomaly mode: refuse a NaN/inf that an op's forward pass produced."""
     if data.dtype.kind == "f" and not np.isfinite(data).all():
         where = "".join(traceback.format_stack(limit=4)[:-2])
+        described = _describe([t.data for t in inputs])
         raise AnomalyError(
-            f"{name}: forward produced NaN/inf from inputs ({_describe(inputs)}) at\n{where}"
+            f"{name}: forward produced NaN/inf from inputs ({described}) at\n{where}"
         )
 
 
 class Function:
-    """Base class of ops: ``forward`` on arrays, ``backward`` with Tensor ops."""
+    """Base class of ops: ``forward`` on arrays, ``backward`` with minigrad ops."""
 
     name: ClassVar[str] = "function"
     formula: ClassVar[str] = ""
+    rule_on_arrays: ClassVar[bool] = False  # run backward on arrays when create_graph is off
     inputs: tuple[Tensor, ...] = ()
     created_at: str | None = None  # forward-pass location, kept in anomaly mode
     consumed: bool = False  # set by backward unless retain_graph
@@ -79,10 +95,13 @@ class Function:
         cls.name = cls.__name__.lower()
         doc = (cls.__doc__ or "").strip()
         cls.formula = doc.splitlines()[0] if doc else ""
+        if "rule_on_arrays" not in vars(cls):  # minigrad's own ops: checked both ways
+            cls.rule_on_arrays = cls.__module__.startswith(f"{__package__}.ops.")
 
     # Each op defines these two methods with its own arity:
     #   forward(self, *arrays: np.ndarray) -> np.ndarray
-    #   backward(self, grad: Tensor, out: Tensor) -> one gradient (or None) per input
+    #   backward(self, grad, out) -> one gradient (or None) per input; grad and out
+    #   are Tensors, or arrays when the engine runs the rule on arrays
     forward: Callable[..., np.ndarray]
     backward: Callable[..., tuple[Any, ...]]
 
@@ -92,8 +111,15 @@ class Function:
         if MODE.arrays:  # inside a first-order backward rule: arrays in, an array out
             arrays = []
             for x in inputs:  # plain loops here and below: this runs for every op of a rule
-                arrays.append(x.data if isinstance(x, Tensor) else x)
-            return cls(**params).forward(*arrays)  # type: ignore[return-value]  # an array here
+                if isinstance(x, Tensor):
+                    x = x.data
+                elif isinstance(x, list | tuple):  # numbers stay numbers, as numpy takes them
+                    x = to_array(x)
+                arrays.append(x)
+            try:
+                return cls(**params).forward(*arrays)  # type: ignore[return-value]  # an array
+            except (ValueError, IndexError, TypeError) as err:
+                raise _named(cls.name, arrays, err) from None
         tensors = inputs
         for x in inputs:
             if not isinstance(x, Tensor):
@@ -105,14 +131,8 @@ class Function:
             arrays.append(t.data)
         try:
             data = fn.forward(*arrays)
-        except MinigradError as err:
-            if str(err).startswith(cls.name):
-                raise
-            raise type(err)(f"{cls.name}: {err}") from None
-        except (ValueError, IndexError) as err:
-            raise ShapeError(f"{cls.name}: inputs ({_describe(tensors)}): {err}") from None
-        except TypeError as err:
-            raise DTypeError(f"{cls.name}: inputs ({_describe(tensors)}): {err}") from None
+        except (ValueError, IndexError, TypeError) as err:
+            raise _named(cls.name, arrays, err) from None
         if MODE.anomaly:
             _check_finite(cls.name, tensors, data)
         if MODE.grad_enabled:

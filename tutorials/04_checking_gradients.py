@@ -145,13 +145,14 @@ print("tanh(x @ w):", mg.gradcheck(lambda x, w: (x @ w).tanh(), x, w))
 #   operations (so the gradient can itself be differentiated). The inputs are
 #   in `self.inputs`.
 #
-# In a plain `backward()` nothing in the rule needs recording, so the engine
-# hands it `grad` and `out` as numpy arrays, and the minigrad operations it
-# calls (`x.sigmoid()`, `mg.exp(out)`, `grad * x`) return arrays; with
-# `create_graph=True` they are Tensors and the rule's own ops are recorded.
-# The same rule serves both. (A rule that calls a Tensor-only method on
-# `grad` or `out`, such as `out.sigmoid()`, still works: the engine notices
-# and runs that op's rule on Tensors.)
+# minigrad's own ops go one step further: in a plain `backward()` nothing
+# in a rule needs recording, so the engine hands their rules `grad` and
+# `out` as numpy arrays, and the minigrad operations a rule calls return
+# arrays; with `create_graph=True` they are Tensors and the rule's ops are
+# recorded. The same rule serves both, and the tests check both give the
+# same numbers. Your own op gets Tensors either way, unless its class sets
+# `rule_on_arrays = True`: on a numpy array, `.std()` or `.repeat()` mean
+# something else than on a Tensor.
 #
 # The first line of the docstring is the formula that `draw` and
 # `backward_steps` show. `Softplus.apply(x)` runs it and records it in the
