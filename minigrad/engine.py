@@ -358,8 +358,9 @@ def walk_backward(
 ) -> Iterator[tuple[Tensor, Any, Any, tuple[Any, ...]]]:
     """The walk itself: (node, its op or None, its gradient, what it sent) per node.
 
-    Without ``create_graph`` the gradients are plain arrays and every rule runs
-    on arrays; with it they are Tensors, recorded so they can be differentiated.
+    Without ``create_graph`` the gradients are plain arrays and the rules of
+    minigrad's ops run on arrays; with it they are Tensors, recorded so they
+    can be differentiated.
     """
     if not root.requires_grad:
         raise GraphError(
