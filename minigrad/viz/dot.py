@@ -15,7 +15,7 @@ values too long for a box moved to its tooltip, and the shared weights and
 the computations repeated on them alone (``W.T``) drawn once, in a column at
 the side, each step using a dashed copy (shared.py). ``collapse=True`` draws
 each outermost scope as one box (collapse.py); ``heat=True`` colours
-tensors by log10 ||grad|| (heat.py).
+tensors by log10 ‖grad‖ (heat.py).
 
 ``Graph.source`` is the DOT text and needs no binary; ``Graph.save`` and the
 Jupyter display render it with Graphviz (render.py). The step-through in
@@ -272,7 +272,7 @@ def draw(
     scalar or tiny tensor, else min/max/norm). Gradients come from ``.grad``
     (leaves and ``retain_grad()`` tensors), or for every node from ``steps``:
     pass ``steps=root.backward_steps()`` to run backward here and record them.
-    ``heat`` colours tensors and edges by log10 ||grad||, with a colour bar.
+    ``heat`` colours tensors and edges by log10 ‖grad‖, with a colour bar.
     ``collapse`` draws each outermost scope as one box. ``formulas`` puts the
     op's forward rule in its label ("short"), the whole rule ("full"), or
     only in the tooltip ("tooltip"). ``rankdir`` is the direction of the

@@ -106,7 +106,7 @@ class HeatScale:
         span = self.hi - self.lo
         every = max(1, math.ceil(span / 8))  # at most about 8 labels
         rows = [
-            '<TR><TD COLSPAN="2" ALIGN="LEFT"><B>||grad||</B><BR ALIGN="LEFT"/>log scale</TD></TR>'
+            '<TR><TD COLSPAN="2" ALIGN="LEFT"><B>‖grad‖</B><BR ALIGN="LEFT"/>log scale</TD></TR>'
         ]
         cells = span * BAR_CELLS_PER_DECADE
         for k in range(cells, -1, -1):
@@ -128,7 +128,7 @@ class HeatScale:
         return table + "".join(rows) + "</TABLE>"
 
     def edge(self, grad: np.ndarray | None) -> dict[str, str]:
-        """An edge in the bar's colour at ``||grad||``, 1 to 3 points wide as it grows."""
+        """An edge in the bar's colour at ``‖grad‖``, 1 to 3 points wide as it grows."""
         if grad is None:
             return {"color": "#bbbbbb", "style": "dotted"}
         g = norm(grad)

@@ -77,7 +77,7 @@ def test_svg_with_values_and_heat(dot: str, tmp_path: Path, svg_texts) -> None: 
     texts = svg_texts(out.read_bytes())
     t = math.tanh(1.25)
     assert "tanh" in texts and f"grad {1 - t * t:.4g}" in texts
-    assert "||grad||" in texts and "log scale" in texts
+    assert "‖grad‖" in texts and "log scale" in texts
 
 
 def test_flipbook_and_picture_together(dot: str, tmp_path: Path) -> None:
