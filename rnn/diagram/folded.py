@@ -7,7 +7,7 @@ import graphviz
 from ..cell import LSTMCell
 from ..model import Recurrent
 from .captions import formula, kind
-from .style import CELL, FADED, FILLS, WEIGHT_COLOURS, caption, digraph, label
+from .style import CELL, FADED, FILLS, WEIGHT_COLOURS, caption, clear_of_arrow, digraph, label
 from .style import shape as shape_of
 
 
@@ -29,7 +29,9 @@ def folded(model: Recurrent, loss_name: str | None) -> tuple[graphviz.Digraph, i
     for tail, head, name in (("x", first, "U"), ("h:n", "h:s", "W"), ("h", "y", "V")):  # W: round h
         colour = WEIGHT_COLOURS[name]
         text = f" {name} ({shape_of(getattr(model, name))}) "
-        g.edge(tail, head, label=label((text, colour)), color=colour, penwidth="1.6")
+        g.edge(
+            tail, head, label=clear_of_arrow(label((text, colour))), color=colour, penwidth="1.6"
+        )
     count = 3
     lines = ["W: hₜ₋₁ → hₜ, the loop that carries the memory"]
     if lstm:

@@ -74,6 +74,12 @@ def label(*lines: tuple[str, str | None]) -> str:
     return "<" + "<BR/>".join(rows) + ">"
 
 
+def clear_of_arrow(html: str, points: int = 5) -> str:
+    """An edge label kept ``points`` to the right of its arrow: an empty cell comes first."""
+    cells = f'<TD WIDTH="{points}"></TD><TD>{html[1:-1]}</TD>'
+    return f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="0"><TR>{cells}</TR></TABLE>>'
+
+
 def plain(*lines: tuple[str, str | None]) -> str:
     """Like ``label``, without the bold first line."""
     rows = [f'<FONT COLOR="{c}">{escape(s)}</FONT>' if c else escape(s) for s, c in lines]
