@@ -25,6 +25,7 @@ from .style import (
     FILLS,
     GRAD_TEXT,
     WEIGHT_COLOURS,
+    clear_of_arrow,
     digraph,
     label,
     num,
@@ -235,9 +236,10 @@ class Builder:
                     f"y{t}", "L", **({"color": FADED} if self._feeds_loss(t) else INVISIBLE)
                 )
             return
-        self._back(f"h{t}", f"y{t}", self.tr.via_output[t - 1], f"dL/dh_{t} through y_{t}")
+        what = f"dL/dh_{t} through y_{t}"
+        self._back(f"h{t}", f"y{t}", self.tr.via_output[t - 1], what, upward=True)
         what = f"dL/do_{t}, o_{t} = V h_{t} + c"
-        self._back(f"y{t}", "L", self.tr.logit_grad[t - 1], what)
+        self._back(f"y{t}", "L", self.tr.logit_grad[t - 1], what, upward=True)
 
     def _cell_output(self, t: int) -> None:
         """h_t = o ⊙ tanh(c_t): forward c_t -> h_t; in bptt, the part of dL/dh_t sent to c_t."""
@@ -245,7 +247,7 @@ class Builder:
             self.g.edge(f"c{t}", f"h{t}", color=CELL, weight="8")
             return
         what = f"dL/dc_{t} through h_{t} = o ⊙ tanh(c_{t})"
-        self._back(f"c{t}", f"h{t}", self.tr.via_hidden[t - 1], what)
+        self._back(f"c{t}", f"h{t}", self.tr.via_hidden[t - 1], what, upward=True)
 
     def _chain(self, tail: str, head: str, t: int, where: str) -> None:
         """The edges of step t from state t-1 to state t, one per part (into or out of the gap)."""
@@ -292,6 +294,7 @@ class Builder:
         else:
             colour = FADED if self.grads else WEIGHT_COLOURS[name]
             text = label((f" {name} " if name == "W" else name, colour))  # room between states
+            text = text if name == "W" else clear_of_arrow(text)  # U and V point up
         self.g.edge(tail, head, label=text, color=colour, weight=pull(tail, head))
 
     def _back(
@@ -301,10 +304,12 @@ class Builder:
         grad: float,
         what: str,
         extra: list[tuple[str, str]] | None = None,
+        upward: bool = False,
     ) -> None:
         """The edge tail -> head as a red arrow head -> tail carrying a gradient of norm ``grad``.
 
-        The label shows ``grad`` (and the ``extra`` lines); the tooltip the exact ``||what||``.
+        The label shows ``grad`` (and the ``extra`` lines), beside the arrow if it points
+        ``upward``; the tooltip the exact ``||what||``.
         """
         lines = [(num(grad), GRAD_TEXT), *(extra or [])]
         attrs = {
@@ -313,4 +318,5 @@ class Builder:
             "dir": "back",
             "tooltip": f"||{what}|| = {grad:.6g}",
         }
-        self.g.edge(tail, head, label=plain(*lines), weight=pull(tail, head), **attrs)
+        text = clear_of_arrow(plain(*lines)) if upward else plain(*lines)
+        self.g.edge(tail, head, label=text, weight=pull(tail, head), **attrs)
