@@ -297,7 +297,7 @@ ax_loss.axhline(np.log(4), ls="--", c="grey", label="chance: ln 4")
 ax_acc.axhline(25, ls="--", c="grey", label="chance: 25%")
 top = max(2.0, 1.05 * max(loss for curve in curves.values() for _, loss, _ in curve))
 ax_loss.set(xlabel="training step", ylabel="recall loss (held out)", ylim=(0, top))
-ax_acc.set(xlabel="training step", ylabel="recall accuracy (%)", ylim=(0, 100))
+ax_acc.set(xlabel="training step", ylabel="recall accuracy (%)", ylim=(-4, 104))  # 0 % in full
 ax_loss.legend()
 ax_acc.legend()
 fig.suptitle(f"copy task: recall {LENGTH} symbols after {DELAY} blanks")
