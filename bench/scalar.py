@@ -157,22 +157,28 @@ def parameters(layers: list[list[list[Any]]]) -> list[Any]:
 
 
 class Trainer:
-    """One engine's copy of the MLP and data; ``step()`` is one SGD step of the demo."""
+    """One engine's copy of the MLP and data; ``step()`` is one SGD step of the demo.
 
-    def __init__(self, scalar: Callable[[float, bool], Any], grad: Callable[[Any], float]) -> None:
+    ``scalar(value, learn)`` makes a number of the engine, ``grad(p)`` reads a
+    parameter's gradient, and ``cleared`` is what a gradient holds before backward.
+    """
+
+    def __init__(
+        self, scalar: Callable[[float, bool], Any], grad: Callable[[Any], float], cleared: Any
+    ) -> None:
         points, labels = moons()
         self.points = [[scalar(float(v), False) for v in row] for row in points]
         self.labels = [float(v) for v in labels]
         self.layers = [
             [[scalar(w, True) for w in neuron] for neuron in layer] for layer in initial_weights()
         ]
-        self.grad = grad
+        self.grad, self.cleared = grad, cleared
         self.losses: list[float] = []
 
     def step(self) -> None:
         params = parameters(self.layers)
         for p in params:
-            p.grad = None if isinstance(p, mg.Tensor) else 0.0
+            p.grad = self.cleared
         total = loss(self.layers, self.points, self.labels)
         total.backward()
         lr = 1.0 - 0.9 * len(self.losses) / 100
@@ -182,11 +188,11 @@ class Trainer:
 
 
 def minigrad_trainer() -> Trainer:
-    return Trainer(lambda v, learn: mg.Tensor(v, requires_grad=learn), lambda p: p.grad.data)
+    return Trainer(lambda v, learn: mg.Tensor(v, requires_grad=learn), lambda p: p.grad.data, None)
 
 
 def value_trainer() -> Trainer:
-    return Trainer(lambda v, learn: Value(v), lambda p: p.grad)
+    return Trainer(lambda v, learn: Value(v), lambda p: p.grad, 0.0)
 
 
 def run(quick: bool = False) -> tuple[str, list[Check]]:

@@ -213,7 +213,7 @@ class _Walk:
 
 
 class _ArrayWalk(_Walk):
-    """A first-order pass: gradients are plain arrays, and each rule runs on arrays.
+    """A first-order pass: gradients are plain arrays, and minigrad's own rules run on arrays.
 
     Gradients are summed in buffers the walk allocates itself (``owned``); an
     array an op handed out is never written to. A leaf keeps the array it
@@ -303,6 +303,7 @@ class _GraphWalk(_Walk):
         self.handed_out: set[int] = {id(seed)}  # ids of gradient nodes others hold
 
     def rule(self, fn: Any, node: Tensor, grad: Tensor) -> tuple[Any, ...]:
+        """The op's backward on Tensors, recorded (grad mode is on)."""
         return fn.backward(grad, node)
 
     def send(self, node: Tensor, grad: Grad) -> None:

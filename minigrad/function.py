@@ -3,7 +3,7 @@
 An op is a subclass with two methods:
 
 - ``forward(*arrays)`` computes the result on numpy arrays;
-- ``backward(grad, out)`` returns one gradient per input, written with Tensor
+- ``backward(grad, out)`` returns one gradient per input, written with minigrad
   ops (so the engine can differentiate it again when ``create_graph=True``).
 
 ``Op.apply(*inputs, **params)`` runs ``forward`` and, when grad mode is on and
