@@ -25,7 +25,8 @@ a record of each of its steps.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple, TypeAlias
 
 import numpy as np
@@ -198,6 +199,21 @@ def _seed(root: Tensor, grad: Any, create_graph: bool) -> Tensor:
     return Tensor._from_op(array.astype(root.dtype, copy=False), None)
 
 
+@contextlib.contextmanager
+def _rule_modes(record: bool) -> Iterator[None]:
+    """Modes while a rule runs on Tensors: recording only for create_graph, no anomaly
+    checks (they blame the op being differentiated, not the ops in its formula).
+    The caller's modes come back after each rule: between two steps the code
+    looping over backward_steps() runs, and may change them.
+    """
+    saved = MODE.grad_enabled, MODE.anomaly, MODE.arrays
+    MODE.grad_enabled, MODE.anomaly, MODE.arrays = record, False, False
+    try:
+        yield
+    finally:
+        MODE.grad_enabled, MODE.anomaly, MODE.arrays = saved
+
+
 class _Walk:
     """The state of one backward pass: the gradients each node has received so far."""
 
@@ -207,8 +223,10 @@ class _Walk:
     def take(self, node: Tensor) -> Any:
         """The total gradient of ``node`` (all its consumers have sent theirs)."""
         grad = self.pending.pop(node, None)
-        if grad is not None and grad.dtype != node.data.dtype:
-            grad = grad.astype(node.data.dtype)
+        if grad is not None:
+            dtype = node.data.dtype
+            if grad.dtype is not dtype and grad.dtype != dtype:  # `is`: the common case, fast
+                grad = grad.astype(dtype)
         return grad
 
 
@@ -229,11 +247,20 @@ class _ArrayWalk(_Walk):
         self.shared: set[int] = {id(seed.data)}  # ids of arrays handed out more than once
 
     def rule(self, fn: Any, node: Tensor, grad: np.ndarray) -> tuple[Any, ...]:
-        """The op's backward: on arrays for minigrad's own ops, else on Tensors."""
+        """The op's backward: on arrays for minigrad's own ops, else on Tensors.
+
+        While a rule runs on arrays, ``apply`` neither records nor checks for
+        anomalies, so ``MODE.arrays`` is the only switch to set.
+        """
+        saved = MODE.arrays
         if fn.rule_on_arrays:
-            return fn.backward(grad, node.data)
-        MODE.arrays = False  # walk_backward restores it after this node
-        return fn.backward(Tensor._from_op(grad, None), node)
+            MODE.arrays = True
+            try:
+                return fn.backward(grad, node.data)
+            finally:
+                MODE.arrays = saved
+        with _rule_modes(record=False):
+            return fn.backward(Tensor._from_op(grad, None), node)
 
     def send(self, node: Tensor, grad: Any) -> None:
         """Add ``grad`` to what ``node`` has received so far."""
@@ -303,8 +330,9 @@ class _GraphWalk(_Walk):
         self.handed_out: set[int] = {id(seed)}  # ids of gradient nodes others hold
 
     def rule(self, fn: Any, node: Tensor, grad: Tensor) -> tuple[Any, ...]:
-        """The op's backward on Tensors, recorded (grad mode is on)."""
-        return fn.backward(grad, node)
+        """The op's backward on Tensors, recorded so it can be differentiated."""
+        with _rule_modes(record=True):
+            return fn.backward(grad, node)
 
     def send(self, node: Tensor, grad: Grad) -> None:
         """Add ``grad`` to what ``node`` has received so far."""
@@ -356,7 +384,7 @@ def _tensor(grad: Any) -> Any:
 
 def walk_backward(
     root: Tensor, grad: Any, retain_graph: bool | None, create_graph: bool
-) -> Iterator[tuple[Tensor, Any, Any, tuple[Any, ...]]]:
+) -> Iterator[tuple[Tensor, Any, Any, Sequence[Any]]]:
     """The walk itself: (node, its op or None, its gradient, what it sent) per node.
 
     Without ``create_graph`` the gradients are plain arrays and the rules of
@@ -386,21 +414,12 @@ def walk_backward(
                 f"backward: the graph through '{fn.name}' was already consumed by a backward "
                 f"pass; call backward(retain_graph=True) the first time to go through it again"
             )
-        # The caller's modes are read at every node: between two steps the code
-        # looping over backward_steps() runs, and may change them.
-        grad_mode, anomaly, arrays = MODE.grad_enabled, MODE.anomaly, MODE.arrays
-        MODE.grad_enabled = create_graph  # backward formulas record only for create_graph
-        MODE.arrays = not create_graph  # else the ops inside a rule take and give plain arrays
-        MODE.anomaly = False  # blame the op being differentiated, not the ops in its formula
-        try:
-            sent = _apply_rule(fn, node, node_grad, walk, anomaly)
-        finally:
-            MODE.grad_enabled, MODE.anomaly, MODE.arrays = grad_mode, anomaly, arrays
+        sent = _apply_rule(fn, node, node_grad, walk, MODE.anomaly)  # read at every node
         fn.consumed = consumed
         yield node, fn, node_grad, sent
 
 
-def _apply_rule(fn: Any, node: Tensor, grad: Any, walk: Any, anomaly: bool) -> tuple[Any, ...]:
+def _apply_rule(fn: Any, node: Tensor, grad: Any, walk: Any, anomaly: bool) -> list[Any]:
     """Call the op's backward and send each input its share of the gradient."""
     raw = walk.rule(fn, node, grad)
     inputs = fn.inputs
@@ -410,13 +429,13 @@ def _apply_rule(fn: Any, node: Tensor, grad: Any, walk: Any, anomaly: bool) -> t
         )
     sent: list[Any] = []
     for x, g in zip(inputs, raw):  # noqa: B905 (lengths checked above)
-        if g is None or not x.requires_grad:
-            sent.append(None)
-            continue
-        if type(g) is not SparseGrad and g.shape != x.data.shape:
-            g = unbroadcast(g, x.shape, fn.name)  # undo the forward's broadcasting
-        if anomaly:
-            _check_finite(fn, len(sent), g)
-        walk.send(x, g)
+        if g is not None and x.requires_grad:
+            if type(g) is not SparseGrad and g.shape != x.data.shape:
+                g = unbroadcast(g, x.shape, fn.name)  # undo the forward's broadcasting
+            if anomaly:
+                _check_finite(fn, len(sent), g)
+            walk.send(x, g)
+        else:
+            g = None
         sent.append(g)
-    return tuple(sent)
+    return sent

@@ -47,6 +47,7 @@ def _named(name: str, arrays: list[Any], err: Exception) -> MinigradError:
 
 
 _NUMBERS = (int, float)  # Python numbers (and bool, numpy floats) take the partner's dtype
+_SEQUENCES = (list, tuple)  # a tuple of types, not `list | tuple`: that builds an object per call
 
 
 def _as_tensors(inputs: tuple[Any, ...]) -> tuple[Tensor, ...]:
@@ -113,7 +114,7 @@ class Function:
             for x in inputs:  # plain loops here and below: this runs for every op of a rule
                 if isinstance(x, Tensor):
                     x = x.data
-                elif isinstance(x, list | tuple):  # numbers stay numbers, as numpy takes them
+                elif isinstance(x, _SEQUENCES):  # numbers stay numbers, as numpy takes them
                     x = to_array(x)
                 arrays.append(x)
             try:

@@ -6,7 +6,9 @@ its inputs. Following ``_ctx`` backwards from a result walks the whole
 computation graph; ``backward()`` (in ``engine.py``) does exactly that.
 
 Every method here is a one-line call into ``minigrad.ops``, so ``t.tanh()``
-leads straight to the rule in ``ops/activation.py``.
+leads straight to the rule in ``ops/activation.py``; the operators (``+``,
+``*``, ``@``, ...) call their op's class itself, ``Mul.apply``, one call fewer
+on the path every ``a * b`` takes.
 """
 
 from __future__ import annotations
@@ -240,43 +242,43 @@ class Tensor:
 
     # ------------------------------------------------------------ operators
     def __add__(self, other: ArrayLike) -> Tensor:
-        return ops.add(self, other)
+        return Add.apply(self, other)
 
     def __radd__(self, other: ArrayLike) -> Tensor:
-        return ops.add(other, self)
+        return Add.apply(other, self)
 
     def __sub__(self, other: ArrayLike) -> Tensor:
-        return ops.sub(self, other)
+        return Sub.apply(self, other)
 
     def __rsub__(self, other: ArrayLike) -> Tensor:
-        return ops.sub(other, self)
+        return Sub.apply(other, self)
 
     def __mul__(self, other: ArrayLike) -> Tensor:
-        return ops.mul(self, other)
+        return Mul.apply(self, other)
 
     def __rmul__(self, other: ArrayLike) -> Tensor:
-        return ops.mul(other, self)
+        return Mul.apply(other, self)
 
     def __truediv__(self, other: ArrayLike) -> Tensor:
-        return ops.div(self, other)
+        return Div.apply(self, other)
 
     def __rtruediv__(self, other: ArrayLike) -> Tensor:
-        return ops.div(other, self)
+        return Div.apply(other, self)
 
     def __pow__(self, other: ArrayLike) -> Tensor:
-        return ops.pow(self, other)
+        return Pow.apply(self, other)
 
     def __rpow__(self, other: ArrayLike) -> Tensor:
-        return ops.pow(other, self)
+        return Pow.apply(other, self)
 
     def __matmul__(self, other: ArrayLike) -> Tensor:
-        return ops.matmul(self, other)
+        return Matmul.apply(self, other)
 
     def __rmatmul__(self, other: ArrayLike) -> Tensor:
-        return ops.matmul(other, self)
+        return Matmul.apply(other, self)
 
     def __neg__(self) -> Tensor:
-        return ops.neg(self)
+        return Neg.apply(self)
 
     def __getitem__(self, index: Any) -> Tensor:
         return ops.getitem(self, index)
@@ -443,3 +445,5 @@ class Tensor:
 # The ops and the engine need the Tensor class defined first.
 from . import ops  # noqa: E402
 from .engine import backward_steps, walk_backward  # noqa: E402
+from .ops.elementwise import Add, Div, Mul, Neg, Pow, Sub  # noqa: E402
+from .ops.linalg import Matmul  # noqa: E402

@@ -121,12 +121,13 @@ assert np.isclose(w.grad.item(), dL_dw) and np.isclose(b.grad.item(), dL_db)
 # `walk.take(node)` is the sum of what the node's consumers sent; a leaf
 # (`fn is None`) or a `retain_grad()` tensor stores it into `.grad`;
 # otherwise `_apply_rule` calls the op's `backward` and sends each input its
-# share; then the step is yielded. The rest is bookkeeping: errors for a
-# graph already used, and the modes. One of them is for speed: unless you ask
-# for `create_graph=True` (a gradient you will differentiate again, tutorial
-# 4), nothing in a rule needs recording, so the gradients are plain numpy
-# arrays and the ops a rule calls take and return arrays (`MODE.arrays`):
-# the same rule, `grad * b`, without building a Tensor for every product.
+# share; then the step is yielded. The rest is an error for a graph already
+# used. `walk.rule` sets the mode a rule runs in, and that is for speed:
+# unless you ask for `create_graph=True` (a gradient you will differentiate
+# again, tutorial 4), nothing in a rule needs recording, so the gradients are
+# plain numpy arrays and the ops a rule calls take and return arrays
+# (`MODE.arrays`): the same rule, `grad * b`, without building a Tensor for
+# every product.
 
 # %%
 print(inspect.getsource(engine.walk_backward))
