@@ -81,14 +81,15 @@ def _array(x: Any) -> np.ndarray:
     return x.data if isinstance(x, Tensor) else np.asarray(x)
 
 
+_ARRAYS = (np.ndarray, list)  # a tuple of types: `np.ndarray | list` builds an object per call
+
+
 def _hits_each_element_once(index: Any) -> bool:
     """True for basic indexing (ints, slices, None, ...) and boolean masks."""
     if type(index) is int:
         return True
     items = index if isinstance(index, tuple) else (index,)
-    return all(
-        not isinstance(i, np.ndarray | list) or np.asarray(i).dtype == np.bool_ for i in items
-    )
+    return all(not isinstance(i, _ARRAYS) or np.asarray(i).dtype == np.bool_ for i in items)
 
 
 def _add_rows(buffer: np.ndarray, ids: np.ndarray, values: np.ndarray) -> None:
@@ -223,10 +224,8 @@ class _Walk:
     def take(self, node: Tensor) -> Any:
         """The total gradient of ``node`` (all its consumers have sent theirs)."""
         grad = self.pending.pop(node, None)
-        if grad is not None:
-            dtype = node.data.dtype
-            if grad.dtype is not dtype and grad.dtype != dtype:  # `is`: the common case, fast
-                grad = grad.astype(dtype)
+        if grad is not None and grad.dtype != node.data.dtype:
+            grad = grad.astype(node.data.dtype)
         return grad
 
 

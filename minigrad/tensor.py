@@ -29,6 +29,7 @@ ArrayLike = Any  # numbers, nested lists, numpy arrays or Tensors
 Axis = int | tuple[int, ...] | None
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_NUMPY_VALUES = (np.ndarray, np.generic)  # a tuple of types, built once (not `A | B` per call)
 
 
 def to_array(data: ArrayLike, dtype: Any = None) -> np.ndarray:
@@ -53,7 +54,7 @@ def to_array(data: ArrayLike, dtype: Any = None) -> np.ndarray:
             f"Tensor: expected numbers, got an array of dtype {array.dtype} "
             f"(shape {array.shape}); minigrad works on float32/float64 and integers"
         )
-    if dtype is None and not isinstance(data, np.ndarray | np.generic):
+    if dtype is None and not isinstance(data, _NUMPY_VALUES):
         if kind in "biuf":  # Python numbers and lists: float64 by default
             array = array.astype(np.float64)
     if kind == "f" and array.dtype not in FLOAT_DTYPES:
