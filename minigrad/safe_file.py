@@ -22,7 +22,9 @@ with ``os.replace`` and fsyncs the directory so the rename itself survives a
 power loss. The temporary name is never longer than the target's own name (or
 64 bytes for a short one): NAME is cut to fit, so any valid file name can be
 saved. Until the rename, the old file is untouched; on any exception, Ctrl-C
-included, the temporary file is removed. A new file gets 0o666 minus the umask.
+and SIGTERM included, the temporary file is removed (such a signal arriving
+while the temporary file is being made is held until its name is known).
+A new file gets 0o666 minus the umask.
 
 A writer killed outright (SIGKILL, power loss) can leave its temporary file
 behind: the next ``write_atomically`` of the same path, or a loader calling
@@ -44,8 +46,10 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import signal
 import stat
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +61,9 @@ except ImportError:  # no advisory locks (Windows): temp files are never judged 
     fcntl = None  # type: ignore[assignment]
 
 TEMP_MARK = ".minigrad-save-"
+_INTERRUPTS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM") if hasattr(signal, name)
+)
 MIN_TEMP_NAME_BYTES = 64  # a temp name may be this long even for a shorter target name
 _TEMP_OVERHEAD = len(f".{TEMP_MARK}12345678.tmp")  # around NAME: mkstemp adds 8 characters
 _NOT_REGULAR = {
@@ -123,8 +130,10 @@ def _kind(mode: int) -> str | None:
 def write_atomically(target: Target, write: Callable[[BinaryIO], object]) -> None:
     """``write`` into a locked temp file beside the target, fsync, rename it over the target."""
     remove_abandoned_temps(target.file)
-    f, tmp = _locked_temp(target.file)
+    f = tmp = None
     try:
+        with _interrupts_held():  # until the temp's name is known here, to be removed
+            f, tmp = _locked_temp(target.file)
         with f:  # locked until closed, after the rename: cleaners keep off
             write(f)
             f.flush()
@@ -138,8 +147,11 @@ def write_atomically(target: Target, write: Callable[[BinaryIO], object]) -> Non
                 _replaceable_mode(target.file, target.owner, target.overwrite, target.file)
             os.replace(tmp, target.file)
     except BaseException as err:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+        if f is not None:
+            f.close()
+        if tmp is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
         interrupt = _interrupt_behind(err)
         if interrupt is not None:  # zipfile turns an interrupt while closing into a ValueError
             raise interrupt from None
@@ -191,6 +203,38 @@ def _locked_temp(file: Path) -> tuple[BinaryIO, Path]:
             os.close(fd)
             os.unlink(tmp)
             raise
+
+
+@contextlib.contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM back while the block runs, then deliver them.
+
+    A signal's Python handler runs between two bytecodes, even inside
+    ``tempfile.mkstemp`` after the file exists and before its name is returned:
+    the name would be lost and the file left behind. Held, such a signal is
+    raised again once the block has ended, where the caller can clean up.
+    Handlers run in the main thread only; elsewhere nothing is held.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+
+    def hold(signum: int, frame: object) -> None:
+        caught.append(signum)
+
+    previous = {}
+    for signum in _INTERRUPTS:
+        handler = signal.getsignal(signum)
+        if handler is not None:  # None: set outside Python, so it could not be put back
+            previous[signum] = signal.signal(signum, hold)
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for signum in caught:
+            signal.raise_signal(signum)  # handled now as the program asked
 
 
 @contextlib.contextmanager

@@ -3,10 +3,12 @@
 import contextlib
 import fcntl
 import os
+import signal
 import socket
 import stat
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -175,6 +177,33 @@ def test_an_interrupt_before_the_rename_leaves_nothing(
     with pytest.raises(KeyboardInterrupt):
         put(tmp_path / "new", b"OURS")
     assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_while_the_temp_is_made_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, signum: int
+) -> None:
+    def interrupt(received: int, frame: object) -> None:
+        raise KeyboardInterrupt  # as `python -m rnn train` handles SIGTERM
+
+    made = tempfile.mkstemp
+
+    def signalled_once_made(**kwargs: object) -> tuple[int, str]:
+        fd, name = made(**kwargs)
+        signal.raise_signal(signum)  # its handler runs here, before the name is returned
+        return fd, name
+
+    put(tmp_path / "f", b"OURS old")
+    previous = signal.signal(signum, interrupt)
+    monkeypatch.setattr(tempfile, "mkstemp", signalled_once_made)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            put(tmp_path / "f", b"OURS new")
+    finally:
+        signal.signal(signum, previous)
+    assert signal.getsignal(signum) is previous
+    assert os.listdir(tmp_path) == ["f"]
+    assert (tmp_path / "f").read_bytes() == b"OURS old"
 
 
 def test_an_interrupt_turned_into_another_error_stays_an_interrupt(tmp_path: Path) -> None:
