@@ -96,7 +96,7 @@ def _add_rows(buffer: np.ndarray, ids: np.ndarray, values: np.ndarray) -> None:
     """buffer[ids] += values for an integer array of row ids, repeats included.
 
     ``np.add.at`` does this one element at a time; sorting the ids and summing
-    each run of equal ids with ``np.add.reduceat`` does it in a few array ops.
+    each run of equal ids (``_run_sums``) does it in a few array ops.
     """
     flat = ids.reshape(-1) % len(buffer)  # negative ids count from the end
     if flat.size == 0:
@@ -105,8 +105,22 @@ def _add_rows(buffer: np.ndarray, ids: np.ndarray, values: np.ndarray) -> None:
     order = np.argsort(flat, kind="stable")
     sorted_ids = flat[order]
     starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])
-    sums = np.add.reduceat(rows[order], starts, axis=0)
+    sums = _run_sums(rows[order], starts)
     buffer.reshape(len(buffer), -1)[sorted_ids[starts]] += sums
+
+
+def _run_sums(rows: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Row i is the sum of rows[starts[i]:starts[i + 1]] (the last run goes to the end).
+
+    ``np.add.reduceat`` does it in one call, at a cost per element; one
+    ``.sum(axis=0)`` per run costs a few microseconds a call but sums wide rows
+    faster. So long runs of wide rows (an embedding of a small vocabulary:
+    T*B ids, 65 distinct) take the loop, and many short runs one reduceat.
+    """
+    if rows.shape[1] < 32 or rows.size < 2048 * len(starts):
+        return np.add.reduceat(rows, starts, axis=0)
+    ends = [*starts[1:].tolist(), len(rows)]
+    return np.stack([rows[a:b].sum(axis=0) for a, b in zip(starts.tolist(), ends)])
 
 
 Grad: TypeAlias = Tensor | SparseGrad

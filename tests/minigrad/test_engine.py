@@ -5,6 +5,7 @@ import pytest
 
 import minigrad as mg
 from minigrad import Tensor
+from minigrad.engine import _run_sums
 from minigrad.testing import assert_grad_matches
 
 
@@ -337,16 +338,29 @@ def test_second_derivative_of_pow_at_base_one_exponent_zero() -> None:
     assert a.grad is not None and a.grad.item() == 1.0
 
 
-@pytest.mark.parametrize("distinct", [3, 1000])  # long runs of equal ids, and short ones
-def test_row_lookup_gradient_sums_repeated_ids_like_add_at(distinct: int) -> None:
+@pytest.mark.parametrize(
+    ("distinct", "width"),
+    [(3, 4), (1000, 4), (3, 64), (65, 128)],  # long runs of equal ids and short ones; wide rows
+)
+def test_row_lookup_gradient_sums_repeated_ids_like_add_at(distinct: int, width: int) -> None:
     rng = np.random.default_rng(distinct)
-    table = Tensor(rng.standard_normal((distinct, 4)), requires_grad=True)
+    table = Tensor(rng.standard_normal((distinct, width)), requires_grad=True)
     ids = rng.integers(-distinct, distinct, (50, 60))  # negative ids count from the end
-    upstream = rng.standard_normal((50, 60, 4))
+    upstream = rng.standard_normal((50, 60, width))
     table[ids].backward(upstream)
-    expected = np.zeros((distinct, 4))
+    expected = np.zeros((distinct, width))
     np.add.at(expected, ids, upstream)
     np.testing.assert_allclose(table.grad.data, expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(("runs", "width"), [(3, 64), (200, 8), (1, 32)])
+def test_run_sums_agree_with_reduceat_for_long_and_short_runs(runs: int, width: int) -> None:
+    rng = np.random.default_rng(runs)
+    rows = rng.standard_normal((2000, width))
+    starts = np.unique(np.r_[0, rng.integers(1, 2000, runs - 1)])
+    np.testing.assert_allclose(
+        _run_sums(rows, starts), np.add.reduceat(rows, starts, axis=0), rtol=1e-12, atol=1e-12
+    )
 
 
 def test_create_graph_differentiates_through_an_upstream_gradient_that_requires_grad() -> None:
