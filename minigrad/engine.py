@@ -26,6 +26,7 @@ a record of each of its steps.
 from __future__ import annotations
 
 import contextlib
+import itertools
 from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple, TypeAlias
 
@@ -119,8 +120,8 @@ def _run_sums(rows: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """
     if rows.shape[1] < 32 or rows.size < 2048 * len(starts):
         return np.add.reduceat(rows, starts, axis=0)
-    ends = [*starts[1:].tolist(), len(rows)]
-    return np.stack([rows[a:b].sum(axis=0) for a, b in zip(starts.tolist(), ends)])
+    bounds = [*starts.tolist(), len(rows)]
+    return np.stack([rows[a:b].sum(axis=0) for a, b in itertools.pairwise(bounds)])
 
 
 Grad: TypeAlias = Tensor | SparseGrad
