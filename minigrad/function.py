@@ -50,6 +50,29 @@ _NUMBERS = (int, float)  # Python numbers (and bool, numpy floats) take the part
 _SEQUENCES = (list, tuple)  # a tuple of types, not `list | tuple`: that builds an object per call
 
 
+_CONSTANTS: dict[tuple[Any, ...], np.ndarray] = {}  # (type, value, dtype) -> read-only array
+_CONSTANTS_KEPT = 256  # a loop over many distinct numbers starts the table afresh
+
+
+def _constant(x: float, dtype: np.dtype) -> Tensor:
+    """The number ``x`` as a constant tensor of ``dtype``; its read-only array is made once.
+
+    Each use is its own graph node (drawn next to its op), but ``h = h * 1.0``
+    in a loop converts 1.0 only once. Zero is converted each time, since
+    ``0.0 == -0.0`` would share one key and lose the sign.
+    """
+    key = (type(x), x, dtype)
+    array = _CONSTANTS.get(key)
+    if array is None:
+        array = np.array(x, dtype=dtype)
+        array.flags.writeable = False
+        if x != 0:
+            if len(_CONSTANTS) >= _CONSTANTS_KEPT:
+                _CONSTANTS.clear()
+            _CONSTANTS[key] = array
+    return Tensor._from_op(array, None)
+
+
 def _as_tensors(inputs: tuple[Any, ...]) -> tuple[Tensor, ...]:
     """Wrap plain numbers/arrays as constant tensors of the tensors' float dtype.
 
@@ -64,11 +87,18 @@ def _as_tensors(inputs: tuple[Any, ...]) -> tuple[Tensor, ...]:
     for x in inputs:  # a plain loop: this runs for every `h * 1.0`
         if isinstance(x, Tensor):
             wrapped.append(x)
+        elif like is not None and isinstance(x, _NUMBERS):
+            wrapped.append(_constant(x, like))
         else:
-            number = like is not None and isinstance(x, _NUMBERS)
-            array = np.array(x, dtype=like) if number else to_array(x)
-            wrapped.append(Tensor._from_op(array, None))
+            wrapped.append(Tensor._from_op(to_array(x), None))
     return tuple(wrapped)
+
+
+def _array_or_number(x: Any) -> Any:
+    """What an op takes inside a rule run on arrays: numbers stay numbers, as numpy takes them."""
+    if isinstance(x, Tensor):
+        return x.data
+    return to_array(x) if isinstance(x, _SEQUENCES) else x
 
 
 def _check_finite(name: str, inputs: tuple[Tensor, ...], data: np.ndarray) -> None:
@@ -110,13 +140,7 @@ class Function:
     def apply(cls, *inputs: Any, **params: Any) -> Tensor:
         """Run the op and record it in the graph when a gradient is needed."""
         if MODE.arrays:  # inside a first-order backward rule: arrays in, an array out
-            arrays = []
-            for x in inputs:  # plain loops here and below: this runs for every op of a rule
-                if isinstance(x, Tensor):
-                    x = x.data
-                elif isinstance(x, _SEQUENCES):  # numbers stay numbers, as numpy takes them
-                    x = to_array(x)
-                arrays.append(x)
+            arrays = [_array_or_number(x) for x in inputs]
             try:
                 return cls(**params).forward(*arrays)  # type: ignore[return-value]  # an array
             except (ValueError, IndexError, TypeError) as err:
