@@ -444,13 +444,13 @@ def _apply_rule(fn: Any, node: Tensor, grad: Any, walk: Any, anomaly: bool) -> l
         )
     sent: list[Any] = []
     for x, g in zip(inputs, raw):  # noqa: B905 (lengths checked above)
-        if g is None or not x.requires_grad:
-            sent.append(None)
-            continue
-        if type(g) is not SparseGrad and g.shape != x.data.shape:
-            g = unbroadcast(g, x.shape, fn.name)  # undo the forward's broadcasting
-        if anomaly:
-            _check_finite(fn, len(sent), g)
-        walk.send(x, g)
+        if g is not None and x.requires_grad:
+            if type(g) is not SparseGrad and g.shape != x.data.shape:
+                g = unbroadcast(g, x.shape, fn.name)  # undo the forward's broadcasting
+            if anomaly:
+                _check_finite(fn, len(sent), g)
+            walk.send(x, g)
+        else:
+            g = None
         sent.append(g)
     return sent

@@ -94,13 +94,6 @@ def _as_tensors(inputs: tuple[Any, ...]) -> tuple[Tensor, ...]:
     return tuple(wrapped)
 
 
-def _array_or_number(x: Any) -> Any:
-    """What an op takes inside a rule run on arrays: numbers stay numbers, as numpy takes them."""
-    if isinstance(x, Tensor):
-        return x.data
-    return to_array(x) if isinstance(x, _SEQUENCES) else x
-
-
 def _check_finite(name: str, inputs: tuple[Tensor, ...], data: np.ndarray) -> None:
     """Anomaly mode: refuse a NaN/inf that an op's forward pass produced."""
     if data.dtype.kind == "f" and not np.isfinite(data).all():
@@ -140,7 +133,13 @@ class Function:
     def apply(cls, *inputs: Any, **params: Any) -> Tensor:
         """Run the op and record it in the graph when a gradient is needed."""
         if MODE.arrays:  # inside a first-order backward rule: arrays in, an array out
-            arrays = [_array_or_number(x) for x in inputs]
+            arrays = []
+            for x in inputs:  # plain loops here and below: this runs for every op of a rule
+                if isinstance(x, Tensor):
+                    x = x.data
+                elif isinstance(x, _SEQUENCES):  # numbers stay numbers, as numpy takes them
+                    x = to_array(x)
+                arrays.append(x)
             try:
                 return cls(**params).forward(*arrays)  # type: ignore[return-value]  # an array
             except (ValueError, IndexError, TypeError) as err:
