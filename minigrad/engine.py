@@ -271,11 +271,11 @@ class _ArrayWalk(_Walk):
         if fn.rule_on_arrays:
             MODE.arrays = True
             try:
-                return fn.backward(grad, node.data)
+                return fn.backward(grad, node.data, *[x.data for x in fn.inputs])
             finally:
                 MODE.arrays = saved
         with _rule_modes(record=False):
-            return fn.backward(Tensor._from_op(grad, None), node)
+            return fn.backward(Tensor._from_op(grad, None), node, *fn.inputs)
 
     def send(self, node: Tensor, grad: Any) -> None:
         """Add ``grad`` to what ``node`` has received so far."""
@@ -347,7 +347,7 @@ class _GraphWalk(_Walk):
     def rule(self, fn: Any, node: Tensor, grad: Tensor) -> tuple[Any, ...]:
         """The op's backward on Tensors, recorded so it can be differentiated."""
         with _rule_modes(record=True):
-            return fn.backward(grad, node)
+            return fn.backward(grad, node, *fn.inputs)
 
     def send(self, node: Tensor, grad: Grad) -> None:
         """Add ``grad`` to what ``node`` has received so far."""

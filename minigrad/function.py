@@ -3,8 +3,11 @@
 An op is a subclass with two methods:
 
 - ``forward(*arrays)`` computes the result on numpy arrays;
-- ``backward(grad, out)`` returns one gradient per input, written with minigrad
-  ops (so the engine can differentiate it again when ``create_graph=True``).
+- ``backward(grad, out, *inputs)`` gets dL/dy, the output y and the op's
+  inputs (in the order ``forward`` took them) and returns one gradient per
+  input, written with minigrad ops, so the engine can differentiate it again
+  when ``create_graph=True``. ``self.needs_input_grad[i]`` tells whether input
+  i wants one; None stands for "no gradient".
 
 ``Op.apply(*inputs, **params)`` runs ``forward`` and, when grad mode is on and
 an input requires grad, records the op on the output tensor. The first line
@@ -13,16 +16,20 @@ of the class docstring is the op's formula, shown by the renderer and by
 
 In a first-order backward pass (no ``create_graph``) nothing needs
 recording, so the engine runs the rules of minigrad's own ops on plain
-arrays: ``grad`` and ``out`` arrive as arrays, and ``apply`` (``MODE.arrays``)
-takes Tensors, arrays and numbers and returns the bare array. The same rule
-text serves both passes; the op-table tests check that both give the same
-numbers. An op defined elsewhere gets Tensors unless its class sets
+arrays: ``grad``, ``out`` and the inputs arrive as arrays, ``grad * b`` is
+numpy's own product, and a minigrad op the rule calls (``MODE.arrays``) takes
+arrays and numbers and returns the bare array. The same rule text serves both
+passes; the op-table tests check that both give the same numbers. A rule
+that needs an input's values as an array (for ``np.sign``, say) reads them
+with ``array_of(x)``; a comparison such as ``x > 0`` gives an array either
+way. An op defined elsewhere gets Tensors unless its class sets
 ``rule_on_arrays = True``: on a numpy array, methods such as ``.std()`` or
 ``.repeat()`` mean something else than on a Tensor.
 """
 
 from __future__ import annotations
 
+import inspect
 import traceback
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -94,6 +101,19 @@ def _as_tensors(inputs: tuple[Any, ...]) -> tuple[Tensor, ...]:
     return tuple(wrapped)
 
 
+def _check_backward_signature(cls: type) -> None:
+    """Refuse ``backward(self, grad, out)``: the rule gets the op's inputs after ``out``."""
+    params = list(inspect.signature(vars(cls)["backward"]).parameters.values())[1:]
+    if any(p.kind is p.VAR_POSITIONAL for p in params):
+        return
+    if len([p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]) < 3:
+        names = ", ".join(["self", *(p.name for p in params)])
+        raise TypeError(
+            f"{cls.__name__}.backward({names}): a backward rule takes (self, grad, out) and "
+            f"then the op's inputs, as forward takes them: backward(self, grad, out, x)"
+        )
+
+
 def _check_finite(name: str, inputs: tuple[Tensor, ...], data: np.ndarray) -> None:
     """Anomaly mode: refuse a NaN/inf that an op's forward pass produced."""
     if data.dtype.kind == "f" and not np.isfinite(data).all():
@@ -121,13 +141,20 @@ class Function:
         cls.formula = doc.splitlines()[0] if doc else ""
         if "rule_on_arrays" not in vars(cls):  # minigrad's own ops: checked both ways
             cls.rule_on_arrays = cls.__module__.startswith(f"{__package__}.ops.")
+        if "backward" in vars(cls):
+            _check_backward_signature(cls)
 
     # Each op defines these two methods with its own arity:
     #   forward(self, *arrays: np.ndarray) -> np.ndarray
-    #   backward(self, grad, out) -> one gradient (or None) per input; grad and out
-    #   are Tensors, or arrays when the engine runs the rule on arrays
+    #   backward(self, grad, out, *inputs) -> one gradient (or None) per input; grad,
+    #   out and inputs are Tensors, or arrays when the engine runs the rule on arrays
     forward: Callable[..., np.ndarray]
     backward: Callable[..., tuple[Any, ...]]
+
+    @property
+    def needs_input_grad(self) -> tuple[bool, ...]:
+        """For each input, whether it requires grad (PyTorch's ``ctx.needs_input_grad``)."""
+        return tuple([x.requires_grad for x in self.inputs])
 
     @classmethod
     def apply(cls, *inputs: Any, **params: Any) -> Tensor:

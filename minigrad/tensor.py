@@ -32,6 +32,15 @@ FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _NUMPY_VALUES = (np.ndarray, np.generic)  # a tuple of types, built once (not `A | B` per call)
 
 
+def array_of(x: Any) -> Any:
+    """The array behind ``x``: a Tensor's data, anything else as it is.
+
+    A backward rule gets its inputs as Tensors or as plain arrays (see
+    ``function.py``); this reads the values of either without recording an op.
+    """
+    return x.data if isinstance(x, Tensor) else x
+
+
 def to_array(data: ArrayLike, dtype: Any = None) -> np.ndarray:
     """Turn ``data`` into a numpy array with minigrad's dtype rules.
 

@@ -140,16 +140,16 @@ print("tanh(x @ w):", mg.gradcheck(lambda x, w: (x @ w).tanh(), x, w))
 # An operation is a subclass of `mg.Function` with two methods:
 #
 # - `forward(self, x)` works on numpy arrays and returns the result;
-# - `backward(self, grad, out)` receives dL/dy (`grad`) and the output `out`,
-#   and returns a tuple with dL/dx for each input, written with minigrad
-#   operations (so the gradient can itself be differentiated). The inputs are
-#   in `self.inputs`.
+# - `backward(self, grad, out, x)` receives dL/dy (`grad`), the output `out`
+#   and the op's inputs (here one, `x`), and returns a tuple with dL/dx for
+#   each input, written with minigrad operations (so the gradient can itself
+#   be differentiated).
 #
 # minigrad's own ops go one step further: in a plain `backward()` nothing
-# in a rule needs recording, so the engine hands their rules `grad` and
-# `out` as numpy arrays, and the minigrad operations a rule calls return
-# arrays; with `create_graph=True` they are Tensors and the rule's ops are
-# recorded. The same rule serves both, and the tests check both give the
+# in a rule needs recording, so the engine hands their rules `grad`, `out`
+# and the inputs as numpy arrays, and the minigrad operations a rule calls
+# return arrays; with `create_graph=True` they are Tensors and the rule's ops
+# are recorded. The same rule serves both, and the tests check both give the
 # same numbers. Your own op gets Tensors either way, unless its class sets
 # `rule_on_arrays = True`: on a numpy array, `.std()` or `.repeat()` mean
 # something else than on a Tensor.
@@ -167,8 +167,7 @@ class Softplus(mg.Function):
     def forward(self, x):
         return np.logaddexp(0.0, x)
 
-    def backward(self, grad, out):
-        (x,) = self.inputs
+    def backward(self, grad, out, x):
         return (grad * x.sigmoid(),)
 
 
@@ -201,7 +200,7 @@ print("gradgradcheck:", mg.gradgradcheck(softplus, x))
 class BrokenSoftplus(Softplus):
     """y = log(1 + exp(x));  dy/dx = sigmoid(y)  (wrong on purpose)"""
 
-    def backward(self, grad, out):
+    def backward(self, grad, out, x):
         return (grad * out.sigmoid(),)
 
 
@@ -251,8 +250,7 @@ print("softplus: gradient matches finite differences on 25 random inputs")
 class FastPathSoftplus(Softplus):
     """y = log(1 + exp(x));  dy/dx = 1 for x > 1 (too early), else sigmoid(x)"""
 
-    def backward(self, grad, out):
-        (x,) = self.inputs
+    def backward(self, grad, out, x):
         fast = (x.data > 1.0).astype(float)
         return (grad * (x.sigmoid() * (1 - fast) + fast),)
 

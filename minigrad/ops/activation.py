@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..function import Function
-from ..tensor import Tensor
+from ..tensor import Tensor, array_of
 from .elementwise import _erf, erf, exp
 from .reduce import Axis, keepdims_shape, normalize_axes
 
@@ -27,7 +27,7 @@ class Tanh(Function):
     def forward(self, x: np.ndarray) -> np.ndarray:
         return np.tanh(x)
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
+    def backward(self, grad: Tensor, out: Tensor, x: Tensor) -> tuple[Tensor]:
         return (grad * (1 - out * out),)
 
 
@@ -43,7 +43,7 @@ class Sigmoid(Function):
         e = np.exp(-np.abs(x))
         return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
+    def backward(self, grad: Tensor, out: Tensor, x: Tensor) -> tuple[Tensor]:
         return (grad * out * (1 - out),)
 
 
@@ -53,9 +53,8 @@ class Relu(Function):
     def forward(self, x: np.ndarray) -> np.ndarray:
         return np.maximum(x, 0)
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
-        (x,) = self.inputs
-        return (grad * (x.data > 0),)
+    def backward(self, grad: Tensor, out: Tensor, x: Tensor) -> tuple[Tensor]:
+        return (grad * (x > 0),)
 
 
 class LeakyRelu(Function):
@@ -67,9 +66,8 @@ class LeakyRelu(Function):
     def forward(self, x: np.ndarray) -> np.ndarray:
         return np.where(x > 0, x, x * self.slope)
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
-        (x,) = self.inputs
-        return (grad * np.where(x.data > 0, 1.0, self.slope).astype(grad.dtype),)
+    def backward(self, grad: Tensor, out: Tensor, x: Tensor) -> tuple[Tensor]:
+        return (grad * np.where(x > 0, 1.0, self.slope).astype(grad.dtype),)
 
 
 class Elu(Function):
@@ -81,9 +79,8 @@ class Elu(Function):
     def forward(self, x: np.ndarray) -> np.ndarray:
         return np.where(x > 0, x, self.alpha * np.expm1(np.minimum(x, 0)))
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
-        (x,) = self.inputs
-        positive = x.data > 0
+    def backward(self, grad: Tensor, out: Tensor, x: Tensor) -> tuple[Tensor]:
+        positive = x > 0
         return (grad * positive + grad * ~positive * self.alpha * exp(x.clip(None, 0.0)),)
 
 
@@ -102,8 +99,7 @@ class Gelu(Function):
     def forward(self, x: np.ndarray) -> np.ndarray:
         return x * (0.5 * (1 + np.asarray(_erf(x / math.sqrt(2)), dtype=x.dtype)))
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
-        (x,) = self.inputs
+    def backward(self, grad: Tensor, out: Tensor, x: Tensor) -> tuple[Tensor]:
         cdf = 0.5 * (1 + erf(x * (1 / math.sqrt(2))))
         return (grad * (cdf + x * _gaussian_pdf(x)),)
 
@@ -114,8 +110,7 @@ class Silu(Function):
     def forward(self, x: np.ndarray) -> np.ndarray:
         return x * Sigmoid().forward(x)
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
-        (x,) = self.inputs
+    def backward(self, grad: Tensor, out: Tensor, x: Tensor) -> tuple[Tensor]:
         s = sigmoid(x)
         return (grad * s * (1 + x * (1 - s)),)
 
@@ -135,9 +130,8 @@ class Softplus(Function):
         bx = x * self.beta
         return np.where(bx > self.threshold, x, _softplus(bx) / self.beta)
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
-        (x,) = self.inputs
-        linear = (x.data * self.beta) > self.threshold
+    def backward(self, grad: Tensor, out: Tensor, x: Tensor) -> tuple[Tensor]:
+        linear = (array_of(x) * self.beta) > self.threshold
         return (grad * linear + grad * ~linear * sigmoid(x * self.beta),)
 
 
@@ -147,8 +141,7 @@ class LogSigmoid(Function):
     def forward(self, x: np.ndarray) -> np.ndarray:
         return -_softplus(-x)
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
-        (x,) = self.inputs
+    def backward(self, grad: Tensor, out: Tensor, x: Tensor) -> tuple[Tensor]:
         return (grad * sigmoid(-x),)
 
 
@@ -161,9 +154,8 @@ class Hardtanh(Function):
     def forward(self, x: np.ndarray) -> np.ndarray:
         return np.clip(x, self.low, self.high)
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
-        (x,) = self.inputs
-        return (grad * ((x.data > self.low) & (x.data < self.high)),)
+    def backward(self, grad: Tensor, out: Tensor, x: Tensor) -> tuple[Tensor]:
+        return (grad * ((x > self.low) & (x < self.high)),)
 
 
 def _max(x: np.ndarray, axis: Axis) -> np.ndarray:
@@ -187,7 +179,7 @@ class Softmax(Function):
         e = _shifted_exp(x, axes)
         return e / e.sum(axis=axes, keepdims=True)
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
+    def backward(self, grad: Tensor, out: Tensor, x: Tensor) -> tuple[Tensor]:
         return (out * (grad - (grad * out).sum(axis=self.axis, keepdims=True)),)
 
 
@@ -203,7 +195,7 @@ class LogSoftmax(Function):
         with np.errstate(divide="ignore"):  # over a size-0 axis: log(0), broadcast to nothing
             return shifted - np.log(np.exp(shifted).sum(axis=axes, keepdims=True))
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
+    def backward(self, grad: Tensor, out: Tensor, x: Tensor) -> tuple[Tensor]:
         return (grad - exp(out) * grad.sum(axis=self.axis, keepdims=True),)
 
 
@@ -221,8 +213,7 @@ class LogSumExp(Function):
             total = np.log(np.exp(x - top).sum(axis=axes, keepdims=True)) + top
         return total if self.keepdims else total.reshape(keepdims_shape(x.shape, self.axis, False))
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
-        (x,) = self.inputs
+    def backward(self, grad: Tensor, out: Tensor, x: Tensor) -> tuple[Tensor]:
         shape = keepdims_shape(x.shape, self.axis, True)
         return (grad.reshape(shape) * exp(x - out.reshape(shape)),)
 

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..function import Function
-from ..tensor import Tensor
+from ..tensor import Tensor, array_of
 
 
 class Add(Function):
@@ -21,7 +21,7 @@ class Add(Function):
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return a + b
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor, Tensor]:
+    def backward(self, grad: Tensor, out: Tensor, a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
         return grad, grad
 
 
@@ -31,7 +31,7 @@ class Sub(Function):
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return a - b
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor, Tensor]:
+    def backward(self, grad: Tensor, out: Tensor, a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
         return grad, -grad
 
 
@@ -41,9 +41,11 @@ class Mul(Function):
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return a * b
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        a, b = self.inputs
-        return grad * b if a.requires_grad else None, grad * a if b.requires_grad else None
+    def backward(
+        self, grad: Tensor, out: Tensor, a: Tensor, b: Tensor
+    ) -> tuple[Tensor | None, Tensor | None]:
+        needs_a, needs_b = self.needs_input_grad
+        return grad * b if needs_a else None, grad * a if needs_b else None
 
 
 class Div(Function):
@@ -52,8 +54,7 @@ class Div(Function):
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return a / b
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor, Tensor]:
-        _, b = self.inputs
+    def backward(self, grad: Tensor, out: Tensor, a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
         grad_a = grad / b
         return grad_a, -grad_a * out
 
@@ -64,7 +65,7 @@ class Neg(Function):
     def forward(self, x: np.ndarray) -> np.ndarray:
         return -x
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
+    def backward(self, grad: Tensor, out: Tensor, x: Tensor) -> tuple[Tensor]:
         return (-grad,)
 
 
@@ -83,16 +84,18 @@ class Pow(Function):
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.power(a, b)
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        needs_a, needs_b = (x.requires_grad for x in self.inputs)
-        a, b = (x if x.dtype == out.dtype else x.astype(out.dtype) for x in self.inputs)
+    def backward(
+        self, grad: Tensor, out: Tensor, a: Tensor, b: Tensor
+    ) -> tuple[Tensor | None, Tensor | None]:
+        needs_a, needs_b = self.needs_input_grad
+        a, b = (x if x.dtype == out.dtype else x.astype(out.dtype) for x in (a, b))
         grad_a = grad_b = None
         if needs_a:
-            flat = (b.data == 0) & ((a.data == 0) | (not needs_b))
+            flat = (b == 0) & ((a == 0) | (not needs_b))
             exponent = where(flat, 1.0, b - 1) if flat.any() else b - 1
             grad_a = grad * b * a**exponent
         if needs_b:  # y = 0 at a = 0, b > 0: take log(1) there, not 0 * log(0) = NaN
-            grad_b = grad * out * log(where((a.data == 0) & (b.data >= 0), 1.0, a))
+            grad_b = grad * out * log(where((a == 0) & (b >= 0), 1.0, a))
         return grad_a, grad_b
 
 
@@ -102,7 +105,7 @@ class Exp(Function):
     def forward(self, x: np.ndarray) -> np.ndarray:
         return np.exp(x)
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
+    def backward(self, grad: Tensor, out: Tensor, x: Tensor) -> tuple[Tensor]:
         return (grad * out,)
 
 
@@ -112,8 +115,7 @@ class Log(Function):
     def forward(self, x: np.ndarray) -> np.ndarray:
         return np.log(x)
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
-        (x,) = self.inputs
+    def backward(self, grad: Tensor, out: Tensor, x: Tensor) -> tuple[Tensor]:
         return (grad / x,)
 
 
@@ -123,7 +125,7 @@ class Sqrt(Function):
     def forward(self, x: np.ndarray) -> np.ndarray:
         return np.sqrt(x)
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
+    def backward(self, grad: Tensor, out: Tensor, x: Tensor) -> tuple[Tensor]:
         return (grad / (2 * out),)
 
 
@@ -133,9 +135,8 @@ class Abs(Function):
     def forward(self, x: np.ndarray) -> np.ndarray:
         return np.abs(x)
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
-        (x,) = self.inputs
-        return (grad * np.sign(x.data),)
+    def backward(self, grad: Tensor, out: Tensor, x: Tensor) -> tuple[Tensor]:
+        return (grad * np.sign(array_of(x)),)
 
 
 class Log2(Function):
@@ -144,8 +145,7 @@ class Log2(Function):
     def forward(self, x: np.ndarray) -> np.ndarray:
         return np.log2(x)
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
-        (x,) = self.inputs
+    def backward(self, grad: Tensor, out: Tensor, x: Tensor) -> tuple[Tensor]:
         return (grad / (x * math.log(2.0)),)
 
 
@@ -155,7 +155,7 @@ class Exp2(Function):
     def forward(self, x: np.ndarray) -> np.ndarray:
         return np.exp2(x)
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
+    def backward(self, grad: Tensor, out: Tensor, x: Tensor) -> tuple[Tensor]:
         return (grad * out * math.log(2.0),)
 
 
@@ -165,8 +165,7 @@ class Rsqrt(Function):
     def forward(self, x: np.ndarray) -> np.ndarray:
         return 1 / np.sqrt(x)
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
-        (x,) = self.inputs
+    def backward(self, grad: Tensor, out: Tensor, x: Tensor) -> tuple[Tensor]:
         return (grad * -0.5 * out / x,)
 
 
@@ -176,8 +175,7 @@ class Sin(Function):
     def forward(self, x: np.ndarray) -> np.ndarray:
         return np.sin(x)
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
-        (x,) = self.inputs
+    def backward(self, grad: Tensor, out: Tensor, x: Tensor) -> tuple[Tensor]:
         return (grad * cos(x),)
 
 
@@ -187,8 +185,7 @@ class Cos(Function):
     def forward(self, x: np.ndarray) -> np.ndarray:
         return np.cos(x)
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
-        (x,) = self.inputs
+    def backward(self, grad: Tensor, out: Tensor, x: Tensor) -> tuple[Tensor]:
         return (-grad * sin(x),)
 
 
@@ -201,8 +198,7 @@ class Erf(Function):
     def forward(self, x: np.ndarray) -> np.ndarray:
         return np.asarray(_erf(x), dtype=x.dtype)
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
-        (x,) = self.inputs
+    def backward(self, grad: Tensor, out: Tensor, x: Tensor) -> tuple[Tensor]:
         return (grad * (2 / math.sqrt(math.pi)) * exp(-x * x),)
 
 
@@ -217,9 +213,8 @@ class Maximum(Function):
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.maximum(a, b)
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor, Tensor]:
-        a, b = self.inputs
-        weight_a = _tie_weights(a.data, b.data).astype(grad.dtype)
+    def backward(self, grad: Tensor, out: Tensor, a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
+        weight_a = _tie_weights(array_of(a), array_of(b)).astype(grad.dtype)
         return grad * weight_a, grad * (1 - weight_a)
 
 
@@ -229,9 +224,8 @@ class Minimum(Function):
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.minimum(a, b)
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor, Tensor]:
-        a, b = self.inputs
-        weight_a = _tie_weights(b.data, a.data).astype(grad.dtype)
+    def backward(self, grad: Tensor, out: Tensor, a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
+        weight_a = _tie_weights(array_of(b), array_of(a)).astype(grad.dtype)
         return grad * weight_a, grad * (1 - weight_a)
 
 
@@ -244,7 +238,7 @@ class Where(Function):
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.where(self.cond, a, b)
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor, Tensor]:
+    def backward(self, grad: Tensor, out: Tensor, a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
         return grad * self.cond, grad * ~self.cond
 
 
@@ -257,13 +251,12 @@ class Clip(Function):
     def forward(self, x: np.ndarray) -> np.ndarray:
         return np.clip(x, self.low, self.high)
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
-        (x,) = self.inputs
+    def backward(self, grad: Tensor, out: Tensor, x: Tensor) -> tuple[Tensor]:
         inside = np.ones(x.shape, dtype=bool)
         if self.low is not None:
-            inside &= x.data >= self.low
+            inside &= x >= self.low
         if self.high is not None:
-            inside &= x.data <= self.high
+            inside &= x <= self.high
         return (grad * inside,)
 
 

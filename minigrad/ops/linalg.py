@@ -32,13 +32,12 @@ class Matmul(Function):
             )
         return a @ b
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        a, b = self.inputs
+    def backward(
+        self, grad: Tensor, out: Tensor, a: Tensor, b: Tensor
+    ) -> tuple[Tensor | None, Tensor | None]:
         if a.ndim == 2 and b.ndim == 2:  # the common case, written out
-            return (
-                grad @ b.T if a.requires_grad else None,
-                a.T @ grad if b.requires_grad else None,
-            )
+            needs_a, needs_b = self.needs_input_grad
+            return grad @ b.T if needs_a else None, a.T @ grad if needs_b else None
         if a.ndim == 1 and b.ndim == 1:  # dot product: y = sum_k a_k b_k
             return grad * b, grad * a
         # Lift 1-D operands to matrices, use the matrix rule, drop the axis again.
@@ -74,13 +73,11 @@ class Addmm(Function):
         out += c
         return out
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor, Tensor | None, Tensor | None]:
-        _, a, b = self.inputs
-        return (
-            grad,
-            grad @ b.T if a.requires_grad else None,
-            a.T @ grad if b.requires_grad else None,
-        )
+    def backward(
+        self, grad: Tensor, out: Tensor, c: Tensor, a: Tensor, b: Tensor
+    ) -> tuple[Tensor, Tensor | None, Tensor | None]:
+        _, needs_a, needs_b = self.needs_input_grad
+        return grad, grad @ b.T if needs_a else None, a.T @ grad if needs_b else None
 
 
 def addmm(c: Any, a: Any, b: Any) -> Tensor:

@@ -85,8 +85,7 @@ class CrossEntropy(Function):
             q = (1 - self.smoothing) * q + self.smoothing / shape[1]
         return q if self.keep is None else q * self.keep[:, None]
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
-        (logits,) = self.inputs
+    def backward(self, grad: Tensor, out: Tensor, logits: Tensor) -> tuple[Tensor]:
         grad = _spread(grad, self.reduction, self.count, (-1, 1))
         y = softmax(logits, axis=1)
         if self.targets.ndim == 1 and not self.smoothing and self.keep is None:
@@ -107,8 +106,7 @@ class NllLoss(Function):
         losses = np.where(self.keep, -x[np.arange(len(x)), self.targets], 0).astype(x.dtype)
         return _reduce(losses, self.reduction, self.count)
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
-        (x,) = self.inputs
+    def backward(self, grad: Tensor, out: Tensor, x: Tensor) -> tuple[Tensor]:
         picked = np.zeros(x.shape, dtype=bool)
         picked[np.arange(x.shape[0]), self.targets] = self.keep
         return (-_spread(grad, self.reduction, self.count, (-1, 1)) * picked,)
@@ -133,12 +131,14 @@ class BinaryCrossEntropy(Function):
             log_q = np.maximum(np.log1p(-p), _LOG_FLOOR)
         return _reduce(-(t * log_p + (1 - t) * log_q), self.reduction, p.size)
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        p, t = self.inputs
+    def backward(
+        self, grad: Tensor, out: Tensor, p: Tensor, t: Tensor
+    ) -> tuple[Tensor | None, Tensor | None]:
+        needs_p, needs_t = self.needs_input_grad
         grad = _spread(grad, self.reduction, p.size, p.shape)
-        grad_p = grad * (p - t) / (p * (1 - p)).clip(1e-12, None) if p.requires_grad else None
+        grad_p = grad * (p - t) / (p * (1 - p)).clip(1e-12, None) if needs_p else None
         grad_t = None
-        if t.requires_grad:
+        if needs_t:
             grad_t = grad * (log(1 - p).clip(_LOG_FLOOR, None) - log(p).clip(_LOG_FLOOR, None))
         return grad_p, grad_t
 
@@ -157,13 +157,12 @@ class BinaryCrossEntropyWithLogits(Function):
         losses = np.maximum(x, 0) - x * t + np.log1p(np.exp(-np.abs(x)))
         return _reduce(losses, self.reduction, x.size)
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        x, t = self.inputs
+    def backward(
+        self, grad: Tensor, out: Tensor, x: Tensor, t: Tensor
+    ) -> tuple[Tensor | None, Tensor | None]:
+        needs_x, needs_t = self.needs_input_grad
         grad = _spread(grad, self.reduction, x.size, x.shape)
-        return (
-            grad * (sigmoid(x) - t) if x.requires_grad else None,
-            -grad * x if t.requires_grad else None,
-        )
+        return grad * (sigmoid(x) - t) if needs_x else None, -grad * x if needs_t else None
 
 
 class MSE(Function):
@@ -178,8 +177,7 @@ class MSE(Function):
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return _reduce((a - b) ** 2, self.reduction, a.size)
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor, Tensor]:
-        a, b = self.inputs
+    def backward(self, grad: Tensor, out: Tensor, a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
         grad_a = _spread(grad, self.reduction, a.size, a.shape) * 2 * (a - b)
         return grad_a, -grad_a
 

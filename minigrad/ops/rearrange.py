@@ -108,8 +108,7 @@ class Repeat(Function):
     def forward(self, x: np.ndarray) -> np.ndarray:
         return np.tile(x, self.repeats)
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
-        (x,) = self.inputs
+    def backward(self, grad: Tensor, out: Tensor, x: Tensor) -> tuple[Tensor]:
         sizes = (1,) * (len(self.repeats) - x.ndim) + x.shape
         pairs = tuple(d for r, n in zip(self.repeats, sizes, strict=True) for d in (r, n))
         copies = tuple(range(0, len(pairs), 2))
@@ -141,8 +140,7 @@ class Pad(Function):
     def forward(self, x: np.ndarray) -> np.ndarray:
         return np.pad(x, self.widths, constant_values=self.value)
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
-        (x,) = self.inputs
+    def backward(self, grad: Tensor, out: Tensor, x: Tensor) -> tuple[Tensor]:
         inside = tuple(
             slice(before, before + n) for (before, _), n in zip(self.widths, x.shape, strict=True)
         )
@@ -181,7 +179,7 @@ class _Triangle(Function):
     def forward(self, x: np.ndarray) -> np.ndarray:
         return type(self).keep(x, self.diagonal)
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
+    def backward(self, grad: Tensor, out: Tensor, x: Tensor) -> tuple[Tensor]:
         return (type(self).apply(grad, diagonal=self.diagonal),)
 
 

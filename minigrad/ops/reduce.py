@@ -71,8 +71,7 @@ class Sum(Function):
     def forward(self, x: np.ndarray) -> np.ndarray:
         return np.sum(x, axis=normalize_axes(x.ndim, self.axis), keepdims=self.keepdims)
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
-        (x,) = self.inputs
+    def backward(self, grad: Tensor, out: Tensor, x: Tensor) -> tuple[Tensor]:
         return (_spread(grad, x.shape, self.axis),)
 
 
@@ -90,8 +89,7 @@ class Mean(Function):
             )
         return np.mean(x, axis=normalize_axes(x.ndim, self.axis), keepdims=self.keepdims)
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
-        (x,) = self.inputs
+    def backward(self, grad: Tensor, out: Tensor, x: Tensor) -> tuple[Tensor]:
         return (_spread(grad, x.shape, self.axis) / reduced_count(x.shape, self.axis),)
 
 
@@ -106,10 +104,9 @@ class _Extremum(Function):
     def forward(self, x: np.ndarray) -> np.ndarray:
         return type(self).reduce(x, axis=normalize_axes(x.ndim, self.axis), keepdims=self.keepdims)
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
-        (x,) = self.inputs
+    def backward(self, grad: Tensor, out: Tensor, x: Tensor) -> tuple[Tensor]:
         kshape = keepdims_shape(x.shape, self.axis, True)
-        winners = x.data == to_array(out).reshape(kshape)
+        winners = to_array(x) == to_array(out).reshape(kshape)
         share = winners / winners.sum(axis=normalize_axes(x.ndim, self.axis), keepdims=True)
         return (_spread(grad, x.shape, self.axis) * share.astype(grad.dtype),)
 
@@ -140,11 +137,10 @@ class Prod(Function):
     def forward(self, x: np.ndarray) -> np.ndarray:
         return np.prod(x, axis=normalize_axes(x.ndim, self.axis), keepdims=self.keepdims)
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
-        (x,) = self.inputs
+    def backward(self, grad: Tensor, out: Tensor, x: Tensor) -> tuple[Tensor]:
         spread = _spread(grad, x.shape, self.axis)
         y = out.reshape(keepdims_shape(x.shape, self.axis, True))
-        zero = x.data == 0
+        zero = x == 0
         if not zero.any():
             return (spread * y / x,)
         axes = normalize_axes(x.ndim, self.axis)
@@ -164,7 +160,7 @@ class CumSum(Function):
     def forward(self, x: np.ndarray) -> np.ndarray:
         return np.cumsum(x, axis=self.axis)
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
+    def backward(self, grad: Tensor, out: Tensor, x: Tensor) -> tuple[Tensor]:
         flip = (slice(None),) * self.axis + (slice(None, None, -1),)
         return (cumsum(grad[flip], self.axis)[flip],)
 

@@ -26,8 +26,7 @@ class Reshape(Function):
     def forward(self, x: np.ndarray) -> np.ndarray:
         return x.reshape(self.shape)
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
-        (x,) = self.inputs
+    def backward(self, grad: Tensor, out: Tensor, x: Tensor) -> tuple[Tensor]:
         return (grad.reshape(x.shape),)
 
 
@@ -40,7 +39,7 @@ class Transpose(Function):
     def forward(self, x: np.ndarray) -> np.ndarray:
         return x.transpose(self.axes)
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
+    def backward(self, grad: Tensor, out: Tensor, x: Tensor) -> tuple[Tensor]:
         if self.axes is None:
             return (grad.transpose(),)
         axes = [a % grad.ndim for a in self.axes]  # -1 and ndim - 1 are the same axis
@@ -59,8 +58,7 @@ class GetItem(Function):
         except IndexError as err:  # past the end, or too many indices: IndexError, as in numpy
             raise OutOfRangeError(f"{err} (indexing a tensor of shape {x.shape})") from None
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[SparseGrad]:
-        (x,) = self.inputs
+    def backward(self, grad: Tensor, out: Tensor, x: Tensor) -> tuple[SparseGrad]:
         return (SparseGrad(grad, self.index, x.shape),)
 
 
@@ -75,7 +73,7 @@ class ScatterAdd(Function):
         np.add.at(out, self.index, x)
         return out
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
+    def backward(self, grad: Tensor, out: Tensor, x: Tensor) -> tuple[Tensor]:
         return (grad[self.index],)
 
 
@@ -88,13 +86,13 @@ class Concat(Function):
     def forward(self, *xs: np.ndarray) -> np.ndarray:
         return np.concatenate(xs, axis=self.axis)
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor, ...]:
+    def backward(self, grad: Tensor, out: Tensor, *xs: Tensor) -> tuple[Tensor, ...]:
         axis = self.axis % grad.ndim
-        ends = np.cumsum([x.shape[axis] for x in self.inputs])
+        ends = np.cumsum([x.shape[axis] for x in xs])
         lead = (slice(None),) * axis
         return tuple(
             grad[lead + (slice(int(end - x.shape[axis]), int(end)),)]
-            for x, end in zip(self.inputs, ends, strict=True)
+            for x, end in zip(xs, ends, strict=True)
         )
 
 
@@ -107,9 +105,9 @@ class Stack(Function):
     def forward(self, *xs: np.ndarray) -> np.ndarray:
         return np.stack(xs, axis=self.axis)
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor, ...]:
+    def backward(self, grad: Tensor, out: Tensor, *xs: Tensor) -> tuple[Tensor, ...]:
         lead = (slice(None),) * (self.axis % grad.ndim)
-        return tuple(grad[lead + (i,)] for i in range(len(self.inputs)))
+        return tuple(grad[lead + (i,)] for i in range(len(xs)))
 
 
 class BroadcastTo(Function):
@@ -121,7 +119,7 @@ class BroadcastTo(Function):
     def forward(self, x: np.ndarray) -> np.ndarray:
         return np.broadcast_to(x, self.shape)
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
+    def backward(self, grad: Tensor, out: Tensor, x: Tensor) -> tuple[Tensor]:
         return (grad,)
 
 
@@ -134,8 +132,7 @@ class AsType(Function):
     def forward(self, x: np.ndarray) -> np.ndarray:
         return x.astype(self.dtype)
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
-        (x,) = self.inputs
+    def backward(self, grad: Tensor, out: Tensor, x: Tensor) -> tuple[Tensor]:
         return (grad.astype(x.dtype),)
 
 

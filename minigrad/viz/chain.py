@@ -53,7 +53,7 @@ def local_derivatives(step: BackwardStep) -> list[np.ndarray | None]:
     if fn is None or node.size != 1:
         return [None] * len(step.inputs)
     with no_grad():
-        raw = fn.backward(Tensor(np.ones(node.shape, dtype=node.dtype)), node)
+        raw = fn.backward(Tensor(np.ones(node.shape, dtype=node.dtype)), node, *fn.inputs)
         out: list[np.ndarray | None] = []
         for x, g in zip(step.inputs, raw, strict=True):
             if g is None or not x.requires_grad:

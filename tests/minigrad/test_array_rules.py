@@ -17,6 +17,7 @@ import minigrad as mg
 from minigrad.function import Function
 from minigrad.mode import MODE
 from minigrad.op_table import OPS, OpSpec
+from minigrad.tensor import array_of
 
 
 @contextlib.contextmanager
@@ -67,8 +68,8 @@ class SpreadWithStd(Function):
     def forward(self, x: np.ndarray) -> np.ndarray:
         return x.copy()
 
-    def backward(self, grad: mg.Tensor, out: mg.Tensor) -> tuple[mg.Tensor]:
-        assert isinstance(grad, mg.Tensor) and isinstance(out, mg.Tensor)
+    def backward(self, grad: mg.Tensor, out: mg.Tensor, x: mg.Tensor) -> tuple[mg.Tensor]:
+        assert all(isinstance(t, mg.Tensor) for t in (grad, out, x))
         return (grad * out.std(),)  # ndarray.std would divide by n, Tensor.std by n - 1
 
 
@@ -90,18 +91,59 @@ def test_ops_called_inside_a_rule_return_arrays_and_record_nothing() -> None:
         def forward(self, x: np.ndarray) -> np.ndarray:
             return 2 * x
 
-        def backward(self, grad: mg.Tensor, out: mg.Tensor) -> tuple[mg.Tensor]:
-            (x,) = self.inputs
-            seen["grad"], seen["product"] = grad, mg.mul(grad, x) * 0 + 2 * grad
+        def backward(self, grad: mg.Tensor, out: mg.Tensor, x: mg.Tensor) -> tuple[mg.Tensor]:
+            seen["grad"], seen["input"] = grad, x
+            seen["product"] = mg.mul(grad, x) * 0 + 2 * grad
             return (seen["product"],)
 
     x = mg.Tensor([1.0, 2.0], requires_grad=True)
     Spy.apply(x).sum().backward()
-    assert type(seen["grad"]) is np.ndarray and type(seen["product"]) is np.ndarray
+    assert all(type(seen[k]) is np.ndarray for k in ("grad", "input", "product"))
+    assert seen["input"] is x.data  # the input's own array, not a copy
     np.testing.assert_array_equal(x.grad.data, [2.0, 2.0])
     x.grad = None
     Spy.apply(x).sum().backward(create_graph=True)
+    assert seen["input"] is x
     assert isinstance(seen["product"], mg.Tensor) and seen["product"].requires_grad  # recorded
+
+
+def test_a_rule_that_does_not_take_the_inputs_is_refused_where_its_class_is_written() -> None:
+    with pytest.raises(TypeError, match=r"Old\.backward\(self, grad, out\): .* backward\(self, "):
+
+        class Old(Function):
+            def forward(self, x: np.ndarray) -> np.ndarray:
+                return x
+
+            def backward(self, grad: mg.Tensor, out: mg.Tensor) -> tuple[mg.Tensor]:
+                return (grad,)
+
+    class Variadic(Function):  # *inputs takes any number of them
+        def forward(self, *xs: np.ndarray) -> np.ndarray:
+            return sum(xs)
+
+        def backward(self, grad: mg.Tensor, out: mg.Tensor, *xs: mg.Tensor) -> tuple:
+            return (grad,) * len(xs)
+
+    a, b = mg.Tensor(1.0, requires_grad=True), mg.Tensor(2.0, requires_grad=True)
+    Variadic.apply(a, b).backward()
+    assert a.grad.item() == b.grad.item() == 1.0
+
+
+def test_needs_input_grad_says_which_inputs_want_a_gradient() -> None:
+    x = mg.Tensor([1.0, 2.0], requires_grad=True)
+    y = x * mg.Tensor([3.0, 4.0])
+    assert y._ctx.needs_input_grad == (True, False)
+    assert (2.0 * x)._ctx.needs_input_grad == (False, True)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [3.0, 4.0])
+
+
+def test_array_of_reads_a_tensor_or_passes_anything_else_through() -> None:
+    t = mg.Tensor([1.0, -2.0])
+    assert array_of(t) is t.data
+    a = np.ones(3)
+    assert array_of(a) is a
+    assert array_of(2.5) == 2.5
 
 
 def test_inside_a_rule_ops_name_themselves_in_errors_and_take_lists() -> None:

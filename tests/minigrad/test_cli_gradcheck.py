@@ -16,7 +16,7 @@ class WrongExp(Function):
     def forward(self, x: np.ndarray) -> np.ndarray:
         return np.exp(x)
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
+    def backward(self, grad: Tensor, out: Tensor, x: Tensor) -> tuple[Tensor]:
         return (grad * 2 * out,)
 
 
@@ -26,7 +26,7 @@ class FrozenSlopeExp(Function):
     def forward(self, x: np.ndarray) -> np.ndarray:
         return np.exp(x)
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
+    def backward(self, grad: Tensor, out: Tensor, x: Tensor) -> tuple[Tensor]:
         return (grad * Tensor(out.data),)
 
 

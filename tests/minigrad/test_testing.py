@@ -23,7 +23,7 @@ class HalfGradient(Function):
     def forward(self, x: np.ndarray) -> np.ndarray:
         return 2 * x
 
-    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
+    def backward(self, grad: Tensor, out: Tensor, x: Tensor) -> tuple[Tensor]:
         return (grad,)
 
 

@@ -189,8 +189,8 @@ def wrong_log_cosh():
             a = np.abs(x)
             return a + np.log1p(np.exp(-2 * a)) - np.log(2.0)
 
-        def backward(self, grad, out):
-            return (self.inputs[0].tanh(),)  # the incoming gradient forgotten
+        def backward(self, grad, out, x):
+            return (x.tanh(),)  # the incoming gradient forgotten
 
     return LogCosh.apply
 

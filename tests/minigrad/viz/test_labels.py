@@ -50,7 +50,7 @@ class Strange(Function):
     def forward(self, x):  # type: ignore[no-untyped-def]
         return x * 1.0
 
-    def backward(self, grad, out):  # type: ignore[no-untyped-def]
+    def backward(self, grad, out, x):  # type: ignore[no-untyped-def]
         return (grad,)
 
 
