@@ -154,3 +154,38 @@ def test_inside_a_rule_ops_name_themselves_in_errors_and_take_lists() -> None:
         np.testing.assert_array_equal(mg.mul([1.0, 3.0], 2), [2.0, 6.0])  # not list repetition
     finally:
         MODE.arrays = False
+
+
+class Doubler(Function):
+    """y = 2x;  dy/dx = 2"""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return 2 * x
+
+    def backward(self, grad: mg.Tensor, out: mg.Tensor, x: mg.Tensor) -> tuple[mg.Tensor]:
+        return (2 * grad,)
+
+
+class BareDoubler(Doubler):
+    """y = 2x;  dy/dx = 2, returned without the tuple (a slip)"""
+
+    def backward(self, grad: mg.Tensor, out: mg.Tensor, x: mg.Tensor) -> mg.Tensor:  # type: ignore[override]
+        return 2 * grad
+
+
+class TwiceDoubler(Doubler):
+    """y = 2x;  two gradients for one input (a slip)"""
+
+    def backward(self, grad: mg.Tensor, out: mg.Tensor, x: mg.Tensor) -> tuple[mg.Tensor, ...]:
+        return (2 * grad, 2 * grad)
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_a_rule_must_return_one_gradient_per_input_in_a_tuple(create_graph: bool) -> None:
+    x = mg.Tensor(np.ones((1, 3)), requires_grad=True)  # a (1, 3) gradient has len 1
+    Doubler.apply(x).sum().backward(create_graph=create_graph)
+    np.testing.assert_array_equal(x.grad.data, [[2.0, 2.0, 2.0]])
+    with pytest.raises(mg.GraphError, match=r"baredoubler: backward returned a Tensor; .*tuple"):
+        BareDoubler.apply(x).sum().backward(create_graph=create_graph)
+    with pytest.raises(mg.GraphError, match=r"twicedoubler: backward returned 2 gradients for 1"):
+        TwiceDoubler.apply(x).sum().backward(create_graph=create_graph)
