@@ -83,7 +83,6 @@ def _array(x: Any) -> np.ndarray:
 
 
 _ARRAYS = (np.ndarray, list)  # a tuple of types: `np.ndarray | list` builds an object per call
-_SEQUENCES = (tuple, list)  # what a backward rule may return
 
 
 def _hits_each_element_once(index: Any) -> bool:
@@ -445,7 +444,7 @@ def _apply_rule(fn: Any, node: Tensor, grad: Any, walk: Any, anomaly: bool) -> l
     """Call the op's backward and send each input its share of the gradient."""
     raw = walk.rule(fn, node, grad)
     inputs = fn.inputs
-    if not isinstance(raw, _SEQUENCES):
+    if not isinstance(raw, (tuple, list)):
         raise GraphError(
             f"{fn.name}: backward returned a {type(raw).__name__}; it returns a tuple with "
             f"one gradient (or None) per input, e.g. (grad * x,) for one input"

@@ -36,7 +36,8 @@ def array_of(x: Any) -> Any:
     """The array behind ``x``: a Tensor's data, anything else as it is.
 
     A backward rule gets its inputs as Tensors or as plain arrays (see
-    ``function.py``); this reads the values of either without recording an op.
+    ``function.py``), and an op may be given a mask, labels or indices either
+    way; this reads the values of each without recording an op.
     """
     return x.data if isinstance(x, Tensor) else x
 

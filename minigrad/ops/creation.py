@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DTypeError, ShapeError
-from ..tensor import FLOAT_DTYPES, Tensor
+from ..tensor import FLOAT_DTYPES, Tensor, array_of
 from .shape import _shape_args
 
 
@@ -233,7 +233,7 @@ def one_hot(labels: Any, num_classes: int = -1) -> Tensor:
     ``num_classes=-1`` (PyTorch's default) takes the largest label + 1. The
     result has no gradient (a label is not a continuous quantity).
     """
-    data = np.asarray(labels.data if isinstance(labels, Tensor) else labels)
+    data = np.asarray(array_of(labels))
     if data.dtype.kind not in "iu":
         raise DTypeError(f"one_hot: labels must be integers, got dtype {data.dtype}")
     if isinstance(num_classes, bool) or not isinstance(num_classes, int | np.integer):

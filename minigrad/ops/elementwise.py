@@ -352,7 +352,7 @@ def minimum(a: Any, b: Any) -> Tensor:
 
 def where(cond: Any, a: Any, b: Any) -> Tensor:
     """Pick a where ``cond`` is true, else b (``cond``: boolean array, no gradient)."""
-    cond = np.asarray(cond.data if isinstance(cond, Tensor) else cond)
+    cond = np.asarray(array_of(cond))
     if cond.dtype != np.bool_:
         raise TypeError(f"where: cond must be a boolean array, got dtype {cond.dtype}")
     return Where.apply(a, b, cond=cond)

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..errors import DTypeError, ShapeError
 from ..function import Function
-from ..tensor import Tensor
+from ..tensor import Tensor, array_of
 from .activation import sigmoid, softmax
 from .elementwise import log
 
@@ -182,10 +182,6 @@ class MSE(Function):
         return grad_a, -grad_a
 
 
-def _data(x: Any) -> Any:
-    return x.data if isinstance(x, Tensor) else x
-
-
 def _check_reduction(op: str, reduction: str) -> None:
     if reduction not in REDUCTIONS:
         raise ValueError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
@@ -239,8 +235,8 @@ def cross_entropy(
     out of the mean (integer targets only). ``label_smoothing`` e in [0, 1]
     mixes each target with the uniform distribution: (1 - e) target + e / C.
     """
-    targets = np.asarray(_data(targets))
-    shape = np.shape(_data(logits))
+    targets = np.asarray(array_of(targets))
+    shape = np.shape(array_of(logits))
     _check_reduction("cross_entropy", reduction)
     _check_rows("cross_entropy", shape)
     if isinstance(label_smoothing, bool) or not 0.0 <= label_smoothing <= 1.0:
@@ -274,16 +270,16 @@ def nll_loss(
 
     ``cross_entropy(o, t)`` is ``nll_loss(log_softmax(o, axis=1), t)`` in one fused op.
     """
-    shape = np.shape(_data(log_probs))
+    shape = np.shape(array_of(log_probs))
     _check_reduction("nll_loss", reduction)
     _check_rows("nll_loss", shape)
-    targets, keep = _class_targets("nll_loss", np.asarray(_data(targets)), shape, ignore_index)
+    targets, keep = _class_targets("nll_loss", np.asarray(array_of(targets)), shape, ignore_index)
     count = _count("nll_loss", keep, reduction)
     return NllLoss.apply(log_probs, targets=targets, keep=keep, reduction=reduction, count=count)
 
 
 def _check_pair(op: str, a: Any, b: Any, what: str) -> None:
-    a_shape, b_shape = np.shape(_data(a)), np.shape(_data(b))
+    a_shape, b_shape = np.shape(array_of(a)), np.shape(array_of(b))
     if a_shape != b_shape:
         raise ShapeError(
             f"{op}: {what} shape {a_shape} != target shape {b_shape}; "
@@ -304,7 +300,7 @@ def binary_cross_entropy(probs: Any, targets: Any, reduction: str = "mean") -> T
     """
     _check_reduction("binary_cross_entropy", reduction)
     _check_pair("binary_cross_entropy", probs, targets, "input")
-    p = np.asarray(_data(probs))
+    p = np.asarray(array_of(probs))
     if not ((p >= 0) & (p <= 1)).all():
         raise ValueError(
             f"binary_cross_entropy: input must hold probabilities in [0, 1], "

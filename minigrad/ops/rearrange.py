@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import DTypeError, ShapeError
 from ..function import Function
-from ..tensor import Tensor
+from ..tensor import Tensor, array_of
 from .elementwise import where
 from .reduce import normalize_axes
 from .shape import _shape_args, getitem, reshape
@@ -220,7 +220,7 @@ def masked_fill(x: Any, mask: Any, value: float) -> Tensor:
     where(mask, value, x): the gradient flows to x where the mask is False.
     """
     x = _tensor(x)
-    mask = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
+    mask = np.asarray(array_of(mask))
     if mask.dtype != np.bool_:
         raise DTypeError(f"masked_fill: mask must be boolean, got dtype {mask.dtype}")
     try:
@@ -239,7 +239,7 @@ def gather(x: Any, axis: int, index: Any) -> Tensor:
     it is plain indexing, so repeated positions add up their gradients.
     """
     x = _tensor(x)
-    index = np.asarray(index.data if isinstance(index, Tensor) else index)
+    index = np.asarray(array_of(index))
     if index.dtype.kind not in "iu":
         raise DTypeError(f"gather: index must hold integers, got dtype {index.dtype}")
     axis = _axis("gather", x.ndim, axis)

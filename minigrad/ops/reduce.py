@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import AxisError, ShapeError
 from ..function import Function
-from ..tensor import Tensor, to_array
+from ..tensor import Tensor, array_of, to_array
 from .elementwise import where
 from .shape import broadcast_to
 
@@ -192,7 +192,7 @@ def prod(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
 
 def cumsum(x: Any, axis: int) -> Tensor:
     """Running sum along ``axis``: y_i = x_0 + ... + x_i (same shape as x)."""
-    ndim = np.ndim(x.data if isinstance(x, Tensor) else x)
+    ndim = np.ndim(array_of(x))
     (axis,) = normalize_axes(ndim, axis) or (0,)
     return CumSum.apply(x, axis=axis)
 
@@ -224,7 +224,7 @@ def std(x: Any, axis: Axis = None, *, correction: int = 1, keepdims: bool = Fals
 
 def _index_of(op: str, x: Any, axis: int | None, keepdims: bool, pick: Any) -> Tensor:
     """argmax/argmin: int64 positions (of the flattened x when axis is None), no gradient."""
-    data = np.asarray(x.data if isinstance(x, Tensor) else x)
+    data = np.asarray(array_of(x))
     if data.size == 0:
         raise ShapeError(f"{op}: a tensor of shape {data.shape} is empty; it has no {op[3:]}")
     if axis is None:
@@ -248,7 +248,7 @@ def argmin(x: Any, axis: int | None = None, keepdims: bool = False) -> Tensor:
 
 
 def _truth(op: str, x: Any, axis: Axis, keepdims: bool, reduce: Any) -> Tensor:
-    data = np.asarray(x.data if isinstance(x, Tensor) else x)
+    data = np.asarray(array_of(x))
     return Tensor(
         np.asarray(reduce(data != 0, axis=normalize_axes(data.ndim, axis), keepdims=keepdims))
     )

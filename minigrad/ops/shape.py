@@ -14,7 +14,7 @@ import numpy as np
 from ..engine import SparseGrad
 from ..errors import DTypeError, OutOfRangeError, ShapeError
 from ..function import Function
-from ..tensor import FLOAT_DTYPES, Tensor
+from ..tensor import FLOAT_DTYPES, Tensor, array_of
 
 
 class Reshape(Function):
@@ -209,7 +209,7 @@ def concat(tensors: Sequence[Any], axis: int = 0) -> Tensor:
 def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """Join same-shape tensors along a new axis."""
     _check_sequence("stack", tensors)
-    ndim = np.ndim(tensors[0].data if isinstance(tensors[0], Tensor) else tensors[0])
+    ndim = np.ndim(array_of(tensors[0]))
     return Stack.apply(*tensors, axis=axis % (ndim + 1) if -ndim - 1 <= axis <= ndim else axis)
 
 
