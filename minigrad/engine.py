@@ -199,6 +199,8 @@ def _seed(root: Tensor, grad: Any, create_graph: bool) -> Tensor:
     With ``create_graph``, a given gradient that requires grad is kept as it is,
     so the gradients computed from it can be differentiated with respect to it.
     """
+    if type(grad) is np.ndarray and grad.dtype == root.dtype and grad.shape == root.shape:
+        return Tensor._from_op(grad, None)  # the common case, without to_array's checks
     if grad is None:
         if root.size != 1:
             raise GraphError(
@@ -231,21 +233,7 @@ def _rule_modes(record: bool) -> Iterator[None]:
         MODE.grad_enabled, MODE.anomaly, MODE.arrays = saved
 
 
-class _Walk:
-    """The state of one backward pass: the gradients each node has received so far."""
-
-    def __init__(self) -> None:
-        self.pending: dict[Tensor, Any] = {}  # Tensors hash by identity
-
-    def take(self, node: Tensor) -> Any:
-        """The total gradient of ``node`` (all its consumers have sent theirs)."""
-        grad = self.pending.pop(node, None)
-        if grad is not None and grad.dtype != node.data.dtype:
-            grad = grad.astype(node.data.dtype)
-        return grad
-
-
-class _ArrayWalk(_Walk):
+class _ArrayWalk:
     """A first-order pass: gradients are plain arrays, and minigrad's own rules run on arrays.
 
     Gradients are summed in buffers the walk allocates itself (``owned``); an
@@ -255,8 +243,7 @@ class _ArrayWalk(_Walk):
     """
 
     def __init__(self, seed: Tensor, root: Tensor) -> None:
-        super().__init__()
-        self.pending[root] = seed.data
+        self.pending: dict[Tensor, Any] = {root: seed.data}  # what each node has received
         self.owned: set[Tensor] = set()  # nodes whose pending array the walk allocated
         self.sent: set[int] = set()  # ids of arrays handed to some node
         self.shared: set[int] = {id(seed.data)}  # ids of arrays handed out more than once
@@ -281,19 +268,20 @@ class _ArrayWalk(_Walk):
             finally:
                 MODE.arrays = saved
         with _rule_modes(record=False):
-            return fn.backward(Tensor._from_op(grad, None), node, *fn.inputs)
+            raw = fn.backward(Tensor._from_op(grad, None), node, *fn.inputs)
+        if type(raw) is tuple or isinstance(raw, list):  # else _apply_rule refuses it
+            raw = tuple([g.data if isinstance(g, Tensor) else g for g in raw])
+        return raw
 
     def send(self, node: Tensor, grad: Any) -> None:
         """Add ``grad`` to what ``node`` has received so far."""
-        if isinstance(grad, Tensor):  # from a rule run on Tensors
-            grad = grad.data
-        old = self.pending.get(node)
-        if old is None and type(grad) is not SparseGrad:
-            self.pending[node] = grad
-            if node._ctx is None or node._retains_grad:
-                self._note(grad)  # it may end up in node.grad
-        else:
-            self._add(node, old, grad)
+        pending = self.pending
+        if node in pending or type(grad) is SparseGrad:
+            self._add(node, pending.get(node), grad)
+            return
+        pending[node] = grad
+        if node._ctx is None or node._retains_grad:
+            self._note(grad)  # it may end up in node.grad
 
     def _note(self, array: np.ndarray) -> None:
         """Remember an array bound for a leaf's .grad; seen twice, it must be copied there."""
@@ -337,7 +325,7 @@ class _ArrayWalk(_Walk):
         return array.base is None and array.flags.writeable and id(array) not in self.shared
 
 
-class _GraphWalk(_Walk):
+class _GraphWalk:
     """A create_graph pass: gradients are graph nodes, summed by the add op.
 
     A node that was already handed out (the caller's seed, another tensor's
@@ -346,8 +334,7 @@ class _GraphWalk(_Walk):
     """
 
     def __init__(self, seed: Tensor, root: Tensor) -> None:
-        super().__init__()
-        self.pending[root] = seed
+        self.pending: dict[Tensor, Any] = {root: seed}  # what each node has received
         self.handed_out: set[int] = {id(seed)}  # ids of gradient nodes others hold
 
     def rule(self, fn: Any, node: Tensor, grad: Tensor) -> tuple[Any, ...]:
@@ -420,10 +407,13 @@ def walk_backward(
     seed = _seed(root, grad, create_graph)
     walk = _GraphWalk(seed, root) if create_graph else _ArrayWalk(seed, root)
     consumed = not (create_graph if retain_graph is None else retain_graph)
+    pending = walk.pending
     for node in reversed(toposort(root)):
-        node_grad = walk.take(node)
+        node_grad = pending.pop(node, None)  # all its consumers have sent theirs
         if node_grad is None:
             continue  # no path from root carried a gradient here
+        if node_grad.dtype != node.data.dtype:
+            node_grad = node_grad.astype(node.data.dtype)
         fn = node._ctx
         if fn is None or node._retains_grad:
             walk.store(node, node_grad)
@@ -444,7 +434,7 @@ def _apply_rule(fn: Any, node: Tensor, grad: Any, walk: Any, anomaly: bool) -> l
     """Call the op's backward and send each input its share of the gradient."""
     raw = walk.rule(fn, node, grad)
     inputs = fn.inputs
-    if not isinstance(raw, (tuple, list)):
+    if type(raw) is not tuple and not isinstance(raw, list):
         raise GraphError(
             f"{fn.name}: backward returned a {type(raw).__name__}; it returns a tuple with "
             f"one gradient (or None) per input, e.g. (grad * x,) for one input"
@@ -453,15 +443,19 @@ def _apply_rule(fn: Any, node: Tensor, grad: Any, walk: Any, anomaly: bool) -> l
         raise GraphError(
             f"{fn.name}: backward returned {len(raw)} gradients for {len(inputs)} inputs"
         )
+    pending = walk.pending
     sent: list[Any] = []
     for x, g in zip(inputs, raw):  # noqa: B905 (lengths checked above)
-        if g is not None and x.requires_grad:
-            if type(g) is not SparseGrad and g.shape != x.data.shape:
-                g = unbroadcast(g, x.shape, fn.name)  # undo the forward's broadcasting
-            if anomaly:
-                _check_finite(fn, len(sent), g)
-            walk.send(x, g)
+        if g is None or not x.requires_grad:
+            sent.append(None)
+            continue
+        if g.shape != x.data.shape and type(g) is not SparseGrad:  # a SparseGrad has x's shape
+            g = unbroadcast(g, x.shape, fn.name)  # undo the forward's broadcasting
+        if anomaly:
+            _check_finite(fn, len(sent), g)
+        if x in pending or x._ctx is None or x._retains_grad or type(g) is SparseGrad:
+            walk.send(x, g)  # a sum, or a gradient bound for .grad: the walk's own rules
         else:
-            g = None
+            pending[x] = g  # the first gradient an intermediate node receives
         sent.append(g)
     return sent

@@ -118,7 +118,7 @@ assert np.isclose(w.grad.item(), dL_dw) and np.isclose(b.grad.item(), dL_db)
 # Here is that walk as minigrad writes it, `minigrad/engine.py`
 # (`backward_steps` turns each step it yields into the record printed above).
 # Read the `for` loop: it goes through `reversed(toposort(root))`;
-# `walk.take(node)` is the sum of what the node's consumers sent; a leaf
+# `pending.pop(node)` is the sum of what the node's consumers sent; a leaf
 # (`fn is None`) or a `retain_grad()` tensor stores it into `.grad`;
 # otherwise `_apply_rule` calls the op's `backward` and sends each input its
 # share; then the step is yielded. The rest is an error for a graph already
@@ -133,9 +133,11 @@ assert np.isclose(w.grad.item(), dL_dw) and np.isclose(b.grad.item(), dL_db)
 print(inspect.getsource(engine.walk_backward))
 
 # %% [markdown]
-# `_apply_rule` is the chain rule itself: the op's `backward(grad, node)`
-# returns one gradient per input, and `walk.send` adds it to what that input
-# has received so far — the accumulation the next sections are about.
+# `_apply_rule` is the chain rule itself: the op's `backward(grad, out, *inputs)`
+# returns one gradient per input, and each input gets its share. The first
+# gradient an intermediate node receives goes straight into `pending`; a
+# second one is added to it by `walk.send` (as is one bound for a leaf's
+# `.grad`) — the accumulation the next sections are about.
 
 # %%
 print(inspect.getsource(engine._apply_rule))
