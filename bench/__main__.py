@@ -98,9 +98,11 @@ def measure_config(index: int, quick: bool) -> dict[str, Any]:
 
 
 def config_env(config: Config) -> dict[str, str]:
-    """The environment a configuration's process starts with: ours, minus glibc's tuning."""
+    """The environment a configuration's process starts with: ours, minus glibc's tuning
+    and minigrad's opt-outs."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(CHOSEN_BY_GLIBC)}
     env.pop(minigrad.memory.OPT_OUT, None)
+    env.pop(minigrad.collector.OPT_OUT, None)
     return {**env, **dict(config.env)}
 
 
@@ -148,7 +150,8 @@ QUICK_NOTE = (
 CONFIG_NOTE = (
     "Configurations, each in a fresh process started without `MALLOC_*` variables: "
     "**default** is a plain `python` process (importing minigrad keeps freed memory for "
-    "reuse, `minigrad/memory.py`) with BLAS's default thread count; **1 thread** limits BLAS "
+    "reuse, `minigrad/memory.py`, and makes the garbage collector run less often, "
+    "`minigrad/collector.py`) with BLAS's default thread count; **1 thread** limits BLAS "
     "to one thread (threadpoolctl); **glibc as it comes** sets `MINIGRAD_KEEP_MEMORY=0`; "
     "**beside peers** adds PyTorch and HIPS autograd where installed (`pip install -e "
     "'.[bench]'`), every library on one thread. A setting of the process applies to all "

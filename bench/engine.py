@@ -5,23 +5,27 @@ backward; numpy runs the same forward and the same backward written by hand;
 the ratio is minigrad / numpy, medians of interleaved repetitions. Chains time
 ``h = h * 1.0`` repeated n times, forward and backward, for n from 1k to 1M:
 time per node should stay flat (no quadratic cost); the same chain on the
-closure engine of ``bench/scalar.py`` is timed beside it. The forward is timed a
-second time with Python's cyclic garbage collector paused: every node is a few
-Python objects that stay alive, and the collector walks all of them each time
-their number has grown by a quarter, which is where much of the forward goes.
+closure engine of ``bench/scalar.py`` is timed beside it. Every node is a few
+Python objects that stay alive, and Python's cyclic garbage collector walks
+all of them each time their number has grown by a quarter, which is where
+much of the forward goes; so the forward is timed three ways: with the
+collector as importing minigrad sets it (``minigrad/collector.py``), at
+Python's default thresholds, and paused.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
 import minigrad as mg
 from bench import scalar
 from bench.timing import Check, fmt_us, interleaved_medians, markdown_table
+from minigrad import collector
 
 SIZES = [(1,), (32, 128), (256, 256)]
 CHAIN_TARGET_S = 0.5  # forward + backward of a 100k-node chain
@@ -117,25 +121,38 @@ def op_table(repeats: int) -> tuple[str, float]:
     return markdown_table(header, rows), worst
 
 
-def chain(n: int, collect: bool = True, engine: str = "minigrad") -> tuple[float, float]:
-    """Seconds for forward and backward of ``h = h * 1.0`` repeated n times.
+COLLECTORS = ("as imported", "python", "paused")  # the collector during a chain's forward
 
-    ``collect=False`` pauses Python's cyclic garbage collector during the
-    forward; ``engine="closures"`` runs the chain on ``bench.scalar.Value``.
-    """
-    x = mg.Tensor(1.0, requires_grad=True) if engine == "minigrad" else scalar.Value(1.0)
-    paused = not collect and gc.isenabled()
-    if paused:
+
+@contextlib.contextmanager
+def _collector(mode: str) -> Iterator[None]:
+    """The collector as importing minigrad left it, at Python's default thresholds, or paused."""
+    thresholds, enabled = gc.get_threshold(), gc.isenabled()
+    if mode == "python":
+        gc.set_threshold(*collector.PYTHON_DEFAULTS)
+    elif mode == "paused":
         gc.disable()
     try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        if enabled:
+            gc.enable()
+
+
+def chain(n: int, mode: str = "as imported", engine: str = "minigrad") -> tuple[float, float]:
+    """Seconds for forward and backward of ``h = h * 1.0`` repeated n times.
+
+    ``mode`` is the collector during the forward (``COLLECTORS``);
+    ``engine="closures"`` runs the chain on ``bench.scalar.Value``.
+    """
+    x = mg.Tensor(1.0, requires_grad=True) if engine == "minigrad" else scalar.Value(1.0)
+    with _collector(mode):
         start = time.perf_counter()
         h = x
         for _ in range(n):
             h = h * 1.0
         middle = time.perf_counter()
-    finally:
-        if paused:
-            gc.enable()
     h.backward()
     return middle - start, time.perf_counter() - middle
 
@@ -147,13 +164,14 @@ def chain_table(lengths: list[int]) -> tuple[str, list[Check]]:
     for n in lengths:
         tries = 3 if n <= 100_000 else 1
         fwd, bwd = min(chain(n) for _ in range(tries))
-        fwd_paused = min(chain(n, collect=False)[0] for _ in range(tries))
+        fwd_python = min(chain(n, "python")[0] for _ in range(tries))
+        fwd_paused = min(chain(n, "paused")[0] for _ in range(tries))
         closures = min(sum(chain(n, engine="closures")) for _ in range(tries))
         per_node[n] = (fwd + bwd) / n
         if n == 100_000:
             total_100k = fwd + bwd
-        row = [f"{n:,}", f"{fwd:.3f} s", f"{fwd_paused:.3f} s", f"{bwd:.3f} s"]
-        rows.append(row + [fmt_us(per_node[n]), f"{closures:.3f} s"])
+        row = [f"{n:,}", f"{fwd:.3f} s", f"{fwd_python:.3f} s", f"{fwd_paused:.3f} s"]
+        rows.append(row + [f"{bwd:.3f} s", fmt_us(per_node[n]), f"{closures:.3f} s"])
     largest = max(lengths)
     checks = [
         Check(
@@ -168,8 +186,8 @@ def chain_table(lengths: list[int]) -> tuple[str, list[Check]]:
             FLAT_TARGET,
         ),
     ]
-    header = ["nodes", "forward", "forward, GC paused", "backward", "per node (fwd + bwd)"]
-    header.append("closure engine (fwd + bwd)")
+    header = ["nodes", "forward", "forward, Python's GC thresholds", "forward, GC paused"]
+    header += ["backward", "per node (fwd + bwd)", "closure engine (fwd + bwd)"]
     return markdown_table(header, rows), checks
 
 

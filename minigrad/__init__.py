@@ -12,7 +12,7 @@ from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_grad
 from .io import Checkpoint, CheckpointError, load, save
 from . import nn, optim  # noqa: I001
 from .mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad, scope
-from . import memory  # noqa: F401  (keeps freed memory for reuse; see memory.py)
+from . import collector, memory  # noqa: F401  (collect less often, keep freed memory; see each)
 from . import ops
 from .ops import *  # noqa: F403  (every op; the list is ops.__all__)
 

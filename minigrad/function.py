@@ -85,6 +85,12 @@ def _as_tensors(inputs: tuple[Any, ...]) -> tuple[Tensor, ...]:
 
     ``x32 * 2`` stays float32: a Python number takes the dtype of its partner.
     """
+    if len(inputs) == 2:  # a tensor and a number, `h * 1.0` or `1 - z`: spelled out, 0.2 µs less
+        a, b = inputs
+        if isinstance(a, Tensor) and isinstance(b, _NUMBERS) and a.data.dtype.kind == "f":
+            return a, _constant(b, a.data.dtype)
+        if isinstance(b, Tensor) and isinstance(a, _NUMBERS) and b.data.dtype.kind == "f":
+            return _constant(a, b.data.dtype), b
     like = None
     for x in inputs:
         if isinstance(x, Tensor) and x.data.dtype.kind == "f":

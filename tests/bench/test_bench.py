@@ -62,8 +62,10 @@ def test_each_configuration_starts_without_glibc_tuning_and_with_its_own_setting
 ) -> None:
     monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "1")
     monkeypatch.setenv("MINIGRAD_KEEP_MEMORY", "0")
+    monkeypatch.setenv("MINIGRAD_COLLECT_LESS", "0")
     plain = config_env(Config("default", "rnn"))
     assert "MALLOC_TRIM_THRESHOLD_" not in plain and "MINIGRAD_KEEP_MEMORY" not in plain
+    assert "MINIGRAD_COLLECT_LESS" not in plain
     opted_out = config_env(Config("as it comes", "rnn", env=(("MINIGRAD_KEEP_MEMORY", "0"),)))
     assert opted_out["MINIGRAD_KEEP_MEMORY"] == "0"
 
