@@ -186,14 +186,17 @@ class Function:
             if not isinstance(x, Tensor):
                 tensors = _as_tensors(inputs)
                 break
-        fn = cls(**params)
-        arrays = []
-        for t in tensors:
-            arrays.append(t.data)
-        try:
-            data = fn.forward(*arrays)
+        fn = cls(**params) if params else cls()
+        try:  # one and two inputs spelled out, as in the engine: a list per op costs 0.1 µs
+            if len(tensors) == 2:
+                a, b = tensors
+                data = fn.forward(a.data, b.data)
+            elif len(tensors) == 1:
+                data = fn.forward(tensors[0].data)
+            else:
+                data = fn.forward(*[t.data for t in tensors])
         except (ValueError, IndexError, TypeError) as err:
-            raise _named(cls.name, arrays, err) from None
+            raise _named(cls.name, [t.data for t in tensors], err) from None
         if MODE.anomaly:
             _check_finite(cls.name, tensors, data)
         if MODE.grad_enabled:
