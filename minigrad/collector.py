@@ -10,7 +10,7 @@ in one. It looks all the same: with Python's default thresholds it runs
 after every 700 new objects, and each time their number has grown by a
 quarter it walks every one of them. Building a chain of 100,000 ops spends
 about half its time there (the chain table of ``bench/RESULTS.md`` times it
-both ways).
+with minigrad's setting, with Python's and with the collector paused).
 
 So when minigrad is imported, and the collector still has Python's default
 thresholds ``(700, 10, 10)``, the first is raised to ``YOUNG_THRESHOLD``: a
