@@ -127,6 +127,8 @@ COLLECTORS = ("as imported", "python", "paused")  # the collector during a chain
 @contextlib.contextmanager
 def _collector(mode: str) -> Iterator[None]:
     """The collector as importing minigrad left it, at Python's default thresholds, or paused."""
+    if mode not in COLLECTORS:
+        raise ValueError(f"chain: mode must be one of {COLLECTORS}, got {mode!r}")
     thresholds, enabled = gc.get_threshold(), gc.isenabled()
     if mode == "python":
         gc.set_threshold(*collector.PYTHON_DEFAULTS)

@@ -22,7 +22,8 @@ import minigrad as mg
 from minigrad import collector
 
 PROBE = """
-import gc, json, sys, weakref
+import gc, json, weakref
+defaults = gc.get_threshold()
 {before}
 import minigrad
 
@@ -35,8 +36,8 @@ cycle.me = cycle  # garbage only the cyclic collector can free
 alive = weakref.ref(cycle)
 del cycle
 kept = [[] for _ in range({new_objects})]  # new container objects that stay alive
-print(json.dumps({{"threshold": gc.get_threshold(), "raised": minigrad.collector.RAISED,
-                  "cycle_collected": alive() is None}}))
+print(json.dumps({{"defaults": defaults, "threshold": gc.get_threshold(),
+                  "raised": minigrad.collector.RAISED, "cycle_collected": alive() is None}}))
 """
 
 
@@ -48,15 +49,8 @@ def probe(new_objects: int = 0, before: str = "", **env: str) -> dict:
     return json.loads(done.stdout)
 
 
-def _fresh_defaults() -> tuple[int, ...]:
-    """The thresholds a fresh interpreter of this Python starts with."""
-    code = "import gc; print(list(gc.get_threshold()))"
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return tuple(json.loads(done.stdout))
-
-
 needs_python_defaults = pytest.mark.skipif(
-    _fresh_defaults() != collector.PYTHON_DEFAULTS,
+    tuple(probe()["defaults"]) != collector.PYTHON_DEFAULTS,
     reason="this Python's collector has other defaults, which minigrad leaves alone",
 )
 
